@@ -1,0 +1,54 @@
+"""Where pmtui keeps its files: one folder under ``PMTUI_HOME`` when set, else the OS's usual places.
+
+A leaf module (stdlib and platformdirs only), so the sandbox and the CLI's fast path can use it without
+loading the settings model.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP_NAME = "pmtui"
+
+
+def home_override() -> Path | None:
+    """The ``PMTUI_HOME`` folder, if set: config, data, cache and logs all live under it."""
+    value = os.environ.get("PMTUI_HOME")
+    return Path(value).expanduser() if value else None
+
+
+def _platform(kind: str) -> Path:
+    import platformdirs
+
+    getter = getattr(platformdirs, f"user_{kind}_dir")
+    return Path(getter(APP_NAME, appauthor=False))
+
+
+def config_dir() -> Path:
+    """Folder of ``config.toml``."""
+    home = home_override()
+    return home / "config" if home else _platform("config")
+
+
+def data_dir() -> Path:
+    """Folder of the DuckDB cache and the default Delta mirror."""
+    home = home_override()
+    return home / "data" if home else _platform("data")
+
+
+def cache_dir() -> Path:
+    """Folder of disposable caches (the built Linear schema, for one)."""
+    home = home_override()
+    return home / "cache" if home else _platform("cache")
+
+
+def log_dir() -> Path:
+    """Folder of the JSON-lines log files."""
+    home = home_override()
+    return home / "logs" if home else _platform("log")
+
+
+def config_file() -> Path:
+    """The TOML settings file."""
+    return config_dir() / "config.toml"
