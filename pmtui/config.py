@@ -1,0 +1,523 @@
+"""Settings: defaults < ``config.toml`` < ``PMTUI_*`` environment variables < command-line flags.
+
+Every field carries an attribute docstring; ``docs/configuration.md`` is generated from them. Secrets
+never live in the model: :func:`resolve_secret` finds them in the environment first, then the OS
+keyring, then the config file only if no one but its owner can read it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from pmtui import paths
+from pmtui.errors import ConfigError
+from pmtui.models import ConflictPolicy, Service
+
+ENV_PREFIX = "PMTUI_"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, validate_assignment=True)
+
+
+class ServiceSettings(_Section):
+    """What every service section has."""
+
+    enabled: bool | None = None
+    """Use this service. Unset: enabled when a key is found for it."""
+    base_url: str = ""
+    """API root; point it at `pmtui sandbox serve` to use the emulators."""
+    requests_per_minute: float | None = Field(default=None, gt=0)
+    """Override the request budget pmtui keeps to (default: the service's published limit)."""
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    """How long one HTTP request may take before it counts as a transient failure."""
+    api_key: SecretStr | None = None
+    """Prefer the env var or the keyring; a key here is only read if the file is private (chmod 600)."""
+
+    @field_validator("base_url")
+    @classmethod
+    def _url_shape(cls, value: str) -> str:
+        if value and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL such as https://api.example.com")
+        return value.rstrip("/")
+
+
+class MotionSettings(ServiceSettings):
+    """Motion: deadlines and scheduling."""
+
+    base_url: str = "https://api.usemotion.com"
+    """Motion API root (the client appends /v1)."""
+    workspace_id: str | None = None
+    """The workspace new tasks go to; `pmtui doctor` lists them."""
+    default_duration_minutes: int = Field(default=30, gt=0)
+    """Duration given to tasks created without one (Motion schedules by duration)."""
+    auto_schedule: bool = True
+    """Let Motion auto-schedule tasks pmtui creates (they then need a due date)."""
+
+
+class LinearSettings(ServiceSettings):
+    """Linear: engineering issues."""
+
+    base_url: str = "https://api.linear.app"
+    """Linear API root (the client posts to /graphql)."""
+    team_key: str | None = None
+    """Team for new issues, by key (e.g. ENG); the first team if unset."""
+
+
+class NotionProperties(_Section):
+    """Names of the task data source's properties (checked against its schema at start)."""
+
+    title: str = "Name"
+    """Title property."""
+    status: str = "Status"
+    """Status property (status type)."""
+    due: str = "Due"
+    """Date property."""
+    priority: str = "Priority"
+    """Select property with Urgent/High/Medium/Low."""
+    labels: str = "Tags"
+    """Multi-select property."""
+    project: str = "Project"
+    """Relation to the projects data source."""
+    description: str = "Description"
+    """Rich text property."""
+    key: str = "pmtui key"
+    """Rich text property pmtui adds to keep its idempotency marker."""
+
+
+class NotionSettings(ServiceSettings):
+    """Notion: documentation tasks."""
+
+    base_url: str = "https://api.notion.com"
+    """Notion API root."""
+    tasks_data_source_id: str | None = None
+    """The data source (Notion 2025-09-03) that holds tasks."""
+    projects_data_source_id: str | None = None
+    """The data source that holds projects (target of the Project relation)."""
+    properties: NotionProperties = Field(default_factory=NotionProperties)
+    """Property names of the tasks data source."""
+
+
+class GitLabSettings(ServiceSettings):
+    """GitLab: code issues, milestones, merge requests."""
+
+    base_url: str = "https://gitlab.com"
+    """GitLab instance root (the client appends /api/v4)."""
+    project: str | None = None
+    """Project for new issues: numeric id or `group/name` path."""
+
+
+class RoutingRule(_Section):
+    """One routing rule: when every condition given matches, the action goes to ``service``."""
+
+    service: Service
+    """Destination."""
+    kind: str | None = None
+    """Match the task kind: engineering, documentation, code or general."""
+    label: str | None = None
+    """Match a label (case-insensitive)."""
+    has_due: bool | None = None
+    """Match tasks with (true) or without (false) a due date."""
+    project: str | None = None
+    """Match a project name (case-insensitive)."""
+
+
+def _default_rules() -> list[RoutingRule]:
+    return [
+        RoutingRule(service=Service.LINEAR, kind="engineering"),
+        RoutingRule(service=Service.NOTION, kind="documentation"),
+        RoutingRule(service=Service.GITLAB, kind="code"),
+        RoutingRule(service=Service.MOTION, has_due=True),
+    ]
+
+
+class RoutingSettings(_Section):
+    """How actions find their service (first matching rule wins; `@service` in a request wins over all)."""
+
+    rules: list[RoutingRule] = Field(default_factory=_default_rules)
+    """Ordered rules."""
+    fallback: Service = Service.LOCAL
+    """Where an action goes when no rule matches or the chosen service is unavailable."""
+
+
+class SyncSettings(_Section):
+    """The sync engine."""
+
+    interval_seconds: int = Field(default=300, ge=10)
+    """Pause between runs of `pmtui sync --watch` and the TUI's background sync."""
+    conflict_policy: dict[str, ConflictPolicy] = Field(default_factory=dict)
+    """Per field (title, status, due, ...): ask, prefer-local, prefer-remote or newest. Default: ask."""
+    mass_deletion_share: float = Field(default=0.2, gt=0, le=1)
+    """If more than this share of a service's tasks vanish in one sync, hold them for review."""
+    flow_fields: list[str] = Field(
+        default_factory=lambda: ["title", "status", "due", "due_all_day", "priority"]
+    )
+    """Fields that flow between services holding the same task (descriptions flow from the origin only)."""
+    webhook_port: int | None = Field(default=None, ge=1, le=65535)
+    """Serve the webhook receiver on this local port in `pmtui sync --watch`."""
+
+
+class MirrorSettings(_Section):
+    """The Delta Lake mirror read by the Databricks notebooks."""
+
+    enabled: bool = True
+    """Mirror after each sync."""
+    target: str | None = None
+    """Folder, or s3:// abfss:// gs:// URI. Default: `mirror/` in the data folder."""
+    storage_options: dict[str, str] = Field(default_factory=dict)
+    """deltalake storage options; values of the form `env:NAME` are read from the environment."""
+    compact_after_files: int = Field(default=64, ge=2)
+    """Compact a table once it has this many data files."""
+    vacuum_retention_hours: int = Field(default=168, ge=0)
+    """Files older than this are removed by vacuum."""
+
+
+class AgentSettings(_Section):
+    """The planner that turns requests into plans."""
+
+    planner: Literal["rules", "llm"] = "rules"
+    """`rules`: offline and instant. `llm`: litellm tool calling with `model`."""
+    model: str | None = None
+    """Any litellm model string, e.g. `openai/gpt-4o-mini`, `anthropic/claude-...`, `ollama/llama3.1`."""
+    api_base: str | None = None
+    """An OpenAI-compatible server URL (a local model server, say)."""
+    timeout_seconds: float = Field(default=60.0, gt=0)
+    """How long one model call may take."""
+
+
+class UISettings(_Section):
+    """The terminal app."""
+
+    theme: str = "textual-dark"
+    """A Textual theme name."""
+    keymap: dict[str, str] = Field(default_factory=dict)
+    """Binding id -> keys, e.g. `board.complete = "x,space"`."""
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self._data = data
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Build it with :func:`load_settings`, never as a module global."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        use_attribute_docstrings=True,
+        validate_default=True,
+    )
+
+    timezone: str | None = None
+    """IANA time zone for "today" and due dates (e.g. Europe/Berlin). Default: the machine's."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """Level of the JSON log file."""
+    motion: MotionSettings = Field(default_factory=MotionSettings)
+    """Motion."""
+    linear: LinearSettings = Field(default_factory=LinearSettings)
+    """Linear."""
+    notion: NotionSettings = Field(default_factory=NotionSettings)
+    """Notion."""
+    gitlab: GitLabSettings = Field(default_factory=GitLabSettings)
+    """GitLab."""
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    """Routing rules."""
+    sync: SyncSettings = Field(default_factory=SyncSettings)
+    """Sync."""
+    mirror: MirrorSettings = Field(default_factory=MirrorSettings)
+    """Delta mirror."""
+    agent: AgentSettings = Field(default_factory=AgentSettings)
+    """Planner."""
+    ui: UISettings = Field(default_factory=UISettings)
+    """Terminal app."""
+
+    _toml_data: dict[str, Any] = {}
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name like Europe/Berlin") from exc
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls, cls._toml_data))
+
+    def service(self, name: Service | str) -> ServiceSettings:
+        """The section of one remote service."""
+        section = getattr(self, Service(name).value, None)
+        if not isinstance(section, ServiceSettings):
+            raise KeyError(name)
+        return section
+
+    def tzinfo(self) -> Any:
+        """The user's time zone as a ``tzinfo`` (the machine's local zone when unset)."""
+        if self.timezone:
+            return ZoneInfo(self.timezone)
+        from datetime import datetime
+
+        return datetime.now().astimezone().tzinfo
+
+
+# ------------------------------------------------------------------------------------------- loading
+
+
+def _find_line(text: str, section: tuple[str, ...], key: str) -> int | None:
+    """The 1-based line of ``key`` inside ``[section]`` of a TOML text (best effort, for messages)."""
+    current: tuple[str, ...] = ()
+    header = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+    assign = re.compile(r"^\s*(\"?[\w .-]+\"?)\s*=")
+    for number, line in enumerate(text.splitlines(), start=1):
+        found = header.match(line)
+        if found:
+            current = tuple(part.strip().strip('"') for part in found.group(1).split("."))
+            continue
+        found = assign.match(line)
+        if found:
+            name = found.group(1).strip().strip('"')
+            dotted = (*current, *name.split("."))
+            if dotted[-1] == key and dotted[:-1] == section:
+                return number
+    return None
+
+
+def _env_name(loc: tuple[str | int, ...]) -> str:
+    return ENV_PREFIX + "__".join(str(part).upper() for part in loc)
+
+
+def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
+    """Read the layered settings; raise :class:`ConfigError` naming the file, line and key on bad input."""
+    path = path or paths.config_file()
+    data: dict[str, Any] = {}
+    text = ""
+    if path.exists():
+        try:
+            text = path.read_text(encoding="utf-8")
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            line = re.search(r"line (\d+)", str(exc))
+            raise ConfigError(
+                f"not valid TOML ({exc})",
+                file=str(path),
+                line=int(line.group(1)) if line else None,
+                hint="fix the syntax, or move the file away and run `pmtui config init`",
+            ) from exc
+        except OSError as exc:
+            raise ConfigError(f"cannot read: {exc.strerror}", file=str(path)) from exc
+    Settings._toml_data = data
+    try:
+        return Settings(**(overrides or {}))
+    except PydanticValidationError as exc:
+        raise _config_error(exc, path, text, data, os.environ) from None
+    finally:
+        Settings._toml_data = {}
+
+
+def _config_error(
+    exc: PydanticValidationError, path: Path, text: str, data: dict[str, Any], env: Any
+) -> ConfigError:
+    first = exc.errors()[0]
+    loc = tuple(str(part) for part in first["loc"])
+    env_name = _env_name(loc)
+    dotted = ".".join(loc)
+    problem = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+    if first["type"] == "extra_forbidden":
+        parent: Any = Settings
+        for part in loc[:-1]:
+            annotation = parent.model_fields[part].annotation if part in getattr(parent, "model_fields", {}) else None
+            parent = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+            if parent is None:
+                break
+        if parent is not None:
+            problem += f"; expected one of: {', '.join(sorted(parent.model_fields))}"
+    value = first.get("input")
+    shown = "" if first["type"] == "extra_forbidden" or isinstance(value, dict) else f" (got {value!r})"
+    extra = f" (+{exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
+    if env_name in env:
+        return ConfigError(f"{problem}{shown}{extra}", key=env_name, hint=f"fix or unset {env_name}")
+    node: Any = data
+    in_file = True
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            in_file = False
+            break
+    if in_file or first["type"] == "extra_forbidden":
+        line = _find_line(text, loc[:-1], loc[-1]) if loc else None
+        return ConfigError(
+            f"{problem}{shown}{extra}",
+            file=str(path),
+            key=dotted,
+            line=line,
+            hint="see docs/configuration.md for every key, or `pmtui config show`",
+        )
+    return ConfigError(f"{problem}{shown}{extra}", key=dotted)
+
+
+# ------------------------------------------------------------------------------------------- secrets
+
+SECRET_ENV = {
+    Service.MOTION: "PMTUI_MOTION_API_KEY",
+    Service.LINEAR: "PMTUI_LINEAR_API_KEY",
+    Service.NOTION: "PMTUI_NOTION_API_KEY",
+    Service.GITLAB: "PMTUI_GITLAB_API_KEY",
+}
+"""The environment variable that holds each service's key (read before the keyring)."""
+
+KEYRING_SERVICE = "pmtui"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A service key and where it was found (never the key itself in ``source``)."""
+
+    value: SecretStr
+    source: str
+
+
+def resolve_secret(settings: Settings, service: Service, *, path: Path | None = None) -> Secret | None:
+    """The key for ``service``: env var, then keyring (if a backend exists), then a private config file."""
+    env_name = SECRET_ENV[service]
+    if os.environ.get(env_name):
+        return Secret(SecretStr(os.environ[env_name]), f"env {env_name}")
+    from_keyring = _keyring_get(service.value)
+    if from_keyring:
+        return Secret(SecretStr(from_keyring), "keyring")
+    section = settings.service(service)
+    if section.api_key is not None and section.api_key.get_secret_value():
+        path = path or paths.config_file()
+        if not file_is_private(path):
+            raise ConfigError(
+                "holds an api_key but other users can read the file",
+                file=str(path),
+                key=f"{service.value}.api_key",
+                hint=f"run `chmod 600 {path}`, or move the key to {env_name} or the keyring",
+            )
+        return Secret(section.api_key, "config file")
+    return None
+
+
+def file_is_private(path: Path) -> bool:
+    """True if no one but the owner may read or write ``path``."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not mode & (stat.S_IRWXG | stat.S_IRWXO)
+
+
+def _keyring_get(name: str) -> str | None:
+    # Headless Linux has no keyring backend; that is normal, not an error (STACK.md).
+    if os.environ.get("PMTUI_NO_KEYRING"):
+        return None
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+
+        try:
+            return keyring.get_password(KEYRING_SERVICE, name)
+        except (KeyringError, RuntimeError):
+            return None
+    except ImportError:
+        return None
+
+
+def service_enabled(settings: Settings, service: Service) -> bool:
+    """Enabled explicitly, or (when unset) because a key exists for it."""
+    section = settings.service(service)
+    if section.enabled is not None:
+        return section.enabled
+    try:
+        return resolve_secret(settings, service) is not None
+    except ConfigError:
+        return False
+
+
+def known_secrets(settings: Settings) -> list[str]:
+    """Every configured secret value, for the log redaction filter."""
+    values: list[str] = []
+    for service in SECRET_ENV:
+        try:
+            secret = resolve_secret(settings, service)
+        except ConfigError:
+            secret = None
+        if secret:
+            values.append(secret.value.get_secret_value())
+    return values
+
+
+CONFIG_TEMPLATE = """\
+# pmtui settings. Every key is optional; see docs/configuration.md for the full list.
+# Keys (secrets) do not belong here: set PMTUI_MOTION_API_KEY, PMTUI_LINEAR_API_KEY,
+# PMTUI_NOTION_API_KEY and PMTUI_GITLAB_API_KEY, or store them in the OS keyring
+# (service "pmtui", user "motion" / "linear" / "notion" / "gitlab").
+
+# timezone = "Europe/Berlin"
+
+[motion]
+# workspace_id = ""
+
+[linear]
+# team_key = "ENG"
+
+[notion]
+# tasks_data_source_id = ""
+# projects_data_source_id = ""
+
+[gitlab]
+# base_url = "https://gitlab.com"
+# project = "group/project"
+
+[sync]
+interval_seconds = 300
+
+[agent]
+planner = "rules"
+# model = "openai/gpt-4o-mini"
+"""
+
+
+def write_template(path: Path | None = None, *, force: bool = False) -> Path:
+    """Write a commented starter ``config.toml`` (mode 600); refuses to overwrite unless ``force``."""
+    path = path or paths.config_file()
+    if path.exists() and not force:
+        raise ConfigError("already exists", file=str(path), hint="edit it, or pass --force to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(CONFIG_TEMPLATE, encoding="utf-8")
+    path.chmod(0o600)
+    return path

@@ -1,0 +1,737 @@
+"""The local cache: one DuckDB file holding every task, reference, journal step, decision and sync run.
+
+Screens and the briefing read only from here, so pmtui starts instantly and works offline. The schema
+is versioned: :data:`MIGRATIONS` are applied in order, each in its own transaction, and a file written
+by a newer pmtui is refused rather than damaged. Bulk writes go through Arrow tables because DuckDB's
+``executemany`` is slow for thousands of rows (STACK.md).
+
+DuckDB lets one process open a file read-write; a second one gets a :class:`StoreLockedError` naming
+the holder, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from pmtui.errors import StoreError, StoreLockedError, StoreSchemaError
+from pmtui.models import (
+    Comment,
+    Conflict,
+    Decision,
+    EntityType,
+    ExternalRef,
+    JournalEntry,
+    JournalState,
+    Milestone,
+    Project,
+    Service,
+    SyncRun,
+    Task,
+)
+
+log = logging.getLogger("pmtui.store")
+
+STORE_FILENAME = "pmtui.duckdb"
+
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (
+        1,
+        "initial schema",
+        [
+            """CREATE TABLE tasks (
+                id VARCHAR PRIMARY KEY,
+                title VARCHAR NOT NULL,
+                description VARCHAR NOT NULL DEFAULT '',
+                status VARCHAR NOT NULL,
+                priority VARCHAR NOT NULL,
+                due TIMESTAMPTZ,
+                due_all_day BOOLEAN NOT NULL DEFAULT TRUE,
+                duration_minutes INTEGER,
+                labels VARCHAR[] NOT NULL DEFAULT [],
+                kind VARCHAR NOT NULL,
+                project_id VARCHAR,
+                milestone_id VARCHAR,
+                assignee VARCHAR,
+                scheduled_start TIMESTAMPTZ,
+                scheduled_end TIMESTAMPTZ,
+                created_at TIMESTAMPTZ NOT NULL,
+                updated_at TIMESTAMPTZ NOT NULL,
+                completed_at TIMESTAMPTZ,
+                deleted BOOLEAN NOT NULL DEFAULT FALSE
+            )""",
+            """CREATE TABLE projects (
+                id VARCHAR PRIMARY KEY,
+                name VARCHAR NOT NULL,
+                description VARCHAR NOT NULL DEFAULT '',
+                status VARCHAR NOT NULL,
+                start DATE,
+                due DATE,
+                created_at TIMESTAMPTZ NOT NULL,
+                updated_at TIMESTAMPTZ NOT NULL,
+                deleted BOOLEAN NOT NULL DEFAULT FALSE
+            )""",
+            """CREATE TABLE milestones (
+                id VARCHAR PRIMARY KEY,
+                project_id VARCHAR,
+                name VARCHAR NOT NULL,
+                start DATE,
+                due DATE,
+                closed BOOLEAN NOT NULL DEFAULT FALSE,
+                updated_at TIMESTAMPTZ NOT NULL
+            )""",
+            """CREATE TABLE comments (
+                id VARCHAR PRIMARY KEY,
+                task_id VARCHAR NOT NULL,
+                body VARCHAR NOT NULL,
+                author VARCHAR,
+                created_at TIMESTAMPTZ NOT NULL
+            )""",
+            """CREATE TABLE external_refs (
+                entity VARCHAR NOT NULL,
+                entity_id VARCHAR NOT NULL,
+                service VARCHAR NOT NULL,
+                external_id VARCHAR NOT NULL,
+                key VARCHAR,
+                url VARCHAR,
+                container VARCHAR,
+                remote_updated_at TIMESTAMPTZ,
+                base JSON NOT NULL DEFAULT '{}',
+                idempotency_key VARCHAR,
+                synced_at TIMESTAMPTZ,
+                PRIMARY KEY (service, entity, external_id)
+            )""",
+            "CREATE INDEX external_refs_entity ON external_refs (entity, entity_id)",
+            """CREATE TABLE journal (
+                id VARCHAR PRIMARY KEY,
+                request_id VARCHAR NOT NULL,
+                step INTEGER NOT NULL,
+                service VARCHAR NOT NULL,
+                op VARCHAR NOT NULL,
+                payload JSON NOT NULL,
+                idempotency_key VARCHAR NOT NULL,
+                state VARCHAR NOT NULL,
+                entity_id VARCHAR,
+                external_id VARCHAR,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                error VARCHAR,
+                created_at TIMESTAMPTZ NOT NULL,
+                updated_at TIMESTAMPTZ NOT NULL
+            )""",
+            """CREATE TABLE sync_cursors (
+                service VARCHAR NOT NULL,
+                resource VARCHAR NOT NULL,
+                cursor VARCHAR,
+                updated_at TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (service, resource)
+            )""",
+            """CREATE TABLE sync_runs (
+                id VARCHAR PRIMARY KEY,
+                run_id VARCHAR NOT NULL,
+                service VARCHAR NOT NULL,
+                started_at TIMESTAMPTZ NOT NULL,
+                finished_at TIMESTAMPTZ,
+                pulled INTEGER NOT NULL DEFAULT 0,
+                pushed INTEGER NOT NULL DEFAULT 0,
+                conflicts INTEGER NOT NULL DEFAULT 0,
+                requests INTEGER NOT NULL DEFAULT 0,
+                duration_ms INTEGER NOT NULL DEFAULT 0,
+                status VARCHAR NOT NULL,
+                error VARCHAR
+            )""",
+            """CREATE TABLE decisions (
+                id VARCHAR PRIMARY KEY,
+                "at" TIMESTAMPTZ NOT NULL,
+                request_id VARCHAR NOT NULL,
+                kind VARCHAR NOT NULL,
+                action_ref VARCHAR,
+                task_id VARCHAR,
+                service VARCHAR,
+                reason VARCHAR NOT NULL,
+                detail JSON NOT NULL DEFAULT '{}'
+            )""",
+            """CREATE TABLE conflicts (
+                id VARCHAR PRIMARY KEY,
+                task_id VARCHAR NOT NULL,
+                service VARCHAR NOT NULL,
+                field VARCHAR NOT NULL,
+                base JSON,
+                local JSON,
+                remote JSON,
+                created_at TIMESTAMPTZ NOT NULL,
+                resolved_at TIMESTAMPTZ,
+                resolution VARCHAR,
+                resolved_value JSON
+            )""",
+        ],
+    ),
+    (
+        2,
+        "indexes for the briefing and the board; mirror watermarks",
+        [
+            "CREATE INDEX tasks_due ON tasks (due)",
+            "CREATE INDEX tasks_updated ON tasks (updated_at)",
+            "CREATE INDEX journal_state ON journal (state)",
+            "CREATE INDEX decisions_request ON decisions (request_id)",
+            """CREATE TABLE mirror_watermarks (
+                table_name VARCHAR PRIMARY KEY,
+                watermark TIMESTAMPTZ NOT NULL
+            )""",
+        ],
+    ),
+]
+"""(version, description, statements). Append only: a released migration is never edited."""
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+_TASK_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("title", pa.string()),
+        ("description", pa.string()),
+        ("status", pa.string()),
+        ("priority", pa.string()),
+        ("due", pa.timestamp("us", tz="UTC")),
+        ("due_all_day", pa.bool_()),
+        ("duration_minutes", pa.int32()),
+        ("labels", pa.list_(pa.string())),
+        ("kind", pa.string()),
+        ("project_id", pa.string()),
+        ("milestone_id", pa.string()),
+        ("assignee", pa.string()),
+        ("scheduled_start", pa.timestamp("us", tz="UTC")),
+        ("scheduled_end", pa.timestamp("us", tz="UTC")),
+        ("created_at", pa.timestamp("us", tz="UTC")),
+        ("updated_at", pa.timestamp("us", tz="UTC")),
+        ("completed_at", pa.timestamp("us", tz="UTC")),
+        ("deleted", pa.bool_()),
+    ]
+)
+TASK_COLUMNS = tuple(_TASK_SCHEMA.names)
+
+
+def _lock_holder(message: str) -> str | None:
+    found = re.search(r"Conflicting lock is held in (.+?) \(PID (\d+)\)", message)
+    if found:
+        return f"PID {found.group(2)} ({Path(found.group(1)).name})"
+    return None
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.astimezone(UTC) if value is not None else None
+
+
+class Store:
+    """The DuckDB cache. One instance per process; methods are safe to call from worker threads."""
+
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        self.path = Path(path) if str(path) != ":memory:" else None
+        self.read_only = read_only
+        self._lock = threading.RLock()
+        target = str(path)
+        if self.path is not None:
+            if read_only and not self.path.exists():
+                raise StoreError(
+                    f"no cache at {self.path} yet",
+                    hint="run `pmtui sync` (or `pmtui demo`) to fill it",
+                )
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = duckdb.connect(target, read_only=read_only)
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "lock" in text.lower():
+                holder = _lock_holder(text)
+                raise StoreLockedError(
+                    f"the cache {target} is open in another process"
+                    + (f": {holder}" if holder else ""),
+                    holder=holder,
+                    hint="close the other pmtui (the TUI runs its own sync), or wait for it to finish",
+                ) from exc
+            raise StoreError(f"cannot open the cache {target}: {text}",
+                             hint="see docs/troubleshooting.md, 'corrupt cache'") from exc
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"cannot open the cache {target}: {exc}",
+                hint="if the file is damaged, move it away and run `pmtui sync` to rebuild it from the services",
+            ) from exc
+        self.conn.execute("SET TimeZone = 'UTC'").fetchall()
+        if not read_only:
+            self.migrate()
+        else:
+            self._check_version()
+
+    # ------------------------------------------------------------------------------- statement helpers
+    # DuckDB 2.x refuses new work on a connection while a result is unread, so every statement is
+    # drained here: writes are completed, reads fetched whole.
+
+    def _exec(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        with self._lock:
+            self.conn.execute(sql, list(params or [])).fetchall()
+
+    def _rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self.conn.execute(sql, list(params or [])).fetchall()
+
+    def _arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        with self._lock:
+            relation = self.conn.sql(sql, params=list(params)) if params else self.conn.sql(sql)
+            return relation.to_arrow_table()
+
+    def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self._lock:
+            self.conn.executemany(sql, [list(r) for r in rows]).fetchall()
+
+    # ------------------------------------------------------------------------------------- lifecycle
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """A write transaction on this store; rolled back if the block raises."""
+        with self._lock:
+            self._exec("BEGIN TRANSACTION")
+            try:
+                yield self
+            except BaseException:
+                self._exec("ROLLBACK")
+                raise
+            else:
+                self._exec("COMMIT")
+
+    def version(self) -> int:
+        """The schema version of the open file (0 for an empty file)."""
+        with self._lock:
+            exists = next(iter(self._rows(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+            )), None)
+            if not exists or not exists[0]:
+                return 0
+            row = next(iter(self._rows("SELECT max(version) FROM schema_version")), None)
+            return int(row[0]) if row and row[0] is not None else 0
+
+    def _check_version(self) -> None:
+        current = self.version()
+        if current > SCHEMA_VERSION:
+            raise StoreSchemaError(
+                f"the cache was written by a newer pmtui (schema {current}, this one knows {SCHEMA_VERSION})",
+                hint="upgrade pmtui, or point PMTUI_HOME elsewhere",
+            )
+
+    def migrate(self, target: int | None = None) -> list[int]:
+        """Apply the pending migrations up to ``target`` (default: latest); returns those applied."""
+        self._check_version()
+        applied: list[int] = []
+        with self._lock:
+            self._exec(
+                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+                "description VARCHAR, applied_at TIMESTAMPTZ NOT NULL)"
+            )
+            current = self.version()
+            for version, description, statements in MIGRATIONS:
+                if version <= current or (target is not None and version > target):
+                    continue
+                with self.transaction() as tx:
+                    for statement in statements:
+                        tx._exec(statement)
+                    tx._exec(
+                        "INSERT INTO schema_version VALUES (?, ?, ?)",
+                        [version, description, datetime.now(UTC)],
+                    )
+                log.info("store migrated", extra={"version": version, "description": description})
+                applied.append(version)
+        return applied
+
+    # ----------------------------------------------------------------------------------------- tasks
+
+    def upsert_tasks(self, tasks: Sequence[Task]) -> int:
+        """Insert or replace tasks in one Arrow-backed statement."""
+        if not tasks:
+            return 0
+        columns: dict[str, list[Any]] = {name: [] for name in TASK_COLUMNS}
+        for task in tasks:
+            columns["id"].append(task.id)
+            columns["title"].append(task.title)
+            columns["description"].append(task.description)
+            columns["status"].append(task.status.value)
+            columns["priority"].append(task.priority.value)
+            columns["due"].append(_utc(task.due))
+            columns["due_all_day"].append(task.due_all_day)
+            columns["duration_minutes"].append(task.duration_minutes)
+            columns["labels"].append(list(task.labels))
+            columns["kind"].append(task.kind.value)
+            columns["project_id"].append(task.project_id)
+            columns["milestone_id"].append(task.milestone_id)
+            columns["assignee"].append(task.assignee)
+            columns["scheduled_start"].append(_utc(task.scheduled_start))
+            columns["scheduled_end"].append(_utc(task.scheduled_end))
+            columns["created_at"].append(_utc(task.created_at))
+            columns["updated_at"].append(_utc(task.updated_at))
+            columns["completed_at"].append(_utc(task.completed_at))
+            columns["deleted"].append(task.deleted)
+        table = pa.Table.from_pydict(columns, schema=_TASK_SCHEMA)
+        with self._lock:
+            self.conn.register("incoming_tasks", table)
+            try:
+                self._exec(
+                    f"INSERT OR REPLACE INTO tasks ({', '.join(TASK_COLUMNS)}) "
+                    f"SELECT {', '.join(TASK_COLUMNS)} FROM incoming_tasks"
+                )
+            finally:
+                self.conn.unregister("incoming_tasks")
+        return len(tasks)
+
+    def get_task(self, task_id: str) -> Task | None:
+        rows = self._tasks_where("id = ?", [task_id])
+        return rows[0] if rows else None
+
+    def list_tasks(
+        self, *, include_deleted: bool = False, include_closed: bool = True, limit: int | None = None
+    ) -> list[Task]:
+        """Tasks ordered by due date (undated last), then priority."""
+        clauses = []
+        if not include_deleted:
+            clauses.append("NOT deleted")
+        if not include_closed:
+            clauses.append("status NOT IN ('done', 'canceled')")
+        where = " AND ".join(clauses) or "TRUE"
+        return self._tasks_where(where, [], limit=limit)
+
+    def find_tasks(self, text: str, *, limit: int = 20) -> list[Task]:
+        """Tasks whose title contains ``text`` (case-insensitive), or whose service key equals it."""
+        return self._tasks_where(
+            "NOT deleted AND (title ILIKE ? OR id = ? OR id IN (SELECT entity_id FROM external_refs "
+            "WHERE entity = 'task' AND (upper(key) = upper(?) OR external_id = ?)))",
+            [f"%{text}%", text, text, text],
+            limit=limit,
+        )
+
+    def count_tasks(self) -> int:
+        with self._lock:
+            row = next(iter(self._rows("SELECT count(*) FROM tasks WHERE NOT deleted")), None)
+        return int(row[0]) if row else 0
+
+    def _tasks_where(self, where: str, params: list[Any], *, limit: int | None = None) -> list[Task]:
+        sql = (
+            f"SELECT {', '.join(TASK_COLUMNS)} FROM tasks WHERE {where} "
+            "ORDER BY due NULLS LAST, priority, title"
+        )
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        with self._lock:
+            table = self._arrow(sql, params)
+        return [Task.model_validate(row) for row in table.to_pylist()]
+
+    # -------------------------------------------------------------------------------------- projects
+
+    def upsert_projects(self, projects: Iterable[Project]) -> None:
+        rows = [
+            (p.id, p.name, p.description, p.status.value, p.start, p.due, p.created_at, p.updated_at, p.deleted)
+            for p in projects
+        ]
+        if rows:
+            with self.transaction() as tx:
+                tx._many("INSERT OR REPLACE INTO projects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def list_projects(self, *, include_deleted: bool = False) -> list[Project]:
+        where = "TRUE" if include_deleted else "NOT deleted"
+        with self._lock:
+            table = self._arrow(f"SELECT * FROM projects WHERE {where} ORDER BY name")
+        return [Project.model_validate(row) for row in table.to_pylist()]
+
+    def find_project(self, name_or_id: str) -> Project | None:
+        with self._lock:
+            table = self._exec(
+                "SELECT * FROM projects WHERE NOT deleted AND (id = ? OR lower(name) = lower(?)) LIMIT 1",
+                [name_or_id, name_or_id],
+            ).to_arrow_table()
+        rows = table.to_pylist()
+        return Project.model_validate(rows[0]) if rows else None
+
+    def upsert_milestones(self, milestones: Iterable[Milestone]) -> None:
+        rows = [(m.id, m.project_id, m.name, m.start, m.due, m.closed, m.updated_at) for m in milestones]
+        if rows:
+            with self.transaction() as tx:
+                tx._many("INSERT OR REPLACE INTO milestones VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def add_comment(self, comment: Comment) -> None:
+        with self._lock:
+            self._exec(
+                "INSERT OR REPLACE INTO comments VALUES (?, ?, ?, ?, ?)",
+                [comment.id, comment.task_id, comment.body, comment.author, comment.created_at],
+            )
+
+    def comments_for(self, task_id: str) -> list[Comment]:
+        with self._lock:
+            table = self._arrow(
+                "SELECT * FROM comments WHERE task_id = ? ORDER BY created_at", [task_id]
+            )
+        return [Comment.model_validate(row) for row in table.to_pylist()]
+
+    # --------------------------------------------------------------------------------- external refs
+
+    def upsert_refs(self, refs: Iterable[ExternalRef]) -> None:
+        rows = [
+            (
+                r.entity.value,
+                r.entity_id,
+                r.service.value,
+                r.external_id,
+                r.key,
+                r.url,
+                r.container,
+                r.remote_updated_at,
+                json.dumps(r.base, default=str),
+                r.idempotency_key,
+                r.synced_at,
+            )
+            for r in refs
+        ]
+        if rows:
+            with self.transaction() as tx:
+                tx._many(
+                    "INSERT OR REPLACE INTO external_refs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+                )
+
+    def refs_for(self, entity_id: str, entity: EntityType = EntityType.TASK) -> list[ExternalRef]:
+        return self._refs_where("entity = ? AND entity_id = ?", [entity.value, entity_id])
+
+    def ref_by_external(
+        self, service: Service, external_id: str, entity: EntityType = EntityType.TASK
+    ) -> ExternalRef | None:
+        rows = self._refs_where(
+            "service = ? AND entity = ? AND external_id = ?", [service.value, entity.value, external_id]
+        )
+        return rows[0] if rows else None
+
+    def refs_for_service(self, service: Service, entity: EntityType = EntityType.TASK) -> list[ExternalRef]:
+        return self._refs_where("service = ? AND entity = ?", [service.value, entity.value])
+
+    def delete_ref(self, ref: ExternalRef) -> None:
+        with self._lock:
+            self._exec(
+                "DELETE FROM external_refs WHERE service = ? AND entity = ? AND external_id = ?",
+                [ref.service.value, ref.entity.value, ref.external_id],
+            )
+
+    def _refs_where(self, where: str, params: list[Any]) -> list[ExternalRef]:
+        with self._lock:
+            table = self._arrow(f"SELECT * FROM external_refs WHERE {where}", params)
+        refs = []
+        for row in table.to_pylist():
+            row["base"] = json.loads(row["base"]) if row["base"] else {}
+            refs.append(ExternalRef.model_validate(row))
+        return refs
+
+    # --------------------------------------------------------------------------------------- journal
+
+    def journal_write(self, entry: JournalEntry) -> None:
+        """Write or update one journal step."""
+        with self._lock:
+            self._exec(
+                "INSERT OR REPLACE INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    entry.id,
+                    entry.request_id,
+                    entry.step,
+                    entry.service.value,
+                    entry.op,
+                    json.dumps(entry.payload, default=str),
+                    entry.idempotency_key,
+                    entry.state.value,
+                    entry.entity_id,
+                    entry.external_id,
+                    entry.attempts,
+                    entry.error,
+                    entry.created_at,
+                    datetime.now(UTC),
+                ],
+            )
+
+    def journal_entries(self, *, states: Sequence[JournalState] | None = None) -> list[JournalEntry]:
+        where, params = "TRUE", []
+        if states:
+            where = f"state IN ({', '.join('?' for _ in states)})"
+            params = [s.value for s in states]
+        with self._lock:
+            table = self._arrow(
+                f"SELECT * FROM journal WHERE {where} ORDER BY created_at, step", params
+            )
+        entries = []
+        for row in table.to_pylist():
+            row["payload"] = json.loads(row["payload"])
+            entries.append(JournalEntry.model_validate(row))
+        return entries
+
+    def journal_delete(self, entry_ids: Sequence[str]) -> None:
+        if entry_ids:
+            with self._lock:
+                self._exec(
+                    f"DELETE FROM journal WHERE id IN ({', '.join('?' for _ in entry_ids)})", list(entry_ids)
+                )
+
+    # ------------------------------------------------------------------------------ cursors and runs
+
+    def get_cursor(self, service: Service, resource: str) -> str | None:
+        with self._lock:
+            row = next(iter(self._rows(
+                "SELECT cursor FROM sync_cursors WHERE service = ? AND resource = ?", [service.value, resource]
+            )), None)
+        return row[0] if row else None
+
+    def set_cursor(self, service: Service, resource: str, cursor: str | None) -> None:
+        with self._lock:
+            self._exec(
+                "INSERT OR REPLACE INTO sync_cursors VALUES (?, ?, ?, ?)",
+                [service.value, resource, cursor, datetime.now(UTC)],
+            )
+
+    def record_sync_run(self, run: SyncRun) -> None:
+        with self._lock:
+            self._exec(
+                "INSERT OR REPLACE INTO sync_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    run.id,
+                    run.run_id,
+                    run.service.value,
+                    run.started_at,
+                    run.finished_at,
+                    run.pulled,
+                    run.pushed,
+                    run.conflicts,
+                    run.requests,
+                    run.duration_ms,
+                    run.status,
+                    run.error,
+                ],
+            )
+
+    def sync_runs(self, *, service: Service | None = None, limit: int = 50) -> list[SyncRun]:
+        where, params = ("service = ?", [service.value]) if service else ("TRUE", [])
+        with self._lock:
+            table = self._arrow(
+                f"SELECT * FROM sync_runs WHERE {where} ORDER BY started_at DESC LIMIT {int(limit)}", params
+            )
+        return [SyncRun.model_validate(row) for row in table.to_pylist()]
+
+    def last_sync_runs(self) -> dict[Service, SyncRun]:
+        """The newest run per service."""
+        with self._lock:
+            table = self._arrow(
+                "SELECT * FROM sync_runs QUALIFY row_number() OVER (PARTITION BY service "
+                "ORDER BY started_at DESC) = 1"
+            )
+        runs = [SyncRun.model_validate(row) for row in table.to_pylist()]
+        return {run.service: run for run in runs}
+
+    # ------------------------------------------------------------------------------------- decisions
+
+    def log_decision(self, decision: Decision) -> None:
+        with self._lock:
+            self._exec(
+                "INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    decision.id,
+                    decision.at,
+                    decision.request_id,
+                    decision.kind,
+                    decision.action_ref,
+                    decision.task_id,
+                    decision.service.value if decision.service else None,
+                    decision.reason,
+                    json.dumps(decision.detail, default=str),
+                ],
+            )
+
+    def decisions(
+        self, *, request_id: str | None = None, task_id: str | None = None, limit: int = 200
+    ) -> list[Decision]:
+        clauses, params = [], []
+        if request_id:
+            clauses.append("request_id = ?")
+            params.append(request_id)
+        if task_id:
+            clauses.append("task_id = ?")
+            params.append(task_id)
+        where = " AND ".join(clauses) or "TRUE"
+        with self._lock:
+            table = self._arrow(
+                f"SELECT * FROM decisions WHERE {where} ORDER BY \"at\" DESC LIMIT {int(limit)}", params
+            )
+        rows = []
+        for row in table.to_pylist():
+            row["detail"] = json.loads(row["detail"]) if row["detail"] else {}
+            rows.append(Decision.model_validate(row))
+        return rows
+
+    # ------------------------------------------------------------------------------------- conflicts
+
+    def add_conflict(self, conflict: Conflict) -> None:
+        with self._lock:
+            self._exec(
+                "INSERT OR REPLACE INTO conflicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    conflict.id,
+                    conflict.task_id,
+                    conflict.service.value,
+                    conflict.field,
+                    json.dumps(conflict.base, default=str),
+                    json.dumps(conflict.local, default=str),
+                    json.dumps(conflict.remote, default=str),
+                    conflict.created_at,
+                    conflict.resolved_at,
+                    conflict.resolution,
+                    json.dumps(conflict.resolved_value, default=str),
+                ],
+            )
+
+    def conflicts(self, *, open_only: bool = True, task_id: str | None = None) -> list[Conflict]:
+        clauses, params = [], []
+        if open_only:
+            clauses.append("resolved_at IS NULL")
+        if task_id:
+            clauses.append("task_id = ?")
+            params.append(task_id)
+        where = " AND ".join(clauses) or "TRUE"
+        with self._lock:
+            table = self._arrow(
+                f"SELECT * FROM conflicts WHERE {where} ORDER BY created_at", params
+            )
+        result = []
+        for row in table.to_pylist():
+            for key in ("base", "local", "remote", "resolved_value"):
+                row[key] = json.loads(row[key]) if row[key] is not None else None
+            result.append(Conflict.model_validate(row))
+        return result
+
+    def table_counts(self) -> dict[str, int]:
+        """Row counts of the main tables, for `pmtui doctor`."""
+        counts: dict[str, int] = {}
+        with self._lock:
+            for name in ("tasks", "projects", "external_refs", "journal", "conflicts", "sync_runs", "decisions"):
+                row = next(iter(self._rows(f"SELECT count(*) FROM {name}")), None)
+                counts[name] = int(row[0]) if row else 0
+        return counts
+
+
+def store_path(data_dir: Path) -> Path:
+    """The cache file inside a data folder."""
+    return data_dir / STORE_FILENAME
