@@ -356,8 +356,12 @@ def _config_error(
     if first["type"] == "extra_forbidden":
         parent: Any = Settings
         for part in loc[:-1]:
-            annotation = parent.model_fields[part].annotation if part in getattr(parent, "model_fields", {}) else None
-            parent = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+            annotation = (
+                parent.model_fields[part].annotation if part in getattr(parent, "model_fields", {}) else None
+            )
+            parent = (
+                annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+            )
             if parent is None:
                 break
         if parent is not None:

@@ -253,17 +253,17 @@ class Store:
             if "lock" in text.lower():
                 holder = _lock_holder(text)
                 raise StoreLockedError(
-                    f"the cache {target} is open in another process"
-                    + (f": {holder}" if holder else ""),
+                    f"the cache {target} is open in another process" + (f": {holder}" if holder else ""),
                     holder=holder,
                     hint="close the other pmtui (the TUI runs its own sync), or wait for it to finish",
                 ) from exc
-            raise StoreError(f"cannot open the cache {target}: {text}",
-                             hint="see docs/troubleshooting.md, 'corrupt cache'") from exc
+            raise StoreError(
+                f"cannot open the cache {target}: {text}", hint="see docs/troubleshooting.md, 'corrupt cache'"
+            ) from exc
         except duckdb.Error as exc:
             raise StoreError(
                 f"cannot open the cache {target}: {exc}",
-                hint="if the file is damaged, move it away and run `pmtui sync` to rebuild it from the services",
+                hint="if the file is damaged, move it away; `pmtui sync` rebuilds it from the services",
             ) from exc
         self.conn.execute("SET TimeZone = 'UTC'").fetchall()
         if not read_only:
@@ -320,9 +320,14 @@ class Store:
     def version(self) -> int:
         """The schema version of the open file (0 for an empty file)."""
         with self._lock:
-            exists = next(iter(self._rows(
-                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-            )), None)
+            exists = next(
+                iter(
+                    self._rows(
+                        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+                    )
+                ),
+                None,
+            )
             if not exists or not exists[0]:
                 return 0
             row = next(iter(self._rows("SELECT max(version) FROM schema_version")), None)
@@ -444,7 +449,17 @@ class Store:
 
     def upsert_projects(self, projects: Iterable[Project]) -> None:
         rows = [
-            (p.id, p.name, p.description, p.status.value, p.start, p.due, p.created_at, p.updated_at, p.deleted)
+            (
+                p.id,
+                p.name,
+                p.description,
+                p.status.value,
+                p.start,
+                p.due,
+                p.created_at,
+                p.updated_at,
+                p.deleted,
+            )
             for p in projects
         ]
         if rows:
@@ -459,10 +474,10 @@ class Store:
 
     def find_project(self, name_or_id: str) -> Project | None:
         with self._lock:
-            table = self._exec(
+            table = self._arrow(
                 "SELECT * FROM projects WHERE NOT deleted AND (id = ? OR lower(name) = lower(?)) LIMIT 1",
                 [name_or_id, name_or_id],
-            ).to_arrow_table()
+            )
         rows = table.to_pylist()
         return Project.model_validate(rows[0]) if rows else None
 
@@ -481,9 +496,7 @@ class Store:
 
     def comments_for(self, task_id: str) -> list[Comment]:
         with self._lock:
-            table = self._arrow(
-                "SELECT * FROM comments WHERE task_id = ? ORDER BY created_at", [task_id]
-            )
+            table = self._arrow("SELECT * FROM comments WHERE task_id = ? ORDER BY created_at", [task_id])
         return [Comment.model_validate(row) for row in table.to_pylist()]
 
     # --------------------------------------------------------------------------------- external refs
@@ -572,9 +585,7 @@ class Store:
             where = f"state IN ({', '.join('?' for _ in states)})"
             params = [s.value for s in states]
         with self._lock:
-            table = self._arrow(
-                f"SELECT * FROM journal WHERE {where} ORDER BY created_at, step", params
-            )
+            table = self._arrow(f"SELECT * FROM journal WHERE {where} ORDER BY created_at, step", params)
         entries = []
         for row in table.to_pylist():
             row["payload"] = json.loads(row["payload"])
@@ -592,9 +603,15 @@ class Store:
 
     def get_cursor(self, service: Service, resource: str) -> str | None:
         with self._lock:
-            row = next(iter(self._rows(
-                "SELECT cursor FROM sync_cursors WHERE service = ? AND resource = ?", [service.value, resource]
-            )), None)
+            row = next(
+                iter(
+                    self._rows(
+                        "SELECT cursor FROM sync_cursors WHERE service = ? AND resource = ?",
+                        [service.value, resource],
+                    )
+                ),
+                None,
+            )
         return row[0] if row else None
 
     def set_cursor(self, service: Service, resource: str, cursor: str | None) -> None:
@@ -674,7 +691,7 @@ class Store:
         where = " AND ".join(clauses) or "TRUE"
         with self._lock:
             table = self._arrow(
-                f"SELECT * FROM decisions WHERE {where} ORDER BY \"at\" DESC LIMIT {int(limit)}", params
+                f'SELECT * FROM decisions WHERE {where} ORDER BY "at" DESC LIMIT {int(limit)}', params
             )
         rows = []
         for row in table.to_pylist():
@@ -712,9 +729,7 @@ class Store:
             params.append(task_id)
         where = " AND ".join(clauses) or "TRUE"
         with self._lock:
-            table = self._arrow(
-                f"SELECT * FROM conflicts WHERE {where} ORDER BY created_at", params
-            )
+            table = self._arrow(f"SELECT * FROM conflicts WHERE {where} ORDER BY created_at", params)
         result = []
         for row in table.to_pylist():
             for key in ("base", "local", "remote", "resolved_value"):
@@ -726,7 +741,15 @@ class Store:
         """Row counts of the main tables, for `pmtui doctor`."""
         counts: dict[str, int] = {}
         with self._lock:
-            for name in ("tasks", "projects", "external_refs", "journal", "conflicts", "sync_runs", "decisions"):
+            for name in (
+                "tasks",
+                "projects",
+                "external_refs",
+                "journal",
+                "conflicts",
+                "sync_runs",
+                "decisions",
+            ):
                 row = next(iter(self._rows(f"SELECT count(*) FROM {name}")), None)
                 counts[name] = int(row[0]) if row else 0
         return counts

@@ -137,9 +137,7 @@ class Fault:
             return False
         if self.method and self.method.upper() != request.method:
             return False
-        return not (
-            self.path and not (request.path.startswith(self.path) or request.route == self.path)
-        )
+        return not (self.path and not (request.path.startswith(self.path) or request.route == self.path))
 
     @property
     def exhausted(self) -> bool:
@@ -350,7 +348,7 @@ def _compile_template(template: str) -> re.Pattern[str]:
     return re.compile(f"^{pattern}$")
 
 
-class Drop(Exception):  # noqa: N818 - a control signal, not an error
+class Drop(Exception):
     """Close the connection without answering (injected reset or commit-then-drop)."""
 
 
@@ -405,9 +403,7 @@ class ServiceEmulator:
 
     def throttled_response(self, retry_after: float) -> Response:
         """The service's answer when throttled (used by injected ``rate_limit`` faults)."""
-        return self.error_response(
-            429, {"message": "rate limited"}, {"Retry-After": str(round(retry_after))}
-        )
+        return self.error_response(429, {"message": "rate limited"}, {"Retry-After": str(round(retry_after))})
 
     def is_write(self, request: Request, route: Route) -> bool:
         """Whether the request changes state (reset/commit_drop faults only hit writes)."""
@@ -659,7 +655,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if payload and self.command != "HEAD":
             self.wfile.write(payload)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve  # noqa: N815 - stdlib naming
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
 
 class _EmulatorHTTPServer(ThreadingHTTPServer):

@@ -1,0 +1,277 @@
+"""The ``pmtui`` command: bare ``pmtui`` opens the TUI; subcommands cover the rest.
+
+This module is on every command's start path, so it imports only what every command needs; each
+command imports its own machinery inside its body (the TUI, the clients and litellm are heavy).
+Errors are converted here, once: a :class:`~pmtui.errors.PmtuiError` becomes one line on stderr (plus
+its hint) and the error's exit code; never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from pmtui import __version__, paths
+from pmtui.errors import PmtuiError
+
+if TYPE_CHECKING:
+    from pmtui.config import Settings
+
+app = typer.Typer(
+    name="pmtui",
+    help="A keyboard-driven command centre for work spread over Motion, Linear, Notion and GitLab.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+config_app = typer.Typer(help="Show, locate or create the settings file.", no_args_is_help=True)
+sandbox_app = typer.Typer(
+    help="Local emulators of the four services, for trying pmtui with no account.", no_args_is_help=True
+)
+app.add_typer(config_app, name="config")
+app.add_typer(sandbox_app, name="sandbox")
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _out(text: str = "") -> None:
+    print(text)
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _not_yet(command: str, what: str) -> None:
+    """The command exists and is documented, but its engine is not built yet: say so, exit 1."""
+    _err(f"pmtui {command}: not available yet ({what}).")
+    _err("  hint: `pmtui doctor` checks your setup; `pmtui sandbox serve` runs the local emulators.")
+    raise typer.Exit(EXIT_FAILED)
+
+
+def _load_settings() -> Settings:
+    from pmtui.config import load_settings
+
+    return load_settings()
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        _out(f"pmtui {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            help="Keep config, data, cache and logs under DIR (same as PMTUI_HOME=DIR).",
+            metavar="DIR",
+        ),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Open the terminal app, or run one of the commands below."""
+    if home is not None:
+        os.environ["PMTUI_HOME"] = str(home.expanduser().resolve())
+    ctx.obj = {"verbose": verbose}
+    if ctx.invoked_subcommand is None:
+        _not_yet("(the terminal app)", "the TUI arrives with the TUI issue; try `pmtui doctor`")
+
+
+@app.command()
+def briefing(
+    json_output: Annotated[bool, typer.Option("--json", help="Print the briefing as JSON.")] = False,
+    date: Annotated[str | None, typer.Option("--date", help="Brief another day (YYYY-MM-DD).")] = None,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Sync first, then brief.")] = False,
+) -> None:
+    """Print the morning briefing: overdue, today, upcoming, progress and sync health."""
+    _not_yet("briefing", "it arrives with the briefing issue")
+
+
+@app.command()
+def sync(
+    watch: Annotated[bool, typer.Option("--watch", help="Keep syncing every --interval seconds.")] = False,
+    interval: Annotated[
+        int | None, typer.Option("--interval", help="Seconds between runs with --watch.")
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="JSON lines instead of progress lines.")
+    ] = False,
+    service: Annotated[
+        list[str] | None, typer.Option("--service", "-s", help="Only this service (repeatable).")
+    ] = None,
+) -> None:
+    """Sync every enabled service once (headless mode), or keep syncing with --watch."""
+    _not_yet("sync", "it arrives with the sync engine issue")
+
+
+@app.command(name="do")
+def do_request(
+    text: Annotated[str, typer.Argument(help='What to do, e.g. "task Fix login due fri #bug @linear".')],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Run the plan without asking.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; change nothing.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print plan and result as JSON.")] = False,
+) -> None:
+    """Turn a request into a plan of actions, show where each goes and why, then run it."""
+    _not_yet("do", "it arrives with the agent issue")
+
+
+@app.command()
+def demo() -> None:
+    """Start the local emulators with demo data and open pmtui against them (no account needed)."""
+    _not_yet("demo", "the emulators are being built; `pmtui sandbox serve` arrives first")
+
+
+@app.command()
+def conflicts(
+    json_output: Annotated[bool, typer.Option("--json", help="Print the conflicts as JSON.")] = False,
+) -> None:
+    """List the open sync conflicts (resolve them in the TUI's conflict screen)."""
+    _not_yet("conflicts", "it arrives with the sync engine issue")
+
+
+@app.command()
+def mirror(
+    target: Annotated[
+        str | None, typer.Option("--target", help="Folder or s3:// abfss:// gs:// URI.")
+    ] = None,
+) -> None:
+    """Mirror the local cache to the Delta Lake tables the Databricks notebooks read."""
+    _not_yet("mirror", "it arrives with the Delta mirror issue")
+
+
+@app.command()
+def doctor(
+    json_output: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False,
+) -> None:
+    """Check the config, the folders, the cache and each service; one line each, with a fix."""
+    from pmtui.core.doctor import run_checks
+
+    checks = run_checks()
+    if json_output:
+        _out(json.dumps([c.as_dict() for c in checks], indent=2))
+    else:
+        marks = {"ok": "ok  ", "warn": "warn", "fail": "FAIL", "off": "--  "}
+        for check in checks:
+            _out(f"[{marks[check.status]}] {check.name}: {check.detail}")
+            if check.hint and check.status != "ok":
+                _out(f"       fix: {check.hint}")
+    raise typer.Exit(EXIT_FAILED if any(c.status == "fail" for c in checks) else EXIT_OK)
+
+
+@config_app.command("path")
+def config_path() -> None:
+    """Print where the settings file, the cache and the logs live."""
+    _out(f"config: {paths.config_file()}")
+    _out(f"data:   {paths.data_dir()}")
+    _out(f"cache:  {paths.cache_dir()}")
+    _out(f"logs:   {paths.log_dir()}")
+
+
+@config_app.command("show")
+def config_show(
+    json_output: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Print the effective settings (file + environment), with secrets masked."""
+    settings = _load_settings()
+    data: dict[str, Any] = settings.model_dump(mode="json")
+    from pmtui.config import SECRET_ENV, resolve_secret
+
+    for service in SECRET_ENV:
+        found = resolve_secret(settings, service)
+        data[service.value]["api_key"] = f"set ({found.source})" if found else "not set"
+    if json_output:
+        _out(json.dumps(data, indent=2))
+        return
+    for section, values in data.items():
+        if isinstance(values, dict):
+            _out(f"[{section}]")
+            for key, value in values.items():
+                _out(f"{key} = {json.dumps(value)}")
+            _out()
+        else:
+            _out(f"{section} = {json.dumps(values)}")
+
+
+@config_app.command("init")
+def config_init(
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write a commented starter settings file (private to you: mode 600)."""
+    from pmtui.config import write_template
+
+    path = write_template(force=force)
+    _out(f"wrote {path}")
+    _out("next: set your keys (e.g. export PMTUI_LINEAR_API_KEY=...), then run `pmtui doctor`")
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(
+    port: Annotated[
+        int,
+        typer.Option("--port", help="First port; the four services take PORT..PORT+3. 0 picks free ports."),
+    ] = 0,
+    faults: Annotated[
+        str | None,
+        typer.Option(
+            "--faults",
+            help="Inject faults, e.g. 'linear:rate_limit=2x3,gitlab:error=503x5' (see docs/sandbox.md).",
+        ),
+    ] = None,
+    seed: Annotated[
+        str,
+        typer.Option(
+            "--seed",
+            help="'demo' for the demo workspace, a number N for N "
+            "generated tasks, 'none' for empty services.",
+        ),
+    ] = "demo",
+    write_config: Annotated[
+        bool,
+        typer.Option(
+            "--write-config",
+            help="Write the matching config.toml into PMTUI_HOME so other shells can use the sandbox.",
+        ),
+    ] = False,
+    rate_limits: Annotated[
+        bool, typer.Option("--rate-limits/--no-rate-limits", help="Enforce the services' real rate limits.")
+    ] = True,
+) -> None:
+    """Run the four emulators in the foreground and print the config that points pmtui at them."""
+    from pmtui.sandbox.runner import serve_forever
+
+    serve_forever(
+        port=port, faults=faults, seed=seed, write_config=write_config, rate_limits=rate_limits, echo=_out
+    )
+
+
+def main() -> None:
+    """Console-script entry point: runs the app and turns pmtui errors into a line and an exit code."""
+    try:
+        app()
+    except PmtuiError as exc:
+        _err(f"error: {exc.user_text()}")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _err("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

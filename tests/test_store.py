@@ -1,0 +1,259 @@
+"""The DuckDB cache: migrations, round trips, bulk upserts and a clear message when locked."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pmtui.core.store import MIGRATIONS, SCHEMA_VERSION, Store
+from pmtui.errors import StoreLockedError, StoreSchemaError
+from pmtui.models import (
+    Comment,
+    Conflict,
+    Decision,
+    ExternalRef,
+    JournalEntry,
+    JournalState,
+    Milestone,
+    Priority,
+    Project,
+    Service,
+    Status,
+    SyncRun,
+    Task,
+    TaskKind,
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(tmp_path / "cache.duckdb")
+
+
+def test_new_file_is_at_latest_version(store: Store) -> None:
+    assert store.version() == SCHEMA_VERSION
+    assert store.migrate() == []
+
+
+@pytest.mark.parametrize("start", [version for version, _, _ in MIGRATIONS[:-1]])
+def test_migrates_from_every_earlier_version(tmp_path: Path, start: int) -> None:
+    path = tmp_path / "old.duckdb"
+    old = Store.__new__(Store)
+    # Build a file at an earlier version by applying only the migrations up to `start`.
+    conn = duckdb.connect(str(path))
+    conn.execute(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description VARCHAR, "
+        "applied_at TIMESTAMPTZ NOT NULL)"
+    ).fetchall()
+    for version, description, statements in MIGRATIONS:
+        if version > start:
+            break
+        for statement in statements:
+            conn.execute(statement).fetchall()
+        conn.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, description]).fetchall()
+    conn.execute(
+        "INSERT INTO tasks (id, title, status, priority, kind, created_at, updated_at) "
+        "VALUES ('t1', 'kept', 'todo', 'high', 'general', now(), now())"
+    ).fetchall()
+    conn.close()
+    del old
+    with Store(path) as upgraded:
+        assert upgraded.version() == SCHEMA_VERSION
+        task = upgraded.get_task("t1")
+        assert task is not None
+        assert task.title == "kept"
+        assert task.priority is Priority.HIGH
+
+
+def test_newer_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.duckdb"
+    with Store(path) as s:
+        s._exec("INSERT INTO schema_version VALUES (?, 'from the future', now())", [SCHEMA_VERSION + 1])
+    with pytest.raises(StoreSchemaError, match="newer pmtui"):
+        Store(path)
+
+
+def test_task_round_trip_keeps_every_field(store: Store) -> None:
+    due = datetime(2026, 11, 24, 22, 30, tzinfo=UTC)
+    task = Task(
+        title="Fix login",
+        description="**md**",
+        status=Status.IN_PROGRESS,
+        priority=Priority.URGENT,
+        due=due,
+        due_all_day=False,
+        duration_minutes=45,
+        labels=["bug", "auth"],
+        kind=TaskKind.ENGINEERING,
+        project_id="p1",
+        milestone_id="m1",
+        assignee="ada",
+        scheduled_start=due - timedelta(hours=2),
+        scheduled_end=due - timedelta(hours=1),
+        completed_at=None,
+    )
+    store.upsert_tasks([task])
+    assert store.get_task(task.id) == task
+
+
+def test_upsert_replaces_and_bulk_is_fast_path(store: Store) -> None:
+    tasks = [
+        Task(title=f"task {i}", due=datetime(2026, 11, 1, tzinfo=UTC) + timedelta(days=i % 40))
+        for i in range(5000)
+    ]
+    assert store.upsert_tasks(tasks) == 5000
+    changed = tasks[10].model_copy(update={"title": "renamed"})
+    store.upsert_tasks([changed])
+    assert store.count_tasks() == 5000
+    assert store.get_task(tasks[10].id).title == "renamed"  # type: ignore[union-attr]
+    listed = store.list_tasks(limit=3)
+    assert [t.due for t in listed] == sorted(t.due for t in listed)  # type: ignore[type-var]
+
+
+def test_list_filters_deleted_and_closed(store: Store) -> None:
+    store.upsert_tasks(
+        [Task(title="open"), Task(title="done", status=Status.DONE), Task(title="gone", deleted=True)]
+    )
+    assert {t.title for t in store.list_tasks()} == {"open", "done"}
+    assert {t.title for t in store.list_tasks(include_closed=False)} == {"open"}
+    assert {t.title for t in store.list_tasks(include_deleted=True)} == {"open", "done", "gone"}
+
+
+def test_refs_find_tasks_by_key(store: Store) -> None:
+    task = Task(title="Fix login redirect loop")
+    store.upsert_tasks([task])
+    ref = ExternalRef(
+        entity_id=task.id,
+        service=Service.LINEAR,
+        external_id="uuid-1",
+        key="ENG-3",
+        url="https://linear.app/acme/issue/ENG-3",
+        base={"title": "Fix login redirect loop"},
+        idempotency_key=task.id,
+    )
+    store.upsert_refs([ref])
+    assert [t.id for t in store.find_tasks("eng-3")] == [task.id]
+    assert [t.id for t in store.find_tasks("redirect")] == [task.id]
+    assert store.ref_by_external(Service.LINEAR, "uuid-1") == ref
+    assert store.refs_for(task.id) == [ref]
+    store.delete_ref(ref)
+    assert store.refs_for(task.id) == []
+
+
+def test_projects_milestones_comments(store: Store) -> None:
+    project = Project(name="Q1 launch", due=date(2026, 12, 5))
+    store.upsert_projects([project])
+    assert store.find_project("q1 LAUNCH") == project
+    store.upsert_milestones([Milestone(project_id=project.id, name="Beta", due=date(2026, 12, 1))])
+    task = Task(title="x")
+    store.upsert_tasks([task])
+    store.add_comment(Comment(task_id=task.id, body="waiting on review"))
+    assert [c.body for c in store.comments_for(task.id)] == ["waiting on review"]
+
+
+def test_journal_decisions_conflicts_runs_cursors(store: Store) -> None:
+    entry = JournalEntry(
+        request_id="r1",
+        service=Service.MOTION,
+        op="create_task",
+        payload={"title": "x", "due": "2026-11-24"},
+        idempotency_key="k1",
+    )
+    store.journal_write(entry)
+    assert store.journal_entries(states=[JournalState.PENDING])[0].payload == entry.payload
+    entry.state = JournalState.DONE
+    store.journal_write(entry)
+    assert store.journal_entries(states=[JournalState.PENDING]) == []
+    store.journal_delete([entry.id])
+    assert store.journal_entries() == []
+
+    store.log_decision(
+        Decision(
+            request_id="r1", kind="route", service=Service.LINEAR, reason="label bug", detail={"rule": 1}
+        )
+    )
+    assert store.decisions(request_id="r1")[0].detail == {"rule": 1}
+
+    conflict = Conflict(
+        task_id="t", service=Service.LINEAR, field="due", base=None, local="2026-11-24", remote="2026-11-25"
+    )
+    store.add_conflict(conflict)
+    assert store.conflicts()[0].remote == "2026-11-25"
+    conflict.resolved_at = datetime.now(UTC)
+    conflict.resolution = "remote"
+    store.add_conflict(conflict)
+    assert store.conflicts() == []
+    assert len(store.conflicts(open_only=False)) == 1
+
+    store.record_sync_run(
+        SyncRun(
+            run_id="a",
+            service=Service.GITLAB,
+            status="ok",
+            pulled=3,
+            started_at=datetime(2026, 11, 24, 8, tzinfo=UTC),
+        )
+    )
+    store.record_sync_run(
+        SyncRun(
+            run_id="b",
+            service=Service.GITLAB,
+            status="failed",
+            error="503",
+            started_at=datetime(2026, 11, 24, 9, tzinfo=UTC),
+        )
+    )
+    assert store.last_sync_runs()[Service.GITLAB].run_id == "b"
+
+    assert store.get_cursor(Service.LINEAR, "issues") is None
+    store.set_cursor(Service.LINEAR, "issues", "2026-11-24T09:00:00Z")
+    assert store.get_cursor(Service.LINEAR, "issues") == "2026-11-24T09:00:00Z"
+
+
+def test_transaction_rolls_back(store: Store) -> None:
+    def write_then_fail() -> None:
+        with store.transaction() as tx:
+            tx._exec("INSERT INTO sync_cursors VALUES ('linear', 'x', 'c', now())")
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        write_then_fail()
+    assert store.get_cursor(Service.LINEAR, "x") is None
+
+
+def test_second_process_gets_a_clear_message(tmp_path: Path) -> None:
+    path = tmp_path / "held.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
+            import sys, time
+            from pmtui.core.store import Store
+            s = Store({str(path)!r})
+            print("ready", flush=True)
+            sys.stdin.readline()
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(StoreLockedError) as caught:
+            Store(path)
+        assert f"PID {holder.pid}" in str(caught.value)
+        assert caught.value.exit_code == 5
+        assert caught.value.hint
+    finally:
+        holder.communicate("\n", timeout=30)
+    with Store(path) as reopened:
+        assert reopened.version() == SCHEMA_VERSION
