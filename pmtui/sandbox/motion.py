@@ -361,27 +361,30 @@ class MotionEmulator(ServiceEmulator):
 
     def _workspace(self, workspace_id: Any, *, field: str = "workspaceId") -> dict[str, Any]:
         # An unknown id given as a field or filter is a validation error (400); one in the path a 404.
-        workspace = self.state["workspaces"].get(workspace_id) if isinstance(workspace_id, str) else None
+        workspace: dict[str, Any] | None = (
+            self.state["workspaces"].get(workspace_id) if isinstance(workspace_id, str) else None
+        )
         if workspace is None:
             raise _bad(f"{field}: workspace {workspace_id!r} not found")
         return workspace
 
     def _task(self, task_id: str) -> dict[str, Any]:
-        task = self.state["tasks"].get(task_id)
+        task: dict[str, Any] | None = self.state["tasks"].get(task_id)
         if task is None:
             raise HttpError(404, {"message": "Task not found"})
         return task
 
     def _project(self, project_id: str) -> dict[str, Any]:
-        project = self.state["projects"].get(project_id)
+        project: dict[str, Any] | None = self.state["projects"].get(project_id)
         if project is None:
             raise HttpError(404, {"message": "Project not found"})
         return project
 
     def _other_user(self, workspace_id: str) -> str:
         """A workspace member who is not the API key's owner (the author of admin edits)."""
-        members = self._workspace(workspace_id)["memberIds"]
-        return next((uid for uid in members if uid != self.state["me"]), self.state["me"])
+        me: str = self.state["me"]
+        members: list[str] = self._workspace(workspace_id)["memberIds"]
+        return next((uid for uid in members if uid != me), me)
 
     # ---------------------------------------------------------------------------------- paging
 
@@ -549,10 +552,8 @@ class MotionEmulator(ServiceEmulator):
 
     @staticmethod
     def _default_status(workspace: dict[str, Any]) -> str:
-        return next(
-            (s["name"] for s in workspace["statuses"] if s["isDefaultStatus"]),
-            workspace["statuses"][0]["name"],
-        )
+        statuses: list[dict[str, Any]] = workspace["statuses"]
+        return str(next((s["name"] for s in statuses if s["isDefaultStatus"]), statuses[0]["name"]))
 
     @staticmethod
     def _check_status(workspace: dict[str, Any], value: Any) -> str:

@@ -199,6 +199,7 @@ def _base(emu: MotionEmulator) -> dict[str, Any]:
     for workspace in (acme, private):
         state["workspaces"][workspace["id"]] = workspace
     project_ids: dict[str, str] = {}
+    project: dict[str, Any]
     for offset, (name, description, status) in enumerate(PROJECTS):
         created = iso_z(now - timedelta(days=60 - offset))
         project = {

@@ -615,6 +615,9 @@ def _uuid_from(rng: random.Random) -> Any:
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle on, a keep-alive client's delayed ACK
+    # stalls every response by ~40 ms (measured: 43 ms -> 0.7 ms per request).
+    disable_nagle_algorithm = True
     server: _EmulatorHTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
@@ -676,7 +679,7 @@ class RunningEmulator:
         self._server = _EmulatorHTTPServer((host, port), emulator)
         self.host, self.port = self._server.server_address[0], int(self._server.server_address[1])
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"sandbox-{emulator.name}", daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sandbox-{emulator.name}", daemon=True
         )
 
     @property

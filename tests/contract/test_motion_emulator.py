@@ -29,17 +29,30 @@ def clock() -> Clock:
     return clock
 
 
+@pytest.fixture(scope="module")
+def shared() -> Iterator[tuple[MotionEmulator, RunningEmulator]]:
+    """One server for the module: stopping a server costs ~0.5 s (the serve loop's poll interval)."""
+    emulator = MotionEmulator(clock=Clock(), seed=7)
+    with serving(emulator) as running:
+        yield emulator, running
+
+
 @pytest.fixture
-def emu(clock: Clock) -> MotionEmulator:
-    emulator = MotionEmulator(clock=clock, seed=7)
+def emu(shared: tuple[MotionEmulator, RunningEmulator]) -> MotionEmulator:
+    """The shared emulator, back to a fresh demo at NOW with no faults, counts or rate limits."""
+    emulator = shared[0]
+    emulator.clock.set(NOW, frozen=True)
+    emulator.clear_faults()
+    emulator.rate_limits_enabled = False
+    emulator.reset_state()
+    emulator.reset_counts()
     emulator.seed({"kind": "demo"})
     return emulator
 
 
 @pytest.fixture
-def server(emu: MotionEmulator) -> Iterator[RunningEmulator]:
-    with serving(emu) as running:
-        yield running
+def server(shared: tuple[MotionEmulator, RunningEmulator], emu: MotionEmulator) -> RunningEmulator:
+    return shared[1]
 
 
 @pytest.fixture
