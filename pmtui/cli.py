@@ -133,9 +133,13 @@ def do_request(
 
 
 @app.command()
-def demo() -> None:
+def demo(
+    keep: Annotated[bool, typer.Option("--keep", help="Keep the throwaway PMTUI_HOME when done.")] = False,
+) -> None:
     """Start the local emulators with demo data and open pmtui against them (no account needed)."""
-    _not_yet("demo", "the emulators are being built; `pmtui sandbox serve` arrives first")
+    from pmtui.sandbox.runner import run_demo
+
+    run_demo(keep=keep, echo=_out)
 
 
 @app.command()

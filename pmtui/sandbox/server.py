@@ -181,7 +181,7 @@ def parse_fault_spec(spec: str) -> dict[str, list[Fault]]:
     result: dict[str, list[Fault]] = {}
     pattern = re.compile(
         r"^(?P<service>[a-z]+):(?P<kind>[a-z_]+)(?:=(?P<value>[0-9.]+))?(?:x(?P<count>\d+|\*))?"
-        r"(?:~(?P<prob>[0-9.]+))?(?:@(?P<method>[A-Za-z]+))?(?P<path>/\S*)?$"
+        r"(?:~(?P<prob>[0-9.]+))?(?:x(?P<count2>\d+|\*))?(?:@(?P<method>[A-Za-z]+))?(?P<path>/\S*)?$"
     )
     for raw in (item.strip() for item in spec.split(",")):
         if not raw:
@@ -195,7 +195,7 @@ def parse_fault_spec(spec: str) -> dict[str, list[Fault]]:
         service = match["service"]
         if service not in SERVICES:
             raise ValueError(f"bad fault {raw!r}: unknown service {service!r}; expected one of {SERVICES}")
-        count_text = match["count"]
+        count_text = match["count"] or match["count2"]
         fault = Fault.from_dict(
             {
                 "kind": match["kind"],
@@ -679,7 +679,10 @@ class RunningEmulator:
         self._server = _EmulatorHTTPServer((host, port), emulator)
         self.host, self.port = self._server.server_address[0], int(self._server.server_address[1])
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sandbox-{emulator.name}", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"sandbox-{emulator.name}",
+            daemon=True,
         )
 
     @property

@@ -1,0 +1,213 @@
+"""Rate limiting and retries shared by every call to a service in this process.
+
+One :class:`RateLimiter` per service (and base URL): a token bucket refilled at the service's published
+rate, which a throttled answer can also *pause* until its Retry-After has passed, so no caller retries
+early. Callers say whether they are the user waiting on a write (``Lane.USER``) or background sync
+(``Lane.BACKGROUND``); background callers yield while a user call is waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from enum import Enum
+from typing import TypeVar
+
+from pmtui.errors import RateLimitedError, TransientError
+
+log = logging.getLogger("pmtui.limits")
+
+T = TypeVar("T")
+
+DEFAULT_PER_MINUTE = {
+    "motion": 12.0,  # Motion's individual tier (docs.usemotion.com cookbooks/rate-limits)
+    "notion": 180.0,  # an average of 3 requests/second per connection
+    "gitlab": 2000.0,  # GitLab.com authenticated API traffic per user
+    "linear": 5000.0 / 60,  # request budget; Linear's headers then steer the real remaining budget
+}
+"""The published request budgets pmtui keeps to unless the config overrides them (API_NOTES.md §5)."""
+
+
+class Lane(Enum):
+    """Who is waiting: the user (a write they asked for) goes before background sync reads."""
+
+    USER = "user"
+    BACKGROUND = "background"
+
+
+class RateLimiter:
+    """A token bucket with a pause, safe across threads.
+
+    ``per_minute`` tokens per minute with a burst of ``burst`` (default: a tenth of a minute's budget,
+    at least 1), so a fresh process does not spend a whole minute's budget in one second.
+    """
+
+    def __init__(
+        self,
+        per_minute: float,
+        *,
+        burst: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if per_minute <= 0:
+            raise ValueError("per_minute must be positive")
+        self.rate = per_minute / 60.0
+        self.capacity = max(1.0, burst if burst is not None else per_minute / 10.0)
+        self._tokens = self.capacity
+        self._clock = clock
+        self._sleep = sleep
+        self._updated = clock()
+        self._paused_until = 0.0
+        self._user_waiting = 0
+        self._lock = threading.Condition()
+
+    def _refill(self, now: float) -> None:
+        self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
+        self._updated = now
+
+    def pause_until(self, moment: float) -> None:
+        """Hold every caller until ``moment`` (this limiter's clock), e.g. a Retry-After."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, moment)
+            self._tokens = 0.0
+            self._lock.notify_all()
+
+    def pause_for(self, seconds: float) -> None:
+        """Hold every caller for ``seconds`` from now."""
+        self.pause_until(self._clock() + max(0.0, seconds))
+
+    def observe_remaining(self, remaining: float, reset_in: float) -> None:
+        """Trust the service's own count: when it says the budget is spent, wait for its reset."""
+        if remaining <= 0 and reset_in > 0:
+            self.pause_for(reset_in)
+
+    def wait_time(self) -> float:
+        """Seconds until a token would be available (0 if one is)."""
+        with self._lock:
+            now = self._clock()
+            self._refill(now)
+            pause = max(0.0, self._paused_until - now)
+            need = 0.0 if self._tokens >= 1 else (1 - self._tokens) / self.rate
+            return max(pause, need)
+
+    @property
+    def remaining(self) -> float:
+        with self._lock:
+            self._refill(self._clock())
+            return self._tokens
+
+    def acquire(self, lane: Lane = Lane.BACKGROUND) -> float:
+        """Take one token, sleeping as needed; returns the seconds waited."""
+        waited = 0.0
+        with self._lock:
+            if lane is Lane.USER:
+                self._user_waiting += 1
+            try:
+                while True:
+                    now = self._clock()
+                    self._refill(now)
+                    pause = self._paused_until - now
+                    blocked_by_user = lane is Lane.BACKGROUND and self._user_waiting > 0
+                    if pause <= 0 and self._tokens >= 1 and not blocked_by_user:
+                        self._tokens -= 1
+                        return waited
+                    delay = max(pause, (1 - self._tokens) / self.rate if self._tokens < 1 else 0.0, 0.01)
+                    delay = min(delay, 1.0) if blocked_by_user else delay
+                    self._lock.release()
+                    try:
+                        self._sleep(delay)
+                    finally:
+                        self._lock.acquire()
+                    waited += delay
+            finally:
+                if lane is Lane.USER:
+                    self._user_waiting -= 1
+                    self._lock.notify_all()
+
+
+_LIMITERS: dict[tuple[str, str], RateLimiter] = {}
+_LIMITERS_LOCK = threading.Lock()
+
+
+def limiter_for(service: str, base_url: str, per_minute: float | None = None) -> RateLimiter:
+    """The process-wide limiter of one service at one base URL (created on first use)."""
+    key = (service, base_url)
+    with _LIMITERS_LOCK:
+        limiter = _LIMITERS.get(key)
+        if limiter is None:
+            limiter = RateLimiter(per_minute or DEFAULT_PER_MINUTE.get(service, 60.0))
+            _LIMITERS[key] = limiter
+        return limiter
+
+
+def backoff_delay(
+    attempt: int, *, base: float = 0.5, cap: float = 30.0, rng: random.Random | None = None
+) -> float:
+    """Exponential backoff with full jitter (AWS architecture blog): uniform in [0, min(cap, base*2^n)]."""
+    upper = min(cap, base * (2**attempt))
+    return (rng or random).uniform(0, upper)
+
+
+def with_retries(
+    call: Callable[[], T],
+    *,
+    limiter: RateLimiter | None,
+    service: str,
+    lane: Lane = Lane.BACKGROUND,
+    attempts: int = 5,
+    retry_transient: bool = True,
+    sleep: Callable[[float], None] = time.sleep,
+    on_retry: Callable[[int, Exception, float], None] | None = None,
+    base_delay: float = 0.5,
+) -> T:
+    """Run ``call`` under the limiter, retrying throttling always and transient failures when allowed.
+
+    A throttled answer pauses the whole limiter for exactly its Retry-After, so no other caller
+    retries early either. ``retry_transient=False`` is for writes whose outcome would be unknown
+    (a create without a client id): the caller recovers through the idempotency key instead.
+    """
+    attempt = 0
+    while True:
+        if limiter is not None:
+            limiter.acquire(lane)
+        try:
+            return call()
+        except RateLimitedError as exc:
+            attempt += 1
+            if attempt >= attempts:
+                raise
+            delay = (
+                exc.retry_after if exc.retry_after is not None else backoff_delay(attempt, base=base_delay)
+            )
+            if limiter is not None:
+                limiter.pause_for(delay)
+            else:
+                sleep(delay)
+            log.info(
+                "%s throttled; waiting %.1fs (attempt %d)",
+                service,
+                delay,
+                attempt,
+                extra={"service": service, "retry_after": delay},
+            )
+            if on_retry:
+                on_retry(attempt, exc, delay)
+        except TransientError as exc:
+            attempt += 1
+            if not retry_transient or attempt >= attempts:
+                raise
+            delay = backoff_delay(attempt, base=base_delay)
+            log.info(
+                "%s transient failure (%s); retrying in %.1fs",
+                service,
+                exc.message,
+                delay,
+                extra={"service": service},
+            )
+            if on_retry:
+                on_retry(attempt, exc, delay)
+            sleep(delay)
