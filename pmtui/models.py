@@ -46,6 +46,19 @@ class Service(StrEnum):
     GITLAB = "gitlab"
     LOCAL = "local"
 
+    @property
+    def label(self) -> str:
+        """The service's name as its makers write it (GitLab, not Gitlab)."""
+        return _SERVICE_LABELS[self]
+
+
+_SERVICE_LABELS = {
+    Service.MOTION: "Motion",
+    Service.LINEAR: "Linear",
+    Service.NOTION: "Notion",
+    Service.GITLAB: "GitLab",
+    Service.LOCAL: "Local",
+}
 
 REMOTE_SERVICES: tuple[Service, ...] = (Service.MOTION, Service.LINEAR, Service.NOTION, Service.GITLAB)
 

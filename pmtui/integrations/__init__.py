@@ -1,0 +1,60 @@
+"""One module per service behind one interface (:mod:`pmtui.integrations.base`).
+
+:func:`build_integration` imports a service's module only when that service is used, so the client
+libraries (gql, python-gitlab, notion-client) stay off the start path of `pmtui briefing` and the TUI.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from pmtui.errors import NotConfiguredError
+from pmtui.models import Service, Task
+
+if TYPE_CHECKING:
+    from pmtui.config import Settings
+    from pmtui.integrations.base import Integration
+
+_CLASSES = {
+    Service.MOTION: ("pmtui.integrations.motion", "MotionIntegration"),
+    Service.LINEAR: ("pmtui.integrations.linear", "LinearIntegration"),
+    Service.NOTION: ("pmtui.integrations.notion", "NotionIntegration"),
+    Service.GITLAB: ("pmtui.integrations.gitlab", "GitLabIntegration"),
+}
+
+
+def integration_class(service: Service) -> type[Integration]:
+    """The class implementing ``service`` (its module is imported now)."""
+    module_name, class_name = _CLASSES[service]
+    module = importlib.import_module(module_name)
+    return getattr(module, class_name)  # type: ignore[no-any-return]
+
+
+def build_integration(
+    service: Service, settings: Settings, *, lookup: Callable[[str], Task | None] | None = None
+) -> Integration:
+    """A ready integration for ``service`` from the settings, or :class:`NotConfiguredError` with the fix."""
+    from pmtui.config import SECRET_ENV, resolve_secret
+
+    if service is Service.LOCAL:
+        from pmtui.integrations.local import LocalIntegration
+
+        return LocalIntegration(lookup)
+    secret = resolve_secret(settings, service)
+    section = settings.service(service)
+    if section.enabled is False:
+        raise NotConfiguredError(
+            f"{service.value} is disabled",
+            service=service.value,
+            hint=f"set [{service.value}] enabled = true",
+        )
+    if secret is None:
+        raise NotConfiguredError(
+            "no key configured",
+            service=service.value,
+            hint=f"set {SECRET_ENV[service]}, or store it in the keyring; `pmtui doctor` shows how",
+        )
+    cls = integration_class(service)
+    return cls(section, secret.value.get_secret_value())  # type: ignore[call-arg]
