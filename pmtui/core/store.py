@@ -535,6 +535,11 @@ class Store:
         )
         return rows[0] if rows else None
 
+    def ref_by_external_key(self, service: Service, key: str) -> ExternalRef | None:
+        """The ref a create with idempotency ``key`` produced on ``service``, if it was stored."""
+        rows = self._refs_where("service = ? AND idempotency_key = ?", [service.value, key])
+        return rows[0] if rows else None
+
     def refs_for_service(self, service: Service, entity: EntityType = EntityType.TASK) -> list[ExternalRef]:
         return self._refs_where("service = ? AND entity = ?", [service.value, entity.value])
 

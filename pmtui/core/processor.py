@@ -1,0 +1,827 @@
+"""TaskProcessor: validated actions, run as a saga with compensation.
+
+Every remote step gets an idempotency key derived from the request id and the action's ref, so a
+plan can be run again after a crash or an unknown outcome and each step finds what it already made
+instead of making it twice. Steps are journaled before their remote call and closed in the same
+transaction that stores their result. When a step fails for good, the steps already done are undone in
+reverse (created objects are deleted or archived, updates are reverted) and the result says exactly
+what remains.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pmtui.config import Settings
+from pmtui.core.journal import Journal
+from pmtui.core.router import RouteDecision
+from pmtui.core.store import Store
+from pmtui.errors import NotFoundError, PmtuiError, ServiceError, TransientError
+from pmtui.integrations.base import Integration, RemoteTask, TaskPatch
+from pmtui.models import (
+    Action,
+    ActionResult,
+    AddComment,
+    Comment,
+    CompleteTask,
+    CreateProject,
+    CreateTask,
+    Decision,
+    DeleteTask,
+    EntityType,
+    ExternalRef,
+    JournalEntry,
+    JournalState,
+    Link,
+    MoveTask,
+    Plan,
+    Project,
+    Query,
+    ResultStatus,
+    Service,
+    Status,
+    Sync,
+    Task,
+    TaskKind,
+    UpdateTask,
+    utcnow,
+)
+
+log = logging.getLogger("pmtui.processor")
+
+IntegrationProvider = Callable[[Service], Integration]
+
+
+def idempotency_key(request_id: str, ref: str, suffix: str = "") -> str:
+    """A 32-hex key (UUID-shaped) that is the same every time the same step of the same request runs."""
+    return hashlib.sha256(f"{request_id}:{ref}:{suffix}".encode()).hexdigest()[:32]
+
+
+@dataclass
+class _Done:
+    """A completed step and how to undo it."""
+
+    action: Action
+    service: Service
+    undo: Callable[[], None] | None
+    description: str
+
+
+@dataclass
+class SagaOutcome:
+    """Results per action, plus what was rolled back and what could not be."""
+
+    results: list[ActionResult] = field(default_factory=list)
+    compensated: list[str] = field(default_factory=list)
+    remaining: list[str] = field(default_factory=list)
+    """Objects that stay on a service after a failed saga (a compensation that itself failed)."""
+
+    @property
+    def ok(self) -> bool:
+        return all(
+            r.status in (ResultStatus.DONE, ResultStatus.SKIPPED, ResultStatus.QUEUED) for r in self.results
+        )
+
+
+class TaskProcessor:
+    """Runs plans: validation first, then each action through the journal, compensating on failure."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        integrations: IntegrationProvider,
+        *,
+        journal: Journal | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.integrations = integrations
+        self.journal = journal or Journal(store)
+
+    # ------------------------------------------------------------------------------------ validation
+
+    def validate(self, plan: Plan, routes: dict[str, RouteDecision]) -> list[str]:
+        """Every problem with the plan, found before any remote call (all at once, not the first)."""
+        problems: list[str] = []
+        refs = {a.ref: a for a in plan.actions}
+        for action in plan.actions:
+            route = routes.get(action.ref)
+            where = f"{action.type} {_describe(action)}"
+            if isinstance(action, CreateTask):
+                if (
+                    action.project
+                    and action.project not in refs
+                    and self.store.find_project(action.project) is None
+                ):
+                    problems.append(f"{where}: unknown project {action.project!r}")
+                if route and route.service is Service.MOTION:
+                    section = self.settings.motion
+                    if section.auto_schedule and action.due is None and action.service is Service.MOTION:
+                        problems.append(f"{where}: Motion needs a due date to auto-schedule (add `due ...`)")
+                if action.due is not None and action.due.year < 2000:
+                    problems.append(f"{where}: due date {action.due.date()} is not plausible")
+            elif isinstance(action, UpdateTask | CompleteTask | DeleteTask | AddComment | MoveTask | Link):
+                matches = self._find(action.task, refs)
+                if not matches:
+                    problems.append(f"{where}: no task matches {action.task!r}")
+                elif len(matches) > 1:
+                    names = ", ".join(f"{t.title!r}" for t in matches[:5])
+                    problems.append(
+                        f"{where}: {action.task!r} matches {len(matches)} tasks ({names}); be more specific"
+                    )
+                if isinstance(action, UpdateTask) and action.changes.is_empty():
+                    problems.append(f"{where}: nothing to change")
+                if isinstance(action, MoveTask | Link) and route is not None and route.queued_for:
+                    problems.append(f"{where}: {action.to.label} is not configured or not reachable")
+            if isinstance(action, CreateProject) and not action.name.strip():
+                problems.append(f"{where}: the project needs a name")
+        return problems
+
+    def _find(self, name: str, refs: dict[str, Action]) -> list[Task]:
+        if name in refs:
+            return [Task(title=_describe(refs[name]))]
+        exact = self.store.get_task(name)
+        if exact is not None:
+            return [exact]
+        found = self.store.find_tasks(name, limit=10)
+        same = [t for t in found if t.title.lower() == name.lower()]
+        return same or found
+
+    # ------------------------------------------------------------------------------------- execution
+
+    def execute(self, plan: Plan, routes: dict[str, RouteDecision]) -> SagaOutcome:
+        """Run the plan's actions in dependency order as one saga."""
+        outcome = SagaOutcome()
+        done: list[_Done] = []
+        made: dict[str, tuple[str, Service, str | None]] = {}  # ref -> (local id, service, external id)
+        for action in plan.ordered():
+            route = routes.get(action.ref)
+            try:
+                result, undo = self._run(plan.request_id, action, route, made)
+            except PmtuiError as exc:
+                outcome.results.append(
+                    ActionResult(
+                        ref=action.ref,
+                        type=action.type,
+                        status=ResultStatus.FAILED,
+                        service=route.service if route else None,
+                        error=str(exc),
+                        hint=exc.hint,
+                        message=f"{_describe(action)} failed",
+                    )
+                )
+                self._decide(
+                    plan.request_id,
+                    "outcome",
+                    action,
+                    route.service if route else None,
+                    f"failed: {exc}",
+                    {"retriable": exc.retriable},
+                )
+                self._compensate(plan.request_id, done, outcome)
+                for rest in plan.ordered():
+                    if all(r.ref != rest.ref for r in outcome.results):
+                        outcome.results.append(
+                            ActionResult(
+                                ref=rest.ref,
+                                type=rest.type,
+                                status=ResultStatus.SKIPPED,
+                                message="not run: an earlier step failed",
+                            )
+                        )
+                return outcome
+            outcome.results.append(result)
+            if undo is not None:
+                done.append(_Done(action, result.service or Service.LOCAL, undo, result.message))
+            self._decide(
+                plan.request_id,
+                "outcome",
+                action,
+                result.service,
+                result.message,
+                {"status": result.status.value, "key": result.key, "url": result.url},
+            )
+        return outcome
+
+    def _compensate(self, request_id: str, done: list[_Done], outcome: SagaOutcome) -> None:
+        for step in reversed(done):
+            if step.undo is None:
+                continue
+            try:
+                step.undo()
+            except PmtuiError as exc:
+                outcome.remaining.append(f"{step.description} ({step.service.label}): undo failed: {exc}")
+                self._decide(request_id, "compensate", step.action, step.service, f"undo failed: {exc}", {})
+                continue
+            outcome.compensated.append(f"{step.description} ({step.service.label})")
+            for result in outcome.results:
+                if result.ref == step.action.ref:
+                    result.status = ResultStatus.COMPENSATED
+            self._decide(
+                request_id, "compensate", step.action, step.service, f"undone: {step.description}", {}
+            )
+
+    def _decide(
+        self,
+        request_id: str,
+        kind: Any,
+        action: Action,
+        service: Service | None,
+        reason: str,
+        detail: dict[str, Any],
+    ) -> None:
+        self.store.log_decision(
+            Decision(
+                request_id=request_id,
+                kind=kind,
+                action_ref=action.ref,
+                service=service,
+                reason=reason,
+                detail=detail,
+            )
+        )
+        log.info(
+            "%s %s: %s",
+            kind,
+            action.ref,
+            reason,
+            extra={"request_id": request_id, "action": action.type, "service": service and service.value},
+        )
+
+    # ------------------------------------------------------------------------------------ the steps
+
+    def _run(
+        self,
+        request_id: str,
+        action: Action,
+        route: RouteDecision | None,
+        made: dict[str, tuple[str, Service, str | None]],
+    ) -> tuple[ActionResult, Callable[[], None] | None]:
+        service = route.service if route else Service.LOCAL
+        if isinstance(action, CreateProject):
+            return self._create_project(request_id, action, service, made)
+        if isinstance(action, CreateTask):
+            return self._create_task(
+                request_id, action, service, made, queued_for=route.queued_for if route else None
+            )
+        if isinstance(action, UpdateTask | CompleteTask):
+            return self._update(request_id, action)
+        if isinstance(action, DeleteTask):
+            return self._delete(request_id, action)
+        if isinstance(action, AddComment):
+            return self._comment(request_id, action)
+        if isinstance(action, Link | MoveTask):
+            return self._link(request_id, action, move=isinstance(action, MoveTask))
+        if isinstance(action, Sync | Query):
+            return ActionResult(
+                ref=action.ref,
+                type=action.type,
+                status=ResultStatus.SKIPPED,
+                message=f"{action.type} is answered by the engine, not the processor",
+            ), None
+        raise AssertionError(f"unhandled action {action!r}")
+
+    def _remote_call(
+        self,
+        request_id: str,
+        step_ref: str,
+        service: Service,
+        op: str,
+        key: str,
+        call: Callable[[], RemoteTask],
+        *,
+        payload: dict[str, Any],
+        entity_id: str | None,
+        hint: Task | None,
+        store_result: Callable[[RemoteTask], None],
+    ) -> RemoteTask:
+        """Journal, call, recover an unknown outcome by key, store and close: the core of every step."""
+        integration = self.integrations(service)
+        existing = self.store.ref_by_external_key(service, key) if service is not Service.LOCAL else None
+        if existing is not None:
+            found = integration.get_task(existing.external_id)
+            if found is not None:
+                return found
+        entry = self.journal.begin(
+            request_id=request_id,
+            step=0,
+            service=service,
+            op=op,
+            idempotency_key=key,
+            payload=payload,
+            entity_id=entity_id,
+        )
+        try:
+            remote = call()
+        except TransientError:
+            # The outcome is unknown (a dropped connection after the service committed, say).
+            remote_or_none = integration.find_by_idempotency_key(key, hint)
+            if remote_or_none is None:
+                remote = call()
+            else:
+                remote = remote_or_none
+                self._decide(
+                    request_id,
+                    "retry",
+                    _Ref(step_ref, op),
+                    service,
+                    "outcome unknown; found the object by its idempotency key",
+                    {"key": key},
+                )
+        except ServiceError:
+            self.journal.forget([entry])
+            raise
+        self.journal.close(entry, lambda: store_result(remote))
+        return remote
+
+    def _create_project(
+        self,
+        request_id: str,
+        action: CreateProject,
+        service: Service,
+        made: dict[str, tuple[str, Service, str | None]],
+    ) -> tuple[ActionResult, Callable[[], None] | None]:
+        existing = self.store.find_project(action.name)
+        if existing is not None:
+            made[action.ref] = (existing.id, service, None)
+            ref = next(
+                (r for r in self.store.refs_for(existing.id, EntityType.PROJECT) if r.service is service),
+                None,
+            )
+            if ref is not None:
+                made[action.ref] = (existing.id, service, ref.external_id)
+            return ActionResult(
+                ref=action.ref,
+                type=action.type,
+                status=ResultStatus.DONE,
+                service=service,
+                entity_id=existing.id,
+                message=f"project {action.name!r} already exists; using it",
+            ), None
+        key = idempotency_key(request_id, action.ref)
+        project = Project(id=key, name=action.name, description=action.description, due=action.due)
+        integration = self.integrations(service)
+        entry = self.journal.begin(
+            request_id=request_id,
+            step=0,
+            service=service,
+            op="create_project",
+            idempotency_key=key,
+            payload={"name": action.name},
+            entity_id=project.id,
+        )
+        try:
+            remote = integration.create_project(project, idempotency_key=key)
+        except ServiceError:
+            self.journal.forget([entry])
+            raise
+        remote.ref.entity_id = project.id
+        remote.ref.entity = EntityType.PROJECT
+
+        def store() -> None:
+            self.store.upsert_projects([project])
+            self.store.upsert_refs([remote.ref])
+
+        self.journal.close(entry, store)
+        made[action.ref] = (project.id, service, remote.ref.external_id)
+        return ActionResult(
+            ref=action.ref,
+            type=action.type,
+            status=ResultStatus.DONE,
+            service=service,
+            entity_id=project.id,
+            key=remote.ref.key,
+            url=remote.ref.url,
+            message=f"created project {action.name!r} in {service.label}",
+        ), None
+
+    def _create_task(
+        self,
+        request_id: str,
+        action: CreateTask,
+        service: Service,
+        made: dict[str, tuple[str, Service, str | None]],
+        *,
+        queued_for: Service | None,
+    ) -> tuple[ActionResult, Callable[[], None] | None]:
+        key = idempotency_key(request_id, action.ref)
+        project_id, project_external = self._project_for(action.project, service, made)
+        from pmtui.core.router import classify_kind
+
+        kind = action.kind or classify_kind(action.title, action.labels, action.description).kind
+        task = Task(
+            id=key,
+            title=action.title,
+            description=action.description,
+            due=action.due,
+            due_all_day=action.due_all_day,
+            priority=action.priority,
+            labels=action.labels,
+            kind=kind if isinstance(kind, TaskKind) else TaskKind.GENERAL,
+            duration_minutes=action.duration_minutes,
+            project_id=project_id,
+            assignee=action.assignee,
+        )
+        integration = self.integrations(service)
+
+        def store(remote: RemoteTask) -> None:
+            remote.ref.entity_id = task.id
+            remote.ref.idempotency_key = key
+            remote.ref.base = _base_of(remote.task)
+            remote.ref.synced_at = utcnow()
+            merged = task.model_copy(
+                update={
+                    "updated_at": utcnow(),
+                    "scheduled_start": remote.task.scheduled_start,
+                    "scheduled_end": remote.task.scheduled_end,
+                }
+            )
+            self.store.upsert_tasks([merged])
+            self.store.upsert_refs([remote.ref])
+
+        remote = self._remote_call(
+            request_id,
+            action.ref,
+            service,
+            "create_task",
+            key,
+            lambda: integration.create_task(task, idempotency_key=key, project_external_id=project_external),
+            payload={"task": task.model_dump(mode="json"), "project_external_id": project_external},
+            entity_id=task.id,
+            hint=task,
+            store_result=store,
+        )
+        made[action.ref] = (task.id, service, remote.ref.external_id)
+        external_id = remote.ref.external_id
+
+        def undo() -> None:
+            if service is not Service.LOCAL:
+                integration.delete_task(external_id)
+            self.store.upsert_tasks([task.model_copy(update={"deleted": True, "updated_at": utcnow()})])
+            self.store.delete_ref(remote.ref)
+
+        where = service.label + (f" (queued for {queued_for.label})" if queued_for else "")
+        return ActionResult(
+            ref=action.ref,
+            type=action.type,
+            status=ResultStatus.DONE,
+            service=service,
+            entity_id=task.id,
+            key=remote.ref.key,
+            url=remote.ref.url,
+            message=f"created {action.title!r} in {where}",
+        ), undo
+
+    def _project_for(
+        self, name: str | None, service: Service, made: dict[str, tuple[str, Service, str | None]]
+    ) -> tuple[str | None, str | None]:
+        if not name:
+            return None, None
+        if name in made:
+            local_id, made_on, external = made[name]
+            return local_id, external if made_on is service else None
+        project = self.store.find_project(name)
+        if project is None:
+            return None, None
+        ref = next(
+            (r for r in self.store.refs_for(project.id, EntityType.PROJECT) if r.service is service), None
+        )
+        return project.id, ref.external_id if ref else None
+
+    def _resolve(self, name: str) -> Task:
+        matches = self._find(name, {})
+        if len(matches) != 1:
+            raise PmtuiError(
+                f"{name!r} matches {len(matches)} tasks", hint="name the task by its key, e.g. ENG-12"
+            )
+        return matches[0]
+
+    def _update(
+        self, request_id: str, action: UpdateTask | CompleteTask
+    ) -> tuple[ActionResult, Callable[[], None] | None]:
+        task = self._resolve(action.task)
+        if isinstance(action, CompleteTask):
+            fields: dict[str, Any] = {"status": Status.DONE}
+        else:
+            fields = _changes_to_fields(action.changes)
+            if "project" in fields:
+                project = self.store.find_project(str(fields.pop("project")))
+                fields["project_id"] = project.id if project else None
+        before = {name: getattr(task, name) for name in fields if name in Task.model_fields}
+        refs = [r for r in self.store.refs_for(task.id) if r.service is not Service.LOCAL]
+        pushed: list[ExternalRef] = []
+        for ref in refs:
+            integration = self.integrations(ref.service)
+            key = idempotency_key(request_id, action.ref, ref.service.value)
+            entry = self.journal.begin(
+                request_id=request_id,
+                step=0,
+                service=ref.service,
+                op="update_task",
+                idempotency_key=key,
+                payload={"fields": _jsonable(fields)},
+                entity_id=task.id,
+                external_id=ref.external_id,
+            )
+            try:
+                remote = integration.update_task(ref.external_id, TaskPatch(dict(fields)))
+            except ServiceError:
+                self.journal.forget([entry])
+                self._revert(task, before, pushed)
+                raise
+            ref.base = {**ref.base, **_base_of(remote.task)}
+            ref.remote_updated_at = remote.ref.remote_updated_at
+            ref.synced_at = utcnow()
+            self.journal.close(entry, lambda r=ref: self.store.upsert_refs([r]))
+            pushed.append(ref)
+        updated = task.model_copy(update={**fields, "updated_at": utcnow()})
+        if fields.get("status") == Status.DONE and task.completed_at is None:
+            updated = updated.model_copy(update={"completed_at": utcnow()})
+        self.store.upsert_tasks([Task.model_validate(updated.model_dump())])
+        services = ", ".join(r.service.label for r in pushed) or "the local cache"
+        verb = "completed" if isinstance(action, CompleteTask) else "updated"
+        key = next((r.key for r in refs if r.key), None)
+        return ActionResult(
+            ref=action.ref,
+            type=action.type,
+            status=ResultStatus.DONE,
+            service=pushed[0].service if pushed else Service.LOCAL,
+            entity_id=task.id,
+            key=key,
+            message=f"{verb} {task.title!r} in {services}",
+        ), lambda: self._revert(task, before, pushed)
+
+    def _revert(self, task: Task, before: dict[str, Any], pushed: list[ExternalRef]) -> None:
+        for ref in reversed(pushed):
+            self.integrations(ref.service).update_task(ref.external_id, TaskPatch(dict(before)))
+        self.store.upsert_tasks([task])
+
+    def _delete(self, request_id: str, action: DeleteTask) -> tuple[ActionResult, Callable[[], None] | None]:
+        task = self._resolve(action.task)
+        refs = [r for r in self.store.refs_for(task.id) if r.service is not Service.LOCAL]
+        for ref in refs:
+            key = idempotency_key(request_id, action.ref, ref.service.value)
+            entry = self.journal.begin(
+                request_id=request_id,
+                step=0,
+                service=ref.service,
+                op="delete_task",
+                idempotency_key=key,
+                entity_id=task.id,
+                external_id=ref.external_id,
+            )
+            try:
+                self.integrations(ref.service).delete_task(ref.external_id)
+            except NotFoundError:
+                pass
+            except ServiceError:
+                self.journal.forget([entry])
+                raise
+            self.journal.close(entry, lambda r=ref: self.store.delete_ref(r))
+        self.store.upsert_tasks([task.model_copy(update={"deleted": True, "updated_at": utcnow()})])
+        where = ", ".join(r.service.label for r in refs) or "the local cache"
+        return ActionResult(
+            ref=action.ref,
+            type=action.type,
+            status=ResultStatus.DONE,
+            service=refs[0].service if refs else Service.LOCAL,
+            entity_id=task.id,
+            message=f"deleted {task.title!r} from {where}",
+        ), None
+
+    def _comment(self, request_id: str, action: AddComment) -> tuple[ActionResult, Callable[[], None] | None]:
+        task = self._resolve(action.task)
+        refs = [r for r in self.store.refs_for(task.id) if r.service is not Service.LOCAL]
+        comment = Comment(id=idempotency_key(request_id, action.ref), task_id=task.id, body=action.body)
+        target = refs[0] if refs else None
+        if target is not None:
+            integration = self.integrations(target.service)
+            entry = self.journal.begin(
+                request_id=request_id,
+                step=0,
+                service=target.service,
+                op="add_comment",
+                idempotency_key=comment.id,
+                entity_id=task.id,
+                external_id=target.external_id,
+                payload={"body": action.body},
+            )
+            try:
+                integration.add_comment(target.external_id, action.body, idempotency_key=comment.id)
+            except ServiceError:
+                self.journal.forget([entry])
+                raise
+            self.journal.close(entry, lambda: self.store.add_comment(comment))
+        else:
+            self.store.add_comment(comment)
+        where = target.service.label if target else "the local cache"
+        return ActionResult(
+            ref=action.ref,
+            type=action.type,
+            status=ResultStatus.DONE,
+            service=target.service if target else Service.LOCAL,
+            entity_id=task.id,
+            message=f"commented on {task.title!r} in {where}",
+        ), None
+
+    def _link(
+        self, request_id: str, action: Link | MoveTask, *, move: bool
+    ) -> tuple[ActionResult, Callable[[], None] | None]:
+        task = self._resolve(action.task)
+        refs = [r for r in self.store.refs_for(task.id) if r.service is not Service.LOCAL]
+        if any(r.service is action.to for r in refs):
+            return ActionResult(
+                ref=action.ref,
+                type=action.type,
+                status=ResultStatus.SKIPPED,
+                service=action.to,
+                entity_id=task.id,
+                message=f"{task.title!r} is already in {action.to.label}",
+            ), None
+        updates: dict[str, Any] = {}
+        if isinstance(action, Link):
+            if action.due is not None:
+                updates.update(due=action.due, due_all_day=False)
+            if action.duration_minutes is not None:
+                updates["duration_minutes"] = action.duration_minutes
+        linked = task.model_copy(update=updates)
+        key = idempotency_key(request_id, action.ref)
+        integration = self.integrations(action.to)
+
+        def store(remote: RemoteTask) -> None:
+            remote.ref.entity_id = task.id
+            remote.ref.idempotency_key = key
+            remote.ref.base = _base_of(remote.task)
+            remote.ref.synced_at = utcnow()
+            self.store.upsert_refs([remote.ref])
+            self.store.upsert_tasks([linked.model_copy(update={"updated_at": utcnow()})])
+
+        remote = self._remote_call(
+            request_id,
+            action.ref,
+            action.to,
+            "create_task",
+            key,
+            lambda: integration.create_task(linked, idempotency_key=key),
+            payload={"task": linked.model_dump(mode="json")},
+            entity_id=task.id,
+            hint=linked,
+            store_result=store,
+        )
+        new_ref = remote.ref
+
+        def undo() -> None:
+            integration.delete_task(new_ref.external_id)
+            self.store.delete_ref(new_ref)
+
+        if move:
+            for ref in refs:
+                old = self.integrations(ref.service)
+                old.delete_task(ref.external_id)
+                self.store.delete_ref(ref)
+            verb = f"moved {task.title!r} to {action.to.label}"
+        else:
+            verb = f"linked {task.title!r} to {action.to.label}"
+        return ActionResult(
+            ref=action.ref,
+            type=action.type,
+            status=ResultStatus.DONE,
+            service=action.to,
+            entity_id=task.id,
+            key=new_ref.key,
+            url=new_ref.url,
+            message=verb,
+        ), None if move else undo
+
+    # -------------------------------------------------------------------------------------- recovery
+
+    def recover(self) -> list[str]:
+        """Settle every step left pending by a crash; returns one line per step for the decision log.
+
+        A pending create is looked up by its idempotency key: found means the service committed it, so
+        the result is stored; not found means it never happened. Updates and deletes are idempotent and
+        are applied again. A comment is posted again only if the service does not show it already.
+        """
+        lines: list[str] = []
+        for entry in self.journal.pending():
+            try:
+                lines.append(self._recover_one(entry))
+            except PmtuiError as exc:
+                self.journal.mark(entry, JournalState.FAILED, error=str(exc))
+                lines.append(
+                    f"{entry.op} on {entry.service.label}: could not settle ({exc}); kept for review"
+                )
+            self.store.log_decision(
+                Decision(
+                    request_id=entry.request_id,
+                    kind="recover",
+                    task_id=entry.entity_id,
+                    service=entry.service,
+                    reason=lines[-1],
+                    detail={"op": entry.op},
+                )
+            )
+        return lines
+
+    def _recover_one(self, entry: JournalEntry) -> str:
+        integration = self.integrations(entry.service)
+        if entry.op == "create_task":
+            task = Task.model_validate(entry.payload["task"])
+            remote = integration.find_by_idempotency_key(entry.idempotency_key, task)
+            if remote is None:
+                self.journal.forget([entry])
+                return f"create {task.title!r} on {entry.service.label}: never reached the service; dropped"
+
+            def store() -> None:
+                remote.ref.entity_id = task.id
+                remote.ref.idempotency_key = entry.idempotency_key
+                remote.ref.base = _base_of(remote.task)
+                remote.ref.synced_at = utcnow()
+                if self.store.get_task(task.id) is None:
+                    self.store.upsert_tasks([task])
+                self.store.upsert_refs([remote.ref])
+
+            self.journal.close(entry, store)
+            return f"create {task.title!r} on {entry.service.label}: had been committed; recorded it once"
+        if entry.op == "update_task" and entry.external_id:
+            fields = _fields_from_json(entry.payload.get("fields", {}))
+            integration.update_task(entry.external_id, TaskPatch(fields))
+            self.journal.forget([entry])
+            return f"update on {entry.service.label}: applied again (idempotent)"
+        if entry.op == "delete_task" and entry.external_id:
+            with contextlib.suppress(NotFoundError):
+                integration.delete_task(entry.external_id)
+            self.journal.forget([entry])
+            return f"delete on {entry.service.label}: applied again (idempotent)"
+        if entry.op == "add_comment" and entry.external_id:
+            body = str(entry.payload.get("body", ""))
+            if not any(body in c.body for c in integration.list_comments(entry.external_id)):
+                integration.add_comment(entry.external_id, body, idempotency_key=entry.idempotency_key)
+            self.journal.forget([entry])
+            return f"comment on {entry.service.label}: posted once"
+        if entry.op == "create_project":
+            self.journal.forget([entry])
+            return f"create project on {entry.service.label}: left for the next sync to pick up"
+        self.journal.mark(entry, JournalState.FAILED, error="unknown step")
+        return f"{entry.op} on {entry.service.label}: unknown step kept for review"
+
+
+def _fields_from_json(data: dict[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for name, value in data.items():
+        if name == "status" and value is not None:
+            fields[name] = Status(value)
+        elif name == "priority" and value is not None:
+            from pmtui.models import Priority
+
+            fields[name] = Priority(value)
+        elif name == "due" and isinstance(value, str):
+            fields[name] = datetime.fromisoformat(value)
+        else:
+            fields[name] = value
+    return fields
+
+
+@dataclass
+class _Ref:
+    """Stands in for an action in a decision about one of its sub-steps."""
+
+    ref: str
+    type: str
+
+
+def _describe(action: Any) -> str:
+    for name in ("title", "name", "task"):
+        value = getattr(action, name, None)
+        if value:
+            return repr(value)
+    return action.type
+
+
+def _changes_to_fields(changes: Any) -> dict[str, Any]:
+    fields = {name: value for name, value in changes.model_dump(exclude_none=True).items() if name != "clear"}
+    for name in changes.clear:
+        fields[name] = None
+    if "due" in fields and fields["due"] is not None and isinstance(fields["due"], datetime):
+        fields["due"] = fields["due"].astimezone(UTC)
+    return fields
+
+
+def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: (v.isoformat() if isinstance(v, datetime) else getattr(v, "value", v)) for k, v in fields.items()
+    }
+
+
+def _base_of(task: Task) -> dict[str, Any]:
+    from pmtui.models import SYNCED_TASK_FIELDS
+
+    data = task.model_dump(mode="json")
+    return {name: data.get(name) for name in SYNCED_TASK_FIELDS}
