@@ -84,7 +84,7 @@ def validation_error(message: str) -> HttpError:
 
 def js(value: Any) -> str:
     """A value as Notion quotes it in validation messages (JSON, ``undefined`` for a missing key)."""
-    if value is _MISSING:
+    if value is MISSING:
         return "undefined"
     try:
         text = json.dumps(value, ensure_ascii=False)
@@ -93,12 +93,15 @@ def js(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-_MISSING = object()
+MISSING: Any = object()
+"""Stands for an absent key in validation messages (rendered ``undefined``, as Notion does)."""
 
 
 def shape_error(where: str, expected: str, value: Any) -> HttpError:
     """``body failed validation: <where> should be <expected>, instead was `<value>`.``"""
-    return validation_error(f"body failed validation: {where} should be {expected}, instead was `{js(value)}`.")
+    return validation_error(
+        f"body failed validation: {where} should be {expected}, instead was `{js(value)}`."
+    )
 
 
 # ----------------------------------------------------------------------------------------- rich text
@@ -150,10 +153,10 @@ def rich_text(value: Any, where: str) -> list[dict[str, Any]]:
                 )
             annotations.update(given)
         if kind == "text":
-            text = item.get("text", _MISSING)
+            text = item.get("text", MISSING)
             if not isinstance(text, dict):
                 raise shape_error(f"{at}.text", "an object", text)
-            content = text.get("content", _MISSING)
+            content = text.get("content", MISSING)
             if not isinstance(content, str):
                 raise shape_error(f"{at}.text.content", "a string", content)
             if len(content) > RICH_TEXT_CONTENT_LIMIT:
@@ -209,7 +212,7 @@ def rich_text(value: Any, where: str) -> list[dict[str, Any]]:
                 }
             )
         else:
-            raise shape_error(f"{at}.type", '"text", "mention" or "equation"', item.get("type", _MISSING))
+            raise shape_error(f"{at}.type", '"text", "mention" or "equation"', item.get("type", MISSING))
     return out
 
 
@@ -236,7 +239,9 @@ def status_config(ids: Ids, groups: list[tuple[str, str, list[tuple[str, str]]]]
             opt = option(ids, name, color)
             options.append(opt)
             member_ids.append(opt["id"])
-        out_groups.append({"id": ids.uuid(), "name": group_name, "color": group_color, "option_ids": member_ids})
+        out_groups.append(
+            {"id": ids.uuid(), "name": group_name, "color": group_color, "option_ids": member_ids}
+        )
     return {"options": options, "groups": out_groups}
 
 
@@ -263,7 +268,7 @@ def property_type(config: Any, where: str) -> str:
             f"body failed validation: {where} should define exactly one property type "
             f"({', '.join(SCHEMA_TYPES)}), instead was `{js(config)}`."
         )
-    return keys[0]
+    return str(keys[0])
 
 
 def build_property(
@@ -280,7 +285,8 @@ def build_property(
     when unknown).
     """
     prop_id = "title" if kind == "title" else ids.short_id()
-    body = config.get(kind) if isinstance(config.get(kind), dict) else {}
+    raw_body = config.get(kind)
+    body: dict[str, Any] = raw_body if isinstance(raw_body, dict) else {}
     entry: dict[str, Any] = {"id": prop_id, "name": name, "type": kind}
     if kind in ("select", "multi_select"):
         entry[kind] = {"options": _options(ids, body.get("options", []), f"{where}.{kind}.options")}
@@ -324,7 +330,9 @@ def _options(ids: Ids, raw: Any, where: str) -> list[dict[str, Any]]:
     return out
 
 
-def update_property_config(ids: Ids, prop: dict[str, Any], kind: str, config: dict[str, Any], where: str) -> None:
+def update_property_config(
+    ids: Ids, prop: dict[str, Any], kind: str, config: dict[str, Any], where: str
+) -> None:
     """Apply a PATCH to an existing property of the same type (select options are merged by name/id)."""
     body = config.get(kind)
     if kind in ("select", "multi_select") and isinstance(body, dict) and "options" in body:
@@ -395,7 +403,7 @@ def write_value(
             f"body failed validation: {where}.type should be `{js(kind)}`, instead was `{js(declared)}`."
         )
     if kind not in raw:
-        raise shape_error(f"{where}.{kind}", "defined", _MISSING)
+        raise shape_error(f"{where}.{kind}", "defined", MISSING)
     value = raw[kind]
     at = f"{where}.{kind}"
     if kind in ("title", "rich_text"):
@@ -466,7 +474,7 @@ def _date_value(value: Any, where: str) -> dict[str, Any] | None:
         return None
     if not isinstance(value, dict):
         raise shape_error(where, "an object or `null`", value)
-    start = value.get("start", _MISSING)
+    start = value.get("start", MISSING)
     if not isinstance(start, str) or not is_iso(start):
         raise shape_error(f"{where}.start", "a valid ISO 8601 date string", start)
     end = value.get("end")
@@ -497,7 +505,7 @@ def _option_id(ids: Ids, prop: dict[str, Any], raw: Any, where: str, *, create: 
             if opt["id"] == raw["id"]:
                 return str(opt["id"])
         raise validation_error(f"Invalid {kind} option id: {raw['id']}.")
-    name = raw.get("name", _MISSING)
+    name = raw.get("name", MISSING)
     if not isinstance(name, str):
         raise shape_error(f"{where}.name", "a string", name)
     for opt in options:
@@ -531,7 +539,10 @@ def normalize_uuid(value: Any) -> str | None:
 
 def option_lookup(prop: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Option id -> ``{id, name, color}`` for a select, multi_select or status property."""
-    return {o["id"]: {"id": o["id"], "name": o["name"], "color": o["color"]} for o in prop[prop["type"]]["options"]}
+    return {
+        o["id"]: {"id": o["id"], "name": o["name"], "color": o["color"]}
+        for o in prop[prop["type"]]["options"]
+    }
 
 
 def read_value(
