@@ -75,7 +75,9 @@ def offset_page(request: Request, items: Sequence[Record], render: Callable[[Rec
     links: list[str] = []
     if has_prev:
         prev_page = min(page - 1, total_pages)
-        links.append(f'<{link_url(request, {"page": str(prev_page), "per_page": str(per_page)})}>; rel="prev"')
+        links.append(
+            f'<{link_url(request, {"page": str(prev_page), "per_page": str(per_page)})}>; rel="prev"'
+        )
     if has_next:
         links.append(f'<{link_url(request, {"page": str(page + 1), "per_page": str(per_page)})}>; rel="next"')
     links.append(f'<{link_url(request, {"page": "1", "per_page": str(per_page)})}>; rel="first"')
@@ -88,7 +90,7 @@ def offset_page(request: Request, items: Sequence[Record], render: Callable[[Rec
         "Link": ", ".join(links),
         "X-Page": str(page),
         "X-Per-Page": str(per_page),
-        # UNVERIFIED (API_NOTES §2.4): the last page sends an empty X-Next-Page, the first an empty X-Prev-Page.
+        # UNVERIFIED (API_NOTES §2.4): empty X-Next-Page on the last page, empty X-Prev-Page on the first.
         "X-Next-Page": str(page + 1) if has_next else "",
         "X-Prev-Page": str(page - 1) if has_prev else "",
     }
