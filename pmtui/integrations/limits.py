@@ -42,7 +42,7 @@ class RateLimiter:
     """A token bucket with a pause, safe across threads.
 
     ``per_minute`` tokens per minute with a burst of ``burst`` (default: a tenth of a minute's budget,
-    at least 1), so a fresh process does not spend a whole minute's budget in one second.
+    or exactly 1 below 60/min), so a fresh process does not spend a whole minute's budget in one second.
     """
 
     def __init__(
@@ -56,7 +56,11 @@ class RateLimiter:
         if per_minute <= 0:
             raise ValueError("per_minute must be positive")
         self.rate = per_minute / 60.0
-        self.capacity = max(1.0, burst if burst is not None else per_minute / 10.0)
+        if burst is None:
+            # Under 60/min a burst above 1 lets a fresh process fit one request too many into a
+            # service's fixed one-minute window (Motion: 13 in 60 s at 12/min); space calls evenly instead.
+            burst = 1.0 if per_minute < 60 else per_minute / 10.0
+        self.capacity = max(1.0, burst)
         self._tokens = self.capacity
         self._clock = clock
         self._sleep = sleep
