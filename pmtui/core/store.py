@@ -238,6 +238,7 @@ class Store:
         self.path = Path(path) if str(path) != ":memory:" else None
         self.read_only = read_only
         self._lock = threading.RLock()
+        self._depth = 0
         target = str(path)
         if self.path is not None:
             if read_only and not self.path.exists():
@@ -306,15 +307,29 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
-        """A write transaction on this store; rolled back if the block raises."""
+        """A write transaction on this store; rolled back if the block raises.
+
+        Re-entrant: an inner ``transaction()`` joins the outer one, so a journal step can close in the
+        same transaction as the store methods that save its result.
+        """
         with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self
+                finally:
+                    self._depth -= 1
+                return
             self._exec("BEGIN TRANSACTION")
+            self._depth = 1
             try:
                 yield self
             except BaseException:
+                self._depth = 0
                 self._exec("ROLLBACK")
                 raise
             else:
+                self._depth = 0
                 self._exec("COMMIT")
 
     def version(self) -> int:

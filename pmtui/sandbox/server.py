@@ -129,7 +129,10 @@ class Fault:
     probability: float = 1.0
     method: str | None = None
     path: str | None = None
+    after: int = 0
+    """Let this many matching requests through untouched before the fault starts hitting."""
     hits: int = 0
+    passed: int = 0
 
     def matches(self, request: Request, *, is_write: bool) -> bool:
         """True if this fault applies to the request (ignoring count and chance)."""
@@ -151,6 +154,7 @@ class Fault:
             "probability": self.probability,
             "method": self.method,
             "path": self.path,
+            "after": self.after,
             "hits": self.hits,
         }
 
@@ -167,13 +171,15 @@ class Fault:
             probability=float(data.get("probability", 1.0)),
             method=data.get("method"),
             path=data.get("path"),
+            after=int(data.get("after") or 0),
         )
 
 
 def parse_fault_spec(spec: str) -> dict[str, list[Fault]]:
     """Parse the ``--faults`` mini-language into faults per service.
 
-    Grammar: comma-separated items ``SERVICE:KIND[=VALUE][xCOUNT|x*][~PROB][@METHOD][/PATH]``, e.g.
+    Grammar: comma-separated items ``SERVICE:KIND[=VALUE][xCOUNT|x*][~PROB][+AFTER][@METHOD][/PATH]``
+    (``+AFTER`` lets that many matching requests through first), e.g.
     ``linear:rate_limit=2x3`` (three throttled answers with Retry-After 2 s),
     ``gitlab:error=503x5``, ``motion:latency=200x*``, ``notion:commit_drop@POST/v1/pages``,
     ``gitlab:reset~0.1x*`` (10 % of writes reset, forever). Raises ``ValueError`` naming the bad item.
@@ -181,7 +187,7 @@ def parse_fault_spec(spec: str) -> dict[str, list[Fault]]:
     result: dict[str, list[Fault]] = {}
     pattern = re.compile(
         r"^(?P<service>[a-z]+):(?P<kind>[a-z_]+)(?:=(?P<value>[0-9.]+))?(?:x(?P<count>\d+|\*))?"
-        r"(?:~(?P<prob>[0-9.]+))?(?:x(?P<count2>\d+|\*))?(?:@(?P<method>[A-Za-z]+))?(?P<path>/\S*)?$"
+        r"(?:~(?P<prob>[0-9.]+))?(?:x(?P<count2>\d+|\*))?(?:\+(?P<after>\d+))?(?:@(?P<method>[A-Za-z]+))?(?P<path>/\S*)?$"
     )
     for raw in (item.strip() for item in spec.split(",")):
         if not raw:
@@ -204,6 +210,7 @@ def parse_fault_spec(spec: str) -> dict[str, list[Fault]]:
                 "probability": float(match["prob"] or 1.0),
                 "method": match["method"],
                 "path": match["path"],
+                "after": match["after"],
             }
         )
         result.setdefault(service, []).append(fault)
@@ -500,6 +507,9 @@ class ServiceEmulator:
         with self.lock:
             for fault in self.faults:
                 if fault.exhausted or not fault.matches(request, is_write=is_write):
+                    continue
+                if fault.passed < fault.after:
+                    fault.passed += 1
                     continue
                 if fault.probability < 1.0 and self.fault_rng.random() >= fault.probability:
                     continue

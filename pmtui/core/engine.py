@@ -1,0 +1,192 @@
+"""The Engine: the one object every front end holds (the TUI, the commands, the headless sync).
+
+It owns the store and builds each service's integration on first use (so a command that touches only
+the cache never imports a client library). Front ends hear about progress through a plain callback
+they pass in; the TUI adapts it to Textual messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pmtui import paths
+from pmtui.config import Settings, service_enabled
+from pmtui.core.journal import Journal
+from pmtui.core.processor import SagaOutcome, TaskProcessor
+from pmtui.core.router import RouteDecision, determine_primary_integration, facts_for
+from pmtui.core.store import Store, store_path
+from pmtui.errors import NotConfiguredError
+from pmtui.integrations.base import Integration
+from pmtui.models import (
+    REMOTE_SERVICES,
+    Action,
+    CreateProject,
+    CreateTask,
+    Decision,
+    Link,
+    MoveTask,
+    Plan,
+    Service,
+)
+
+log = logging.getLogger("pmtui.engine")
+
+
+@dataclass
+class EngineEvent:
+    """Something a front end may want to show: a step started or ended, a sync progressed."""
+
+    kind: str
+    message: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+EventCallback = Callable[[EngineEvent], None]
+
+
+class Engine:
+    """Store + integrations + router + processor, built from settings."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        on_event: EventCallback | None = None,
+        integrations: dict[Service, Integration] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.on_event = on_event or (lambda _event: None)
+        self._integrations: dict[Service, Integration] = dict(integrations or {})
+        self._lock = threading.Lock()
+        self.journal = Journal(store)
+        self.processor = TaskProcessor(store, settings, self.integration, journal=self.journal)
+        self.unhealthy: set[Service] = set()
+
+    @classmethod
+    def open(
+        cls, settings: Settings, *, on_event: EventCallback | None = None, read_only: bool = False
+    ) -> Engine:
+        """Open the cache in the data folder (migrating it) and build the engine over it."""
+        store = Store(store_path(paths.data_dir()), read_only=read_only)
+        return cls(settings, store, on_event=on_event)
+
+    def close(self) -> None:
+        for integration in self._integrations.values():
+            integration.close()
+        self._integrations.clear()
+        self.store.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def emit(self, kind: str, message: str, **data: Any) -> None:
+        self.on_event(EngineEvent(kind, message, data))
+
+    # ---------------------------------------------------------------------------------- services
+
+    def configured_services(self) -> list[Service]:
+        """Remote services that are enabled (explicitly, or because a key exists)."""
+        return [s for s in REMOTE_SERVICES if service_enabled(self.settings, s)]
+
+    def usable_services(self) -> set[Service]:
+        """Configured and not known to be down right now."""
+        return set(self.configured_services()) - self.unhealthy
+
+    def integration(self, service: Service) -> Integration:
+        """The integration of ``service``, built on first use."""
+        with self._lock:
+            existing = self._integrations.get(service)
+            if existing is not None:
+                return existing
+            from pmtui.integrations import build_integration
+
+            if service is not Service.LOCAL and service not in self.configured_services():
+                raise NotConfiguredError(
+                    f"{service.label} is not configured",
+                    service=service.value,
+                    hint="`pmtui doctor` shows how to configure it",
+                )
+            built = build_integration(service, self.settings, lookup=self.store.get_task)
+            self._integrations[service] = built
+            return built
+
+    # ------------------------------------------------------------------------------------- plans
+
+    def route(self, action: Action) -> RouteDecision | None:
+        """Where a create (or link/move) goes and why; other actions act where the task already lives."""
+        if isinstance(action, CreateTask | CreateProject):
+            return determine_primary_integration(
+                facts_for(action),
+                rules=self.settings.routing.rules,
+                usable=self.usable_services(),
+                fallback=self.settings.routing.fallback,
+                explicit=action.service,
+            )
+        if isinstance(action, Link | MoveTask):
+            usable = self.usable_services()
+            if action.to in usable:
+                return RouteDecision(action.to, f"asked for {action.to.label}")
+            return RouteDecision(
+                Service.LOCAL, f"{action.to.label} is not available now", queued_for=action.to
+            )
+        return None
+
+    def route_plan(self, plan: Plan) -> dict[str, RouteDecision]:
+        """Route every action and log each choice in the decision log."""
+        routes: dict[str, RouteDecision] = {}
+        for action in plan.actions:
+            decision = self.route(action)
+            if decision is None:
+                continue
+            if isinstance(action, CreateTask) and action.project:
+                # Tasks of a project created in the same plan go where the project went.
+                parent = next((a for a in plan.actions if a.ref == action.project), None)
+                if isinstance(parent, CreateProject) and parent.ref in routes and action.service is None:
+                    decision = RouteDecision(routes[parent.ref].service, f"with its project {parent.name!r}")
+            routes[action.ref] = decision
+            self.store.log_decision(
+                Decision(
+                    request_id=plan.request_id,
+                    kind="route",
+                    action_ref=action.ref,
+                    service=decision.service,
+                    reason=decision.explanation,
+                    detail={
+                        "rule": decision.rule,
+                        "queued_for": decision.queued_for and decision.queued_for.value,
+                    },
+                )
+            )
+        return routes
+
+    def execute(self, plan: Plan, routes: dict[str, RouteDecision] | None = None) -> SagaOutcome:
+        """Validate, then run a plan; validation problems raise before any remote call."""
+        from pmtui.errors import PlanError
+
+        routes = routes if routes is not None else self.route_plan(plan)
+        problems = self.processor.validate(plan, routes)
+        if problems:
+            raise PlanError(
+                f"the plan has {len(problems)} problem(s)",
+                problems=problems,
+                hint="fix the request and try again; nothing was changed",
+            )
+        self.emit("plan", f"running {len(plan.actions)} action(s)", request_id=plan.request_id)
+        outcome = self.processor.execute(plan, routes)
+        self.emit("plan-done", "done" if outcome.ok else "failed", request_id=plan.request_id)
+        return outcome
+
+    def recover(self) -> list[str]:
+        """Settle journal steps left pending by a crash (run at start and by `pmtui sync`)."""
+        if not self.journal.pending():
+            return []
+        return self.processor.recover()
