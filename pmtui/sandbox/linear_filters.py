@@ -360,40 +360,62 @@ class _Compiler:
         return matches
 
     def _collection(self, getter: Getter, kind: str, spec: Mapping[str, Any], where: str) -> Predicate:
+        store = self.store
+        check = self._items(kind, spec, where)
+        return lambda obj: check(getter(store, obj))
+
+    def _items(self, kind: str, spec: Mapping[str, Any], where: str) -> ItemsCheck:
         """``some``/``every``/``length``/``null`` plus direct element keys, which mean "some element
         matches" (Linear's filtering guide: ``labels: { name: { eq: "Bug" } }``)."""
-        store = self.store
-        checks: list[Callable[[list[dict[str, Any]]], bool]] = []
+        checks: list[ItemsCheck] = []
         direct: dict[str, Any] = {}
         for key, value in spec.items():
             if value is None:
                 continue
             if key == "some":
-                some = self.entity(kind, value, where)
-                checks.append(lambda items, p=some: any(p(i) for i in items))
+                checks.append(_some(self.entity(kind, value, where)))
             elif key == "every":
-                every = self.entity(kind, value, where)
-                checks.append(lambda items, p=every: all(p(i) for i in items))
+                checks.append(_every(self.entity(kind, value, where)))
             elif key == "length":
-                length = compile_comparator("number", value, self.now, f"{where}.length")
-                checks.append(lambda items, p=length: p(len(items)))
+                checks.append(_length(compile_comparator("number", value, self.now, f"{where}.length")))
             elif key == "null":
-                checks.append(lambda items, want=bool(value): (not items) == want)
+                checks.append(_empty(bool(value)))
             elif key in ("and", "or"):
-                parts = [self._collection(lambda _st, o: o["__items"], kind, v, where) for v in value]
-                combined = _all(parts) if key == "and" else _any(parts)
-                checks.append(lambda items, p=combined: p({"__items": items}))
+                parts = [self._items(kind, item, where) for item in value]
+                checks.append(_all_items(parts) if key == "and" else _any_items(parts))
             else:
                 direct[key] = value
         if direct:
-            element = self.entity(kind, direct, where)
-            checks.append(lambda items: any(element(i) for i in items))
+            checks.append(_some(self.entity(kind, direct, where)))
+        return _all_items(checks)
 
-        def matches(obj: dict[str, Any]) -> bool:
-            items = getter(store, obj)
-            return all(check(items) for check in checks)
 
-        return matches
+Items = list[dict[str, Any]]
+ItemsCheck = Callable[[Items], bool]
+
+
+def _some(element: Predicate) -> ItemsCheck:
+    return lambda items: any(element(i) for i in items)
+
+
+def _every(element: Predicate) -> ItemsCheck:
+    return lambda items: all(element(i) for i in items)
+
+
+def _length(matches: Callable[[Any], bool]) -> ItemsCheck:
+    return lambda items: matches(len(items))
+
+
+def _empty(want: bool) -> ItemsCheck:
+    return lambda items: (not items) == want
+
+
+def _all_items(parts: list[ItemsCheck]) -> ItemsCheck:
+    return lambda items: all(p(items) for p in parts)
+
+
+def _any_items(parts: list[ItemsCheck]) -> ItemsCheck:
+    return lambda items: any(p(items) for p in parts)
 
 
 def _all(parts: list[Predicate]) -> Predicate:

@@ -1,4 +1,4 @@
-"""The real Linear SDL, loaded once per process and cached on disk, plus what the emulator reads off a document.
+"""The real Linear SDL, loaded once per process and cached on disk; what the emulator reads off a document.
 
 Building the 1.25 MB schema takes about a second, which every test process and ``pmtui demo`` would pay
 at start; the built :class:`GraphQLSchema` is therefore pickled to the cache folder and reloaded in a
@@ -189,9 +189,7 @@ class PreparedDocument:
     def fragments(self) -> dict[str, FragmentDefinitionNode]:
         if self.document is None:
             return {}
-        return {
-            d.name.value: d for d in self.document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
+        return {d.name.value: d for d in self.document.definitions if isinstance(d, FragmentDefinitionNode)}
 
 
 @lru_cache(maxsize=512)
@@ -249,7 +247,7 @@ def estimate_complexity(
     variables = variables or {}
 
     def page_size(node: FieldNode) -> float:
-        for arg in node.arguments:
+        for arg in node.arguments or ():
             if arg.name.value in ("first", "last"):
                 value = value_from_ast_untyped(arg.value, variables)
                 if isinstance(value, int | float) and not isinstance(value, bool):
