@@ -101,7 +101,47 @@ def briefing(
     refresh: Annotated[bool, typer.Option("--refresh", help="Sync first, then brief.")] = False,
 ) -> None:
     """Print the morning briefing: overdue, today, upcoming, progress and sync health."""
-    _not_yet("briefing", "it arrives with the briefing issue")
+    # Fast path: the cache, the settings and Rich only; never the TUI, the clients or litellm.
+    from datetime import UTC, datetime
+
+    from pmtui.core.briefing import (
+        MAX_WIDTH,
+        briefing_now,
+        build_briefing,
+        configured_services,
+        empty_briefing,
+        parse_day,
+        render_briefing,
+    )
+    from pmtui.core.store import Store, store_path
+
+    if refresh:
+        _err("`--refresh` needs `pmtui sync`, which is not available yet; briefing from the cache.")
+    settings = _load_settings()
+    tz = settings.tzinfo()
+    clock = datetime.now(UTC)
+    try:
+        day = parse_day(date) if date is not None else clock.astimezone(tz).date()
+    except ValueError as exc:
+        _err(f"error: {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    now = briefing_now(day, tz, clock)
+    configured = configured_services(settings)
+    path = store_path(paths.data_dir())
+    if path.exists():
+        with Store(path, read_only=True) as store:
+            result = build_briefing(store, today=day, now=now, tz=tz, configured=configured)
+    else:
+        result = empty_briefing(today=day, now=now, tz=tz, configured=configured)
+    if json_output:
+        _out(result.model_dump_json(indent=2))
+        return
+    from rich.console import Console
+
+    # NO_COLOR drops every escape (colour, bold and OSC 8 links alike), so piped or plain output is text.
+    console = Console(highlight=False, color_system=None if os.environ.get("NO_COLOR") else "auto")
+    console.width = min(console.width, MAX_WIDTH)
+    console.print(render_briefing(result, cache_path=str(path)))
 
 
 @app.command()
@@ -129,7 +169,76 @@ def do_request(
     json_output: Annotated[bool, typer.Option("--json", help="Print plan and result as JSON.")] = False,
 ) -> None:
     """Turn a request into a plan of actions, show where each goes and why, then run it."""
-    _not_yet("do", "it arrives with the agent issue")
+    from pmtui.core.agent import make_planner
+    from pmtui.core.engine import Engine
+    from pmtui.core.orchestrator import AgentOrchestrator
+
+    settings = _load_settings()
+    _configure_logging(settings)
+    planner, note = make_planner(settings)
+    if note and not json_output:
+        _err(note)
+    with Engine.open(settings) as engine:
+        if not dry_run:
+            for line in engine.recover():
+                _err(f"recovered: {line}")
+        orchestrator = AgentOrchestrator(engine, planner)
+        result = orchestrator.plan_request(text)
+        if not json_output:
+            _print_plan(result)
+        if result.status != "planned" or dry_run:
+            if json_output:
+                _out(json.dumps(result.to_dict(), indent=2, default=str))
+            if result.status in ("question", "nothing", "invalid"):
+                raise typer.Exit(EXIT_FAILED)
+            return
+        if not yes:
+            if not sys.stdin.isatty():
+                _err("not a terminal: pass --yes to run the plan, or --dry-run to only show it")
+                raise typer.Exit(EXIT_USAGE)
+            if not typer.confirm("Run this plan?", default=True):
+                _err("cancelled; nothing changed")
+                raise typer.Exit(EXIT_FAILED)
+        result = orchestrator.run(result)
+        if json_output:
+            _out(json.dumps(result.to_dict(), indent=2, default=str))
+        else:
+            _out(result.summary())
+            for rows in result.answers.values():
+                for row in rows:
+                    key = f" [{row['key']}]" if row.get("key") else ""
+                    due = f" due {row['due'][:10]}" if row.get("due") else ""
+                    _out(f"  - {row['title']}{key}{due}")
+                if not rows:
+                    _out("  (none)")
+        if result.status not in ("done",):
+            raise typer.Exit(EXIT_FAILED)
+
+
+def _print_plan(result: Any) -> None:
+    """The plan as a person reads it: what, where, why; or the question, or why nothing was planned."""
+    plan = result.plan
+    if result.status in ("question", "nothing"):
+        _out(result.summary())
+        return
+    if plan.understood:
+        _out(f"Understood: {plan.understood}")
+    _out("Plan:")
+    for number, line in enumerate(result.plan_lines(), start=1):
+        _out(f"  {number}. {line}")
+    if result.problems:
+        _out("Problems (nothing will run):")
+        for problem in result.problems:
+            _out(f"  - {problem}")
+
+
+def _configure_logging(settings: Settings) -> None:
+    from pmtui.config import known_secrets
+    from pmtui.logs import configure_logging
+
+    configure_logging(
+        paths.log_dir(), mode="headless", level=settings.log_level, secrets=known_secrets(settings)
+    )
 
 
 @app.command()

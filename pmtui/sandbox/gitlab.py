@@ -145,6 +145,7 @@ class GitLabEmulator(GitLabViews, ServiceEmulator):
         self.project_get_limiter = WindowLimiter(project_get_limit, rate_limit_period, self.clock)
         r = self._register
         r("GET", "/user", self._get_current_user)
+        r("GET", "/users", self._list_users)
         r("GET", "/users/:user_id", self._get_user)
         r("GET", "/projects", self._list_projects)
         r("GET", "/projects/:id", self._get_project)
@@ -455,6 +456,19 @@ class GitLabEmulator(GitLabViews, ServiceEmulator):
             }
         )
         return Response(200, data)
+
+    def _list_users(self, request: Request) -> Response:
+        # GET /users filters by exact `username` (docs.gitlab.com/api/users/#list-users) or `search`.
+        username = request.arg("username")
+        search = (request.arg("search") or "").lower()
+        users = [
+            u
+            for u in self.state["users"].values()
+            if (username is None or u["username"].lower() == username.lower())
+            and (not search or search in u["username"].lower() or search in u["name"].lower())
+        ]
+        ordered = sort_records(users, lambda u: u["id"], descending=False)
+        return offset_page(request, ordered, lambda u: self._user_json(u["id"]))
 
     def _get_user(self, request: Request) -> Response:
         user = self._user_json(as_int(request.params["user_id"], "user_id"))

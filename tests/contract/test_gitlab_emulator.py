@@ -720,3 +720,10 @@ def test_bulk_seed_of_fifty_thousand_is_fast() -> None:
     assert time.monotonic() - started < 5
     assert summary["issues"] == len(emu.state["issues"]) == 50_000
     assert 0 < summary["changed"] < 2_000
+
+
+def test_users_list_filters_by_username(gl: gitlab.Gitlab) -> None:
+    users = gl.users.list(username="alex.chen")
+    assert [u.username for u in users] == ["alex.chen"]
+    assert gl.users.list(username="nobody") == []
+    assert len(gl.users.list(get_all=True)) >= 3
