@@ -90,6 +90,12 @@ def root(
     if home is not None:
         os.environ["PMTUI_HOME"] = str(home.expanduser().resolve())
     ctx.obj = {"verbose": verbose}
+    if ctx.invoked_subcommand is not None:
+        from pmtui.logs import configure_logging
+
+        # Headless: human lines on stderr (warnings, or progress with -v), JSON lines in the log file.
+        # Commands that load the settings add the configured secrets to the redaction filter.
+        configure_logging(paths.log_dir(), mode="headless", verbose=verbose)
     if ctx.invoked_subcommand is None:
         _not_yet("(the terminal app)", "the TUI arrives with the TUI issue; try `pmtui doctor`")
 
@@ -233,12 +239,11 @@ def _print_plan(result: Any) -> None:
 
 
 def _configure_logging(settings: Settings) -> None:
+    """Teach the redaction filter the configured secrets (logging itself is set up in `root`)."""
     from pmtui.config import known_secrets
-    from pmtui.logs import configure_logging
+    from pmtui.logs import redaction_filter
 
-    configure_logging(
-        paths.log_dir(), mode="headless", level=settings.log_level, secrets=known_secrets(settings)
-    )
+    redaction_filter().add_secrets(known_secrets(settings))
 
 
 @app.command()
@@ -272,11 +277,12 @@ def mirror(
 @app.command()
 def doctor(
     json_output: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Do not contact the services.")] = False,
 ) -> None:
     """Check the config, the folders, the cache and each service; one line each, with a fix."""
     from pmtui.core.doctor import run_checks
 
-    checks = run_checks()
+    checks = run_checks(online=not offline)
     if json_output:
         _out(json.dumps([c.as_dict() for c in checks], indent=2))
     else:

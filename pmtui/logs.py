@@ -102,6 +102,11 @@ class _HumanFormatter(logging.Formatter):
 _FILTER = RedactingFilter()
 
 
+def redaction_filter() -> RedactingFilter:
+    """The process-wide redaction filter, to add secrets learned after logging was configured."""
+    return _FILTER
+
+
 def configure_logging(
     log_dir: Path,
     *,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -11,6 +12,8 @@ from pmtui import paths
 from pmtui.config import SECRET_ENV, Settings, load_settings, resolve_secret
 from pmtui.errors import ConfigError, PmtuiError
 from pmtui.models import Service
+
+log = logging.getLogger("pmtui.doctor")
 
 CheckStatus = Literal["ok", "warn", "fail", "off"]
 
@@ -61,6 +64,10 @@ def check_config() -> tuple[Check, Settings | None]:
         settings = load_settings()
     except ConfigError as exc:
         return Check("config", "fail", str(exc), exc.hint), None
+    from pmtui.config import known_secrets
+    from pmtui.logs import redaction_filter
+
+    redaction_filter().add_secrets(known_secrets(settings))
     if path.exists():
         return Check("config", "ok", f"{path} parsed"), settings
     return (
@@ -115,8 +122,8 @@ def check_store() -> Check:
     )
 
 
-def check_service(settings: Settings, service: Service) -> Check:
-    """Whether a service is configured: its key and the ids pmtui needs."""
+def check_service(settings: Settings, service: Service, *, online: bool = True) -> Check:
+    """Whether a service is configured (its key and ids) and, ``online``, whether it answers."""
     name = service.value
     section = settings.service(service)
     try:
@@ -129,20 +136,67 @@ def check_service(settings: Settings, service: Service) -> Check:
         return Check(name, "off", f"not configured (no {SECRET_ENV[service]})", SERVICE_SETUP[service])
     missing = [key for key in SERVICE_IDS[service] if not getattr(section, key, None)]
     detail = f"key from {secret.source}; {section.base_url}"
+    if online:
+        return _health_check(settings, service, detail, missing)
     if missing:
-        return Check(
-            name,
-            "warn",
-            f"{detail}; {', '.join(missing)} not set (the first one found is used)",
-            f"set [{name}] {missing[0]} in {paths.config_file()}",
-        )
+        return _missing_ids(name, detail, missing)
     return Check(name, "ok", detail)
 
 
-def run_checks() -> list[Check]:
-    """Every check, in the order a user should fix them."""
+def _missing_ids(name: str, detail: str, missing: list[str]) -> Check:
+    return Check(
+        name,
+        "warn",
+        f"{detail}; {', '.join(missing)} not set (the first one found is used)",
+        f"set [{name}] {missing[0]} in {paths.config_file()}",
+    )
+
+
+def _health_check(settings: Settings, service: Service, detail: str, missing: list[str]) -> Check:
+    """Ask the service itself: reachable, authenticated as whom, ids resolved, rate budget left."""
+    from pmtui.integrations import build_integration
+
+    name = service.value
+    try:
+        integration = build_integration(service, settings)
+        try:
+            health = integration.health()
+        finally:
+            integration.close()
+    except PmtuiError as exc:
+        return Check(name, "fail", f"{detail}; {exc.message}", exc.hint)
+    except Exception as exc:
+        log.info("doctor: %s health check crashed", name, exc_info=True)
+        return Check(
+            name,
+            "fail",
+            f"{detail}; unexpected {type(exc).__name__} (details in the log)",
+            "please report it with the log file from `pmtui config path`",
+        )
+    parts = [f"as {health.account}" if health.account else None, health.detail]
+    if health.ids:
+        parts.append(", ".join(f"{k} {v}" for k, v in health.ids.items()))
+    if health.rate_remaining is not None:
+        budget = f"{health.rate_remaining:g}"
+        if health.rate_limit is not None:
+            budget += f"/{health.rate_limit:g}"
+        parts.append(f"rate budget {budget}")
+    text = f"{settings.service(service).base_url}: " + "; ".join(p for p in parts if p)
+    if not health.ok:
+        return Check(name, "fail", text, health.hint)
+    if missing:
+        return _missing_ids(name, text, missing)
+    return Check(name, "ok", text)
+
+
+def run_checks(*, online: bool = True) -> list[Check]:
+    """Every check, in the order a user should fix them; ``online`` also asks each configured service."""
     config_check, settings = check_config()
     checks = [config_check, *check_folders(), check_store()]
     if settings is not None:
-        checks.extend(check_service(settings, service) for service in SECRET_ENV)
+        from concurrent.futures import ThreadPoolExecutor
+
+        # Each service is asked in its own thread: Motion's 12/min budget alone spaces its calls 5 s apart.
+        with ThreadPoolExecutor(max_workers=len(SECRET_ENV)) as pool:
+            checks.extend(pool.map(lambda s: check_service(settings, s, online=online), SECRET_ENV))
     return checks
