@@ -50,7 +50,7 @@ def test_doctor_on_empty_home_says_how_to_configure(pmtui_home: Path) -> None:
 
 def test_doctor_reports_configured_service(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PMTUI_LINEAR_API_KEY", "lin_api_secret_value")
-    result = runner.invoke(app, ["doctor"])
+    result = runner.invoke(app, ["doctor", "--offline"])
     assert "linear: key from env PMTUI_LINEAR_API_KEY" in result.output
     assert "lin_api_secret_value" not in result.output
 
