@@ -147,11 +147,6 @@ class Engine:
             decision = self.route(action)
             if decision is None:
                 continue
-            if isinstance(action, CreateTask) and action.project:
-                # Tasks of a project created in the same plan go where the project went.
-                parent = next((a for a in plan.actions if a.ref == action.project), None)
-                if isinstance(parent, CreateProject) and parent.ref in routes and action.service is None:
-                    decision = RouteDecision(routes[parent.ref].service, f"with its project {parent.name!r}")
             routes[action.ref] = decision
             self.store.log_decision(
                 Decision(
