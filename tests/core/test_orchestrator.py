@@ -79,7 +79,8 @@ def test_project_with_tasks_across_services(orchestrator: AgentOrchestrator, san
     assert any("GitLab: word `mr` -> code" in text for text in why.values())
     stored = {t.title: t for t in orchestrator.engine.store.list_tasks()}
     project_ids = {stored[name].project_id for name in services}
-    assert len(project_ids) == 1 and None not in project_ids
+    assert len(project_ids) == 1
+    assert None not in project_ids
     assert "created 'Book catering' in Motion" in result.summary()
     json.dumps(result.to_dict(), default=str)
 
@@ -125,5 +126,6 @@ def test_failure_is_reported_with_its_hint(orchestrator: AgentOrchestrator, sand
     result = orchestrator.process_user_request("task Review MR 7 pipeline", now=NOW)
     assert result.status == "failed"
     failed = [r for r in result.results if r.status is ResultStatus.FAILED]
-    assert failed and failed[0].hint
+    assert failed
+    assert failed[0].hint
     assert "failed" in result.summary()
