@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -59,8 +60,13 @@ IntegrationProvider = Callable[[Service], Integration]
 
 
 def idempotency_key(request_id: str, ref: str, suffix: str = "") -> str:
-    """A 32-hex key (UUID-shaped) that is the same every time the same step of the same request runs."""
-    return hashlib.sha256(f"{request_id}:{ref}:{suffix}".encode()).hexdigest()[:32]
+    """A 32-hex key that is the same every time the same step of the same request runs.
+
+    It is a valid UUID v4 (version and variant bits set), because Linear takes it as the issue's
+    client-chosen ``id`` and documents that id as "UUID v4".
+    """
+    digest = hashlib.sha256(f"{request_id}:{ref}:{suffix}".encode()).digest()[:16]
+    return uuid.UUID(bytes=digest, version=4).hex
 
 
 @dataclass

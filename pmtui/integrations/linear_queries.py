@@ -1,0 +1,222 @@
+"""Every GraphQL document pmtui sends to Linear, in one place so a test can validate them all.
+
+``tests/integrations/test_linear.py`` validates each ``str`` constant of this module against Linear's
+published schema (``pmtui/sandbox/data/linear-schema.graphql``) with graphql-core, and measures its
+complexity the way Linear scores it (0.1 per property, 1 per object, connections multiply their
+children by ``first``), against the 10,000-point cap Linear puts on a single query.
+
+Why the issue selection is shaped as it is: labels come as ``labelIds`` (one property) and are named
+from a cached label map, instead of a nested ``labels(first: N) { nodes { name } }``, which costs
+``N`` objects per issue and would also silently drop labels past ``N``. With this selection a page of
+``ISSUE_PAGE_SIZE`` (250, Linear's largest ``first``) costs about 2,200 points (measured by the test).
+"""
+
+from __future__ import annotations
+
+ISSUE_PAGE_SIZE = 250
+"""``first`` of the change listing: Linear's maximum page size; it fits the complexity cap (see above)."""
+
+LIST_PAGE_SIZE = 100
+"""``first`` of the other listings (teams, states, labels, projects, comments): cheap, rarely paged."""
+
+ISSUE_FIELDS = """
+fragment IssueFields on Issue {
+  id
+  identifier
+  title
+  description
+  priority
+  estimate
+  dueDate
+  url
+  createdAt
+  updatedAt
+  archivedAt
+  trashed
+  completedAt
+  canceledAt
+  labelIds
+  state { id name type }
+  team { id key }
+  project { id }
+  assignee { id name displayName email }
+}
+"""
+
+PROJECT_FIELDS = """
+fragment ProjectFields on Project {
+  id
+  name
+  description
+  slugId
+  url
+  startDate
+  targetDate
+  createdAt
+  updatedAt
+  archivedAt
+  status { id type }
+}
+"""
+
+VIEWER = """
+query Viewer {
+  viewer { id name email }
+}
+"""
+
+RATE_LIMIT_STATUS = """
+query RateLimitStatus {
+  rateLimitStatus { kind limits { type allowedAmount remainingAmount period reset } }
+}
+"""
+
+TEAMS = """
+query Teams($first: Int!, $after: String) {
+  teams(first: $first, after: $after) {
+    nodes { id key name }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+TEAM_STATES = """
+query TeamStates($teamId: String!, $first: Int!) {
+  team(id: $teamId) {
+    id
+    states(first: $first) { nodes { id name type position } }
+  }
+}
+"""
+
+LABELS = """
+query Labels($first: Int!, $after: String) {
+  issueLabels(first: $first, after: $after) {
+    nodes { id name isGroup team { id } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+TEAM_MEMBERS = """
+query TeamMembers($teamId: String!, $first: Int!, $after: String) {
+  team(id: $teamId) {
+    id
+    members(first: $first, after: $after) {
+      nodes { id name displayName email }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+"""
+
+LABEL_CREATE = """
+mutation LabelCreate($input: IssueLabelCreateInput!) {
+  issueLabelCreate(input: $input) { success issueLabel { id name isGroup team { id } } }
+}
+"""
+
+ISSUE = (
+    """
+query Issue($id: String!) {
+  issue(id: $id) { ...IssueFields }
+}
+"""
+    + ISSUE_FIELDS
+)
+
+ISSUES_CHANGED = (
+    """
+query IssuesChanged($first: Int!, $after: String, $filter: IssueFilter) {
+  issues(first: $first, after: $after, filter: $filter, orderBy: updatedAt, includeArchived: true) {
+    nodes { ...IssueFields }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+    + ISSUE_FIELDS
+)
+
+ISSUE_CREATE = (
+    """
+mutation IssueCreate($input: IssueCreateInput!) {
+  issueCreate(input: $input) { success issue { ...IssueFields } }
+}
+"""
+    + ISSUE_FIELDS
+)
+
+ISSUE_UPDATE = (
+    """
+mutation IssueUpdate($id: String!, $input: IssueUpdateInput!) {
+  issueUpdate(id: $id, input: $input) { success issue { ...IssueFields } }
+}
+"""
+    + ISSUE_FIELDS
+)
+
+ISSUE_ARCHIVE = """
+mutation IssueArchive($id: String!) {
+  issueArchive(id: $id) { success }
+}
+"""
+
+COMMENT_CREATE = """
+mutation CommentCreate($input: CommentCreateInput!) {
+  commentCreate(input: $input) { success comment { id } }
+}
+"""
+
+
+ISSUE_COMMENTS = """
+query IssueComments($id: String!, $first: Int!, $after: String) {
+  issue(id: $id) {
+    id
+    comments(first: $first, after: $after) {
+      nodes { id body createdAt user { id name displayName } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+"""
+
+PROJECT = (
+    """
+query Project($id: String!) {
+  project(id: $id) { ...ProjectFields }
+}
+"""
+    + PROJECT_FIELDS
+)
+
+TEAM_PROJECTS = (
+    """
+query TeamProjects($teamId: String!, $first: Int!, $after: String) {
+  team(id: $teamId) {
+    id
+    projects(first: $first, after: $after) {
+      nodes { ...ProjectFields }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+"""
+    + PROJECT_FIELDS
+)
+
+PROJECT_CREATE = (
+    """
+mutation ProjectCreate($input: ProjectCreateInput!) {
+  projectCreate(input: $input) { success project { ...ProjectFields } }
+}
+"""
+    + PROJECT_FIELDS
+)
+
+
+DOCUMENTS: dict[str, str] = {
+    name: value
+    for name, value in dict(globals()).items()
+    if name.isupper() and isinstance(value, str) and name not in ("ISSUE_FIELDS", "PROJECT_FIELDS")
+}
+"""Every sendable document by constant name (the fragments alone are not operations)."""
