@@ -140,14 +140,14 @@ def briefing(
     else:
         result = empty_briefing(today=day, now=now, tz=tz, configured=configured)
     if json_output:
-        _out(result.model_dump_json(indent=2))
+        _out(result.to_json())
         return
     from rich.console import Console
 
     # NO_COLOR drops every escape (colour, bold and OSC 8 links alike), so piped or plain output is text.
     console = Console(highlight=False, color_system=None if os.environ.get("NO_COLOR") else "auto")
     console.width = min(console.width, MAX_WIDTH)
-    console.print(render_briefing(result, cache_path=str(path)))
+    console.print(render_briefing(result, width=console.width, cache_path=str(path)))
 
 
 @app.command()

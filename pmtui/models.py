@@ -261,6 +261,8 @@ class ExternalRef(_Model):
     base: dict[str, Any] = Field(default_factory=dict)
     idempotency_key: str | None = None
     synced_at: AwareDatetime | None = None
+    origin: bool = False
+    """The service the task came from (or was first created on); descriptions flow from it only."""
 
 
 # ------------------------------------------------------------------------------------------- actions

@@ -19,10 +19,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from pmtui.errors import StoreError, StoreLockedError, StoreSchemaError
 from pmtui.models import (
@@ -189,35 +191,63 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        3,
+        "external refs know whether they are the task's origin (descriptions flow from the origin only)",
+        [
+            # DuckDB cannot alter a table that an index depends on: drop it, alter, recreate it.
+            "DROP INDEX external_refs_entity",
+            "ALTER TABLE external_refs ADD COLUMN origin BOOLEAN DEFAULT FALSE",
+            "UPDATE external_refs SET origin = FALSE WHERE origin IS NULL",
+            "CREATE INDEX external_refs_entity ON external_refs (entity, entity_id)",
+        ],
+    ),
 ]
 """(version, description, statements). Append only: a released migration is never edited."""
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
-_TASK_SCHEMA = pa.schema(
-    [
-        ("id", pa.string()),
-        ("title", pa.string()),
-        ("description", pa.string()),
-        ("status", pa.string()),
-        ("priority", pa.string()),
-        ("due", pa.timestamp("us", tz="UTC")),
-        ("due_all_day", pa.bool_()),
-        ("duration_minutes", pa.int32()),
-        ("labels", pa.list_(pa.string())),
-        ("kind", pa.string()),
-        ("project_id", pa.string()),
-        ("milestone_id", pa.string()),
-        ("assignee", pa.string()),
-        ("scheduled_start", pa.timestamp("us", tz="UTC")),
-        ("scheduled_end", pa.timestamp("us", tz="UTC")),
-        ("created_at", pa.timestamp("us", tz="UTC")),
-        ("updated_at", pa.timestamp("us", tz="UTC")),
-        ("completed_at", pa.timestamp("us", tz="UTC")),
-        ("deleted", pa.bool_()),
-    ]
+TASK_COLUMNS = (
+    "id",
+    "title",
+    "description",
+    "status",
+    "priority",
+    "due",
+    "due_all_day",
+    "duration_minutes",
+    "labels",
+    "kind",
+    "project_id",
+    "milestone_id",
+    "assignee",
+    "scheduled_start",
+    "scheduled_end",
+    "created_at",
+    "updated_at",
+    "completed_at",
+    "deleted",
 )
-TASK_COLUMNS = tuple(_TASK_SCHEMA.names)
+
+
+def _task_schema() -> pa.Schema:
+    """The Arrow schema of the tasks table (pyarrow is imported here: the read path never needs it)."""
+    import pyarrow as pa
+
+    ts = pa.timestamp("us", tz="UTC")
+    types = {
+        "due": ts,
+        "scheduled_start": ts,
+        "scheduled_end": ts,
+        "created_at": ts,
+        "updated_at": ts,
+        "completed_at": ts,
+        "due_all_day": pa.bool_(),
+        "deleted": pa.bool_(),
+        "duration_minutes": pa.int32(),
+        "labels": pa.list_(pa.string()),
+    }
+    return pa.schema([(name, types.get(name, pa.string())) for name in TASK_COLUMNS])
 
 
 def _lock_holder(message: str) -> str | None:
@@ -407,7 +437,9 @@ class Store:
             columns["updated_at"].append(_utc(task.updated_at))
             columns["completed_at"].append(_utc(task.completed_at))
             columns["deleted"].append(task.deleted)
-        table = pa.Table.from_pydict(columns, schema=_TASK_SCHEMA)
+        import pyarrow as pa
+
+        table = pa.Table.from_pydict(columns, schema=_task_schema())
         with self._lock:
             self.conn.register("incoming_tasks", table)
             try:
@@ -530,13 +562,17 @@ class Store:
                 json.dumps(r.base, default=str),
                 r.idempotency_key,
                 r.synced_at,
+                r.origin,
             )
             for r in refs
         ]
         if rows:
             with self.transaction() as tx:
                 tx._many(
-                    "INSERT OR REPLACE INTO external_refs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+                    "INSERT OR REPLACE INTO external_refs (entity, entity_id, service, external_id, key, "
+                    "url, container, remote_updated_at, base, idempotency_key, synced_at, origin) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
                 )
 
     def refs_for(self, entity_id: str, entity: EntityType = EntityType.TASK) -> list[ExternalRef]:

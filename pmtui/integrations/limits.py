@@ -67,6 +67,8 @@ class RateLimiter:
         self._updated = clock()
         self._paused_until = 0.0
         self._user_waiting = 0
+        self.requests = 0
+        """Tokens taken so far: the number of requests sent through this limiter (for SyncRun.requests)."""
         self._lock = threading.Condition()
 
     def _refill(self, now: float) -> None:
@@ -118,6 +120,7 @@ class RateLimiter:
                     blocked_by_user = lane is Lane.BACKGROUND and self._user_waiting > 0
                     if pause <= 0 and self._tokens >= 1 and not blocked_by_user:
                         self._tokens -= 1
+                        self.requests += 1
                         return waited
                     delay = max(pause, (1 - self._tokens) / self.rate if self._tokens < 1 else 0.0, 0.01)
                     delay = min(delay, 1.0) if blocked_by_user else delay

@@ -1,0 +1,1242 @@
+"""The morning briefing as data: what is overdue, due today, most pressing, coming up, done, and how sync is.
+
+Every section is computed by DuckDB over the cache and selects only the rows it shows (with ``LIMIT``) plus
+SQL counts, so a cache of 50,000 tasks never becomes 50,000 Python objects on the start path. The result
+is a tree of frozen dataclasses with a stable JSON shape (:data:`SCHEMA_VERSION`); ``pmtui briefing --json``
+prints it and :func:`render_briefing` turns it into Rich renderables.
+
+Time zones: an all-day task counts for its UTC calendar date (``Task.due_day``); a timed task counts for
+the day its instant falls on in the user's zone. Day boundaries are computed here, in Python, as UTC
+instants, so the SQL only ever compares instants and needs no zone database of its own.
+
+Sections are disjoint where they could overlap: a timed task due earlier today whose time has passed is
+overdue, not "due today".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import TYPE_CHECKING, Any, Literal
+
+from pmtui.models import REMOTE_SERVICES, Priority, Service
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from rich.text import Text
+
+    from pmtui.config import Settings
+    from pmtui.core.store import Store
+
+SCHEMA_VERSION = 1
+"""Version of the JSON shape; bumped when a key is renamed or removed (adding keys keeps it)."""
+
+# ------------------------------------------------------------------------------------------- ranking
+
+PRIORITY_POINTS: dict[str, int] = {
+    Priority.URGENT.value: 40,
+    Priority.HIGH.value: 30,
+    Priority.MEDIUM.value: 20,
+    Priority.LOW.value: 10,
+    Priority.NONE.value: 0,
+}
+"""Points for the task's own priority: the user's explicit word counts most."""
+OVERDUE_POINTS = 30
+"""Points for being overdue at all."""
+OVERDUE_POINTS_PER_DAY = 2
+"""Extra points per whole day overdue, so older debts rise, capped by :data:`OVERDUE_DAYS_CAP`."""
+OVERDUE_DAYS_CAP = 10
+"""Days after which being more overdue adds nothing (a month-old task is not 15x more urgent)."""
+DUE_TODAY_POINTS = 25
+DUE_TOMORROW_POINTS = 10
+DUE_THIS_WEEK_POINTS = 5
+"""Points for a due date two to seven days ahead."""
+SCHEDULED_TODAY_POINTS = 15
+"""Points for having a Motion time slot today: the calendar already says "do it today"."""
+IN_PROGRESS_POINTS = 5
+"""Points for work already started: finishing beats starting."""
+BLOCKED_POINTS = -30
+"""A blocked task cannot be done today however urgent it is, so it sinks."""
+BLOCKED_LABEL = "blocked"
+"""The label (any case) that marks a task as blocked; the canonical statuses have no "blocked" state."""
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One line of a ranking's explanation: what counted, and how many points it gave."""
+
+    label: str
+    points: int
+
+    def text(self) -> str:
+        """``urgent (+40)``: the form shown to the user."""
+        return f"{self.label} ({self.points:+d})"
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """A task's score for today and the reasons that add up to it."""
+
+    score: int
+    reasons: tuple[Reason, ...]
+
+
+def overdue_by(due: datetime, *, all_day: bool, today: date, now: datetime) -> tuple[int, int | None] | None:
+    """How long a due date has passed as ``(days, hours)``; ``hours`` only for timed tasks; None if not due.
+
+    An all-day task is late from the day after its date; a timed one from its instant, counted in whole
+    hours (``days`` is then ``hours // 24``), so "5 h" and "2 days" both mean what they say.
+    """
+    if all_day:
+        days = (today - due.astimezone(UTC).date()).days
+        return (days, None) if days > 0 else None
+    if due >= now:
+        return None
+    hours = int((now - due).total_seconds() // 3600)
+    return hours // 24, hours
+
+
+def overdue_text(days: int, hours: int | None) -> str:
+    """``3 days``, ``1 day``, ``5 h`` or ``<1 h``: hours only for timed tasks late by less than a day."""
+    if hours is not None and hours < 24:
+        return f"{hours} h" if hours else "<1 h"
+    return "1 day" if days == 1 else f"{days} days"
+
+
+def is_blocked(labels: Sequence[str]) -> bool:
+    """True if a label says ``blocked`` (any case)."""
+    return any(label.strip().lower() == BLOCKED_LABEL for label in labels)
+
+
+def rank(
+    *,
+    priority: str,
+    status: str,
+    labels: Sequence[str],
+    due: datetime | None,
+    due_all_day: bool,
+    scheduled_start: datetime | None,
+    today: date,
+    now: datetime,
+    tz: tzinfo,
+) -> Ranking:
+    """Score one task for "what should I do today", with every point explained.
+
+    The rules are the module constants above; :func:`_score_sql` is the same rules in SQL, so DuckDB
+    can pick the top candidates out of the whole cache and this function explains them.
+    """
+    reasons: list[Reason] = []
+    points = PRIORITY_POINTS.get(priority, 0)
+    if points:
+        reasons.append(Reason(label=priority, points=points))
+    if due is not None:
+        late = overdue_by(due, all_day=due_all_day, today=today, now=now)
+        if late is not None:
+            days, hours = late
+            extra = OVERDUE_POINTS_PER_DAY * min(days, OVERDUE_DAYS_CAP)
+            reasons.append(
+                Reason(label=f"overdue {overdue_text(days, hours)}", points=OVERDUE_POINTS + extra)
+            )
+        else:
+            day = due.astimezone(UTC).date() if due_all_day else due.astimezone(tz).date()
+            ahead = (day - today).days
+            at = "" if due_all_day else due.astimezone(tz).strftime("%H:%M ")
+            if ahead == 0:
+                reasons.append(Reason(label=f"due {at}today", points=DUE_TODAY_POINTS))
+            elif ahead == 1:
+                reasons.append(Reason(label=f"due {at}tomorrow", points=DUE_TOMORROW_POINTS))
+            elif 2 <= ahead <= 7:
+                reasons.append(Reason(label=f"due in {ahead} days", points=DUE_THIS_WEEK_POINTS))
+    if scheduled_start is not None:
+        local = scheduled_start.astimezone(tz)
+        if local.date() == today:
+            reasons.append(
+                Reason(label=f"scheduled {local.strftime('%H:%M')} today", points=SCHEDULED_TODAY_POINTS)
+            )
+    if status == "in_progress":
+        reasons.append(Reason(label="in progress", points=IN_PROGRESS_POINTS))
+    if is_blocked(labels):
+        reasons.append(Reason(label=BLOCKED_LABEL, points=BLOCKED_POINTS))
+    return Ranking(score=sum(r.points for r in reasons), reasons=tuple(reasons))
+
+
+# ------------------------------------------------------------------------------------------- windows
+
+
+def local_midnight(day: date, tz: tzinfo) -> datetime:
+    """The instant (in UTC) a calendar day starts in ``tz``; correct on DST-change days."""
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+def utc_midnight(day: date) -> datetime:
+    """The instant a calendar day starts in UTC: all-day due dates are compared against these."""
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+TREND_DAYS = 14
+"""Days in a project's completion sparkline (today and the 13 before)."""
+RECENT_DAYS = 7
+"""Days of "recently completed" (today and the 6 before)."""
+WEEK_DAYS = 7
+"""Days of "upcoming" after today."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """The instants that bound a briefing's day, computed once so every query agrees on them."""
+
+    today: date
+    now: datetime
+    tz: tzinfo
+
+    def params(self) -> dict[str, Any]:
+        """Named SQL parameters (see :func:`_bind`)."""
+        local = [local_midnight(self.today + timedelta(days=n), self.tz) for n in range(-TREND_DAYS, 9)]
+
+        def at(offset: int) -> datetime:
+            return local[offset + TREND_DAYS]
+
+        return {
+            "today": self.today,
+            "now": self.now.astimezone(UTC),
+            "day_start": at(0),
+            "day_end": at(1),
+            "tomorrow_end": at(2),
+            "week_end": at(WEEK_DAYS + 1),
+            "utc_today": utc_midnight(self.today),
+            "utc_tomorrow": utc_midnight(self.today + timedelta(days=1)),
+            "utc_day2": utc_midnight(self.today + timedelta(days=2)),
+            "utc_week_end": utc_midnight(self.today + timedelta(days=WEEK_DAYS + 1)),
+            "recent_start": at(1 - RECENT_DAYS),
+            "trend_start": at(1 - TREND_DAYS),
+            "trend_starts": [at(n) for n in range(1 - TREND_DAYS, 1)],
+            "trend_stops": [at(n + 1) for n in range(1 - TREND_DAYS, 1)],
+            "upcoming_bounds": [at(n) for n in range(1, WEEK_DAYS + 1)],
+        }
+
+
+def briefing_now(day: date, tz: tzinfo, clock: datetime) -> datetime:
+    """The "now" a briefing of ``day`` uses: the clock on today, the start of the day for any other day.
+
+    Briefing another day answers "what will the morning of that day look like" against today's cache.
+    """
+    if clock.astimezone(tz).date() == day:
+        return clock.astimezone(UTC)
+    return local_midnight(day, tz)
+
+
+_DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_day(text: str) -> date:
+    """A ``YYYY-MM-DD`` date; raises ValueError with a message a user can act on."""
+    value = text.strip()
+    if _DATE_SHAPE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"--date must be a calendar date like 2026-11-24 (got {text!r})")
+
+
+# -------------------------------------------------------------------------------------------- models
+# Frozen dataclasses rather than pydantic models: building 14 pydantic classes cost ~17 ms of the
+# briefing's start, and these are only ever built here from trusted SQL rows.
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RefLink:
+    """Where a task lives on a service: its key (``ENG-3``) and web URL, for OSC 8 links."""
+
+    service: str
+    key: str | None
+    url: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskRow:
+    """One task as a briefing shows it; datetimes are in the user's zone, ``due_day`` is its day."""
+
+    id: str
+    title: str
+    status: str
+    priority: str
+    project: str | None
+    labels: tuple[str, ...]
+    due_day: date | None
+    due_at: datetime | None
+    """The due instant of a timed task; None for an all-day task (only ``due_day`` matters then)."""
+    due_all_day: bool
+    scheduled_start: datetime | None
+    scheduled_end: datetime | None
+    completed_at: datetime | None
+    ref: RefLink | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OverdueTask(TaskRow):
+    """An overdue task and how late it is (``overdue_hours`` only for timed tasks)."""
+
+    overdue_days: int
+    overdue_hours: int | None
+    overdue_text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RankedTask(TaskRow):
+    """A task in "top priorities": its score and the reasons that make it up."""
+
+    score: int
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskSection:
+    """The first rows of a section and how many there are in all."""
+
+    total: int
+    items: tuple[TaskRow, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class OverdueSection:
+    """Overdue tasks, most overdue first."""
+
+    total: int
+    items: tuple[OverdueTask, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PrioritySection:
+    """The highest-scoring open tasks, best first (a ranking has no meaningful "total")."""
+
+    items: tuple[RankedTask, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectProgress:
+    """Progress of one project: done / total (canceled tasks excluded) and completions per day."""
+
+    id: str
+    name: str
+    status: str
+    due: date | None
+    done: int
+    total: int
+    trend: tuple[int, ...]
+    """Tasks completed on each of the last 14 days in the user's zone, oldest first, today last."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProjectSection:
+    """Open projects, the most active (completions in the trend window) first."""
+
+    total: int
+    items: tuple[ProjectProgress, ...]
+
+
+SyncState = Literal["ok", "failed", "running", "skipped", "never_synced", "not_configured"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceHealth:
+    """How one service's sync stands: its last run, its last error, and the work waiting on it."""
+
+    service: str
+    label: str
+    configured: bool
+    state: SyncState
+    last_sync_at: datetime | None
+    duration_ms: int | None
+    last_error: str | None
+    last_error_at: datetime | None
+    pending_steps: int
+    failed_steps: int
+    open_conflicts: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Counts:
+    """Totals for the header line."""
+
+    open: int
+    overdue: int
+    due_today: int
+    upcoming: int
+    completed: int
+    scheduled: int
+    conflicts: int
+    pending_steps: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Briefing:
+    """The whole briefing for one day; :meth:`to_json` is the stable ``--json`` shape."""
+
+    schema_version: int = SCHEMA_VERSION
+    date: date
+    generated_at: datetime
+    timezone: str
+    is_empty: bool
+    counts: Counts
+    priorities: PrioritySection
+    schedule: TaskSection
+    overdue: OverdueSection
+    due_today: TaskSection
+    upcoming: TaskSection
+    completed: TaskSection
+    projects: ProjectSection
+    sync: tuple[ServiceHealth, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dicts and lists, keys in declaration order (dates and datetimes left as objects)."""
+        return asdict(self)
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The ``--json`` output: ISO 8601 dates, datetimes with the user's UTC offset."""
+        return json.dumps(self.to_dict(), indent=indent, default=_json_value, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How many rows each section shows (the totals are always exact)."""
+
+    priorities: int = 5
+    schedule: int = 12
+    overdue: int = 8
+    due_today: int = 10
+    upcoming: int = 10
+    completed: int = 8
+    projects: int = 8
+
+
+# ------------------------------------------------------------------------------------------------ SQL
+
+_PARAM = re.compile(r"\{(\w+)\}")
+
+
+def _bind(template: str, values: dict[str, Any]) -> tuple[str, list[Any]]:
+    """Turn ``{name}`` placeholders into DuckDB's positional ``$n``, so a value used twice is bound once."""
+    order: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in order:
+            order.append(name)
+        return f"${order.index(name) + 1}"
+
+    sql = _PARAM.sub(number, template)
+    return sql, [values[name] for name in order]
+
+
+_OPEN = "t.status IN ('todo', 'in_progress')"
+_OVERDUE = (
+    f"({_OPEN} AND t.due IS NOT NULL AND ((t.due_all_day AND t.due < {{utc_today}}) "
+    "OR (NOT t.due_all_day AND t.due < {now})))"
+)
+_DUE_TODAY = (
+    f"({_OPEN} AND t.due IS NOT NULL AND ((t.due_all_day AND t.due >= {{utc_today}} "
+    "AND t.due < {utc_tomorrow}) OR (NOT t.due_all_day AND t.due >= {now} "
+    "AND t.due >= {day_start} AND t.due < {day_end})))"
+)
+_UPCOMING = (
+    f"({_OPEN} AND t.due IS NOT NULL AND ((t.due_all_day AND t.due >= {{utc_tomorrow}} "
+    "AND t.due < {utc_week_end}) OR (NOT t.due_all_day AND t.due >= {day_end} AND t.due >= {now} "
+    "AND t.due < {week_end})))"
+)
+_COMPLETED = "(t.status = 'done' AND t.completed_at >= {recent_start} AND t.completed_at < {day_end})"
+_SCHEDULED = "(t.status <> 'canceled' AND t.scheduled_start >= {day_start} AND t.scheduled_start < {day_end})"
+_PRIORITY_RANK = (
+    "CASE t.priority " + " ".join(f"WHEN '{p.value}' THEN {p.rank}" for p in Priority) + " ELSE 0 END"
+)
+_BLOCKED = f"list_contains(list_transform(t.labels, lambda x: lower(trim(x))), '{BLOCKED_LABEL}')"
+
+
+def _score_sql() -> str:
+    """The rules of :func:`rank` as one SQL expression over ``tasks t`` (kept equal by a test)."""
+    priority = (
+        "CASE t.priority "
+        + " ".join(f"WHEN '{name}' THEN {points}" for name, points in PRIORITY_POINTS.items())
+        + " ELSE 0 END"
+    )
+    late_days = (
+        "CASE WHEN t.due_all_day THEN date_diff('day', CAST(t.due AS DATE), {today}) "
+        "ELSE CAST(floor((epoch({now}) - epoch(t.due)) / 3600) AS BIGINT) // 24 END"
+    )
+    due = (
+        f"CASE WHEN {_OVERDUE} THEN {OVERDUE_POINTS} + {OVERDUE_POINTS_PER_DAY} * "
+        f"least({late_days}, {OVERDUE_DAYS_CAP}) "
+        "WHEN t.due IS NULL THEN 0 "
+        "WHEN t.due_all_day THEN (CASE "
+        f"WHEN t.due >= {{utc_today}} AND t.due < {{utc_tomorrow}} THEN {DUE_TODAY_POINTS} "
+        f"WHEN t.due >= {{utc_tomorrow}} AND t.due < {{utc_day2}} THEN {DUE_TOMORROW_POINTS} "
+        f"WHEN t.due >= {{utc_day2}} AND t.due < {{utc_week_end}} THEN {DUE_THIS_WEEK_POINTS} ELSE 0 END) "
+        "ELSE (CASE "
+        f"WHEN t.due >= {{day_start}} AND t.due < {{day_end}} THEN {DUE_TODAY_POINTS} "
+        f"WHEN t.due >= {{day_end}} AND t.due < {{tomorrow_end}} THEN {DUE_TOMORROW_POINTS} "
+        f"WHEN t.due >= {{tomorrow_end}} AND t.due < {{week_end}} THEN {DUE_THIS_WEEK_POINTS} ELSE 0 END) "
+        "END"
+    )
+    scheduled = (
+        "CASE WHEN t.scheduled_start >= {day_start} AND t.scheduled_start < {day_end} "
+        f"THEN {SCHEDULED_TODAY_POINTS} ELSE 0 END"
+    )
+    return (
+        f"(({priority}) + ({due}) + ({scheduled}) "
+        f"+ (CASE WHEN t.status = 'in_progress' THEN {IN_PROGRESS_POINTS} ELSE 0 END) "
+        f"+ (CASE WHEN {_BLOCKED} THEN {BLOCKED_POINTS} ELSE 0 END))"
+    )
+
+
+_BY_PRIORITY = f"{_PRIORITY_RANK} DESC, t.title, t.id"
+_UPCOMING_DAY = (
+    "CASE WHEN t.due_all_day THEN date_diff('day', {today}, CAST(t.due AS DATE)) "
+    "ELSE len(list_filter({upcoming_bounds}::TIMESTAMPTZ[], lambda b: b <= t.due)) END"
+)
+_SCORED_TASKS = f"(SELECT t.*, {_score_sql()} AS score FROM tasks t WHERE NOT t.deleted AND {_OPEN})"
+_SECTIONS: tuple[tuple[str, str, str, str, str], ...] = (
+    # (name, source, where, order, score column)
+    (
+        "priorities",
+        _SCORED_TASKS,
+        "t.score > 0",
+        f"t.score DESC, t.due NULLS LAST, {_BY_PRIORITY}",
+        "t.score",
+    ),
+    ("schedule", "tasks", _SCHEDULED, f"t.scheduled_start, {_BY_PRIORITY}", "NULL"),
+    ("overdue", "tasks", _OVERDUE, f"t.due, {_BY_PRIORITY}", "NULL"),
+    ("due_today", "tasks", _DUE_TODAY, f"t.due_all_day DESC, t.due, {_BY_PRIORITY}", "NULL"),
+    ("upcoming", "tasks", _UPCOMING, f"{_UPCOMING_DAY}, t.due_all_day DESC, t.due, {_BY_PRIORITY}", "NULL"),
+    ("completed", "tasks", _COMPLETED, "t.completed_at DESC, t.title, t.id", "NULL"),
+)
+"""Each task section: its rows, ordered, with a position and the section's total (one query for all)."""
+_REF_ORDER = (
+    "(key IS NULL), (url IS NULL), CASE service "
+    + " ".join(
+        f"WHEN '{s.value}' THEN {n}"
+        for n, s in enumerate((Service.LINEAR, Service.GITLAB, Service.NOTION, Service.MOTION, Service.LOCAL))
+    )
+    + " ELSE 9 END, external_id"
+)
+"""Which ref a row links to: one with a key (``ENG-3`` is what people say), then a URL, then by service."""
+
+
+def _sections_sql(limits: Limits) -> str:
+    """Every task section in one statement: each branch is a top-N (``ORDER BY ... LIMIT``), tagged."""
+    branches = [
+        f"(SELECT '{name}' AS section, t.*, row_number() OVER (ORDER BY {order}) AS pos FROM "
+        "(SELECT t.id, t.title, t.status, t.priority, t.project_id, t.labels, t.due, t.due_all_day, "
+        f"t.scheduled_start, t.scheduled_end, t.completed_at, CAST({score} AS INTEGER) AS score "
+        f"FROM {source} t WHERE NOT t.deleted AND {where} ORDER BY {order} "
+        f"LIMIT {int(getattr(limits, name))}) t)"
+        for name, source, where, order, score in _SECTIONS
+    ]
+    return (
+        f"WITH picked AS MATERIALIZED ({' UNION ALL '.join(branches)}), "
+        "first_ref AS (SELECT entity_id, service, key, url FROM external_refs WHERE entity = 'task' "
+        "AND entity_id IN (SELECT id FROM picked) "
+        f"QUALIFY row_number() OVER (PARTITION BY entity_id ORDER BY {_REF_ORDER}) = 1) "
+        "SELECT k.section, k.score, k.id, k.title, k.status, k.priority, p.name, k.labels, k.due, "
+        "k.due_all_day, k.scheduled_start, k.scheduled_end, k.completed_at, r.service, r.key, r.url "
+        "FROM picked k LEFT JOIN projects p ON p.id = k.project_id AND NOT p.deleted "
+        "LEFT JOIN first_ref r ON r.entity_id = k.id ORDER BY k.section, k.pos"
+    )
+
+
+_COUNTS_SQL = (
+    f"SELECT count(*), count(*) FILTER (WHERE {_OPEN}), count(*) FILTER (WHERE {_OVERDUE}), "
+    f"count(*) FILTER (WHERE {_DUE_TODAY}), count(*) FILTER (WHERE {_UPCOMING}), "
+    f"count(*) FILTER (WHERE {_COMPLETED}), count(*) FILTER (WHERE {_SCHEDULED}) "
+    "FROM tasks t WHERE NOT t.deleted"
+)
+"""Every section's total in one scan: tasks, open, overdue, due today, upcoming, completed, scheduled."""
+
+
+_PROJECTS_SQL = (
+    "WITH stats AS (SELECT t.project_id, count(*) FILTER (WHERE t.status <> 'canceled') AS total, "
+    "count(*) FILTER (WHERE t.status = 'done') AS done FROM tasks t "
+    "WHERE NOT t.deleted AND t.project_id IS NOT NULL GROUP BY t.project_id), "
+    "days AS (SELECT unnest(range({trend_days})) AS idx, unnest({trend_starts}::TIMESTAMPTZ[]) AS start, "
+    "unnest({trend_stops}::TIMESTAMPTZ[]) AS stop), "
+    "per_day AS (SELECT t.project_id, d.idx, count(*) AS n FROM tasks t JOIN days d "
+    "ON t.completed_at >= d.start AND t.completed_at < d.stop WHERE NOT t.deleted AND t.status = 'done' "
+    "AND t.completed_at >= {trend_start} AND t.completed_at < {day_end} AND t.project_id IS NOT NULL "
+    "GROUP BY ALL), "
+    "trend AS (SELECT project_id, sum(n) AS recent, list(idx ORDER BY idx) AS days, "
+    "list(n ORDER BY idx) AS counts FROM per_day GROUP BY project_id) "
+    "SELECT p.id, p.name, p.status, p.due, coalesce(s.done, 0), coalesce(s.total, 0), count(*) OVER (), "
+    "tr.days, tr.counts FROM projects p LEFT JOIN stats s ON s.project_id = p.id "
+    "LEFT JOIN trend tr ON tr.project_id = p.id "
+    "WHERE NOT p.deleted AND p.status NOT IN ('done', 'canceled') "
+    "ORDER BY coalesce(tr.recent, 0) DESC, coalesce(s.total - s.done, 0) DESC, p.name, p.id "
+    "LIMIT {project_limit}"
+)
+"""Open projects (not done or canceled) with progress and the per-day completions of the trend window."""
+
+_SYNC_SQL = (
+    "WITH svc AS (SELECT unnest({services}::VARCHAR[]) AS service), "
+    "last AS (SELECT service, status, coalesce(finished_at, started_at) AS at, duration_ms FROM sync_runs "
+    "QUALIFY row_number() OVER (PARTITION BY service ORDER BY started_at DESC) = 1), "
+    "err AS (SELECT service, error, coalesce(finished_at, started_at) AS at FROM sync_runs "
+    "WHERE error IS NOT NULL QUALIFY row_number() OVER (PARTITION BY service ORDER BY started_at DESC) = 1), "
+    "steps AS (SELECT service, count(*) FILTER (WHERE state = 'pending') AS pending, "
+    "count(*) FILTER (WHERE state = 'failed') AS failed FROM journal GROUP BY service), "
+    "open_conflicts AS (SELECT service, count(*) AS n FROM conflicts WHERE resolved_at IS NULL "
+    "GROUP BY service) "
+    "SELECT svc.service, last.status, last.at, last.duration_ms, err.error, err.at, "
+    "coalesce(steps.pending, 0), coalesce(steps.failed, 0), coalesce(open_conflicts.n, 0) FROM svc "
+    "LEFT JOIN last ON last.service = svc.service LEFT JOIN err ON err.service = svc.service "
+    "LEFT JOIN steps ON steps.service = svc.service "
+    "LEFT JOIN open_conflicts ON open_conflicts.service = svc.service"
+)
+"""Per service: the newest run, the newest error, journal steps waiting, open conflicts."""
+
+
+def _query(store: Store, template: str, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+    sql, params = _bind(template, values)
+    return store._rows(sql, params)
+
+
+def _task_row(raw: Sequence[Any], tz: tzinfo) -> dict[str, Any]:
+    """TaskRow fields from a sections-query row (from ``id`` on)."""
+    (task_id, title, status, priority, project, labels, due, all_day, start, end, completed) = raw[:11]
+    service, key, url = raw[11:14]
+
+    def local(value: datetime | None) -> datetime | None:
+        return value.astimezone(tz) if value is not None else None
+
+    due_day = None
+    if due is not None:
+        due_day = due.astimezone(UTC).date() if all_day else due.astimezone(tz).date()
+    return {
+        "id": task_id,
+        "title": title,
+        "status": status,
+        "priority": priority,
+        "project": project,
+        "labels": tuple(labels or ()),
+        "due_day": due_day,
+        "due_at": None if all_day or due is None else local(due),
+        "due_all_day": bool(all_day),
+        "scheduled_start": local(start),
+        "scheduled_end": local(end),
+        "completed_at": local(completed),
+        "ref": RefLink(service=service, key=key, url=url) if service else None,
+    }
+
+
+def _zone_name(tz: tzinfo) -> str:
+    return str(getattr(tz, "key", None) or tz.tzname(None) or tz)
+
+
+def service_health(
+    service: Service, *, configured: bool, row: Sequence[Any] | None, tz: tzinfo
+) -> ServiceHealth:
+    """One service's health from its sync-query row (None: no data at all for it).
+
+    A service with a run shows that run's state whatever the settings say; one with none is "never
+    synced" when configured and "not configured" otherwise.
+    """
+    _, status, at, duration, error, error_at, pending, failed, conflicts = (
+        row if row is not None else (None, None, None, None, None, None, 0, 0, 0)
+    )
+    state: SyncState
+    if status is not None:
+        state = status if status in ("ok", "failed", "running", "skipped") else "failed"
+    else:
+        state = "never_synced" if configured else "not_configured"
+    return ServiceHealth(
+        service=service.value,
+        label=service.label,
+        configured=configured,
+        state=state,
+        last_sync_at=at.astimezone(tz) if at is not None else None,
+        duration_ms=int(duration) if duration is not None else None,
+        last_error=error,
+        last_error_at=error_at.astimezone(tz) if error_at is not None else None,
+        pending_steps=int(pending),
+        failed_steps=int(failed),
+        open_conflicts=int(conflicts),
+    )
+
+
+def _counts_or_none(store: Store, values: dict[str, Any]) -> tuple[int, ...] | None:
+    """The :data:`_COUNTS_SQL` row, or None when the file has no schema yet (an empty DuckDB file)."""
+    import duckdb
+
+    try:
+        row = _query(store, _COUNTS_SQL, values)[0]
+    except duckdb.CatalogException:
+        return None
+    return tuple(int(v) for v in row)
+
+
+def build_briefing(
+    store: Store,
+    *,
+    today: date,
+    now: datetime,
+    tz: tzinfo,
+    configured: Sequence[Service] = (),
+    limits: Limits = Limits(),
+) -> Briefing:
+    """Compute the briefing of ``today`` (in zone ``tz``, as of instant ``now``) from the cache.
+
+    Four queries: every section's total in one scan, every task section's rows (with project name and
+    first ref) in one, the projects with their trend, and the sync health. ``configured`` lists the
+    services set up in the settings, so one that never synced says so.
+    """
+    values = {
+        **Window(today=today, now=now, tz=tz).params(),
+        "trend_days": TREND_DAYS,
+        "project_limit": limits.projects,
+        "services": [s.value for s in REMOTE_SERVICES],
+    }
+    counted = _counts_or_none(store, values)
+    if counted is None or counted[0] == 0:
+        return empty_briefing(today=today, now=now, tz=tz, configured=configured)
+    _, open_count, overdue, due_today, upcoming, completed, scheduled = counted
+
+    sections: dict[str, list[tuple[Any, ...]]] = {name: [] for name, *_ in _SECTIONS}
+    for row in _query(store, _sections_sql(limits), values):
+        sections[row[0]].append(row)
+
+    def rows(name: str) -> tuple[TaskRow, ...]:
+        return tuple(TaskRow(**_task_row(r[2:], tz)) for r in sections[name])
+
+    late_items = []
+    for raw in sections["overdue"]:
+        late = overdue_by(raw[8], all_day=raw[9], today=today, now=now) or (0, None)
+        late_items.append(
+            OverdueTask(
+                **_task_row(raw[2:], tz),
+                overdue_days=late[0],
+                overdue_hours=late[1],
+                overdue_text=overdue_text(*late),
+            )
+        )
+
+    ranked = []
+    for raw in sections["priorities"]:
+        ranking = rank(
+            priority=raw[5],
+            status=raw[4],
+            labels=raw[7] or (),
+            due=raw[8],
+            due_all_day=raw[9],
+            scheduled_start=raw[10],
+            today=today,
+            now=now,
+            tz=tz,
+        )
+        ranked.append(RankedTask(**_task_row(raw[2:], tz), score=ranking.score, reasons=ranking.reasons))
+    ranked.sort(key=lambda item: -item.score)  # stable: keeps the SQL tie order
+
+    by_service = {row[0]: row for row in _query(store, _SYNC_SQL, values)}
+    health = tuple(
+        service_health(s, configured=s in configured, row=by_service.get(s.value), tz=tz)
+        for s in REMOTE_SERVICES
+    )
+    return Briefing(
+        date=today,
+        generated_at=now.astimezone(tz),
+        timezone=_zone_name(tz),
+        is_empty=False,
+        counts=Counts(
+            open=open_count,
+            overdue=overdue,
+            due_today=due_today,
+            upcoming=upcoming,
+            completed=completed,
+            scheduled=scheduled,
+            conflicts=sum(h.open_conflicts for h in health),
+            pending_steps=sum(h.pending_steps for h in health),
+        ),
+        priorities=PrioritySection(items=tuple(ranked)),
+        schedule=TaskSection(total=scheduled, items=rows("schedule")),
+        overdue=OverdueSection(total=overdue, items=tuple(late_items)),
+        due_today=TaskSection(total=due_today, items=rows("due_today")),
+        upcoming=TaskSection(total=upcoming, items=rows("upcoming")),
+        completed=TaskSection(total=completed, items=rows("completed")),
+        projects=_projects(store, values),
+        sync=health,
+    )
+
+
+def _projects(store: Store, values: dict[str, Any]) -> ProjectSection:
+    rows = _query(store, _PROJECTS_SQL, values)
+    items = []
+    for project_id, name, status, due, done, total, _, days, counts in rows:
+        trend = [0] * TREND_DAYS
+        for index, count in zip(days or (), counts or (), strict=True):
+            trend[int(index)] = int(count)
+        items.append(
+            ProjectProgress(
+                id=project_id,
+                name=name,
+                status=status,
+                due=due,
+                done=int(done),
+                total=int(total),
+                trend=tuple(trend),
+            )
+        )
+    return ProjectSection(total=int(rows[0][6]) if rows else 0, items=tuple(items))
+
+
+def empty_briefing(*, today: date, now: datetime, tz: tzinfo, configured: Sequence[Service] = ()) -> Briefing:
+    """The briefing of a cache with no tasks (or no cache file at all): every section empty."""
+    empty = TaskSection(total=0, items=())
+    return Briefing(
+        date=today,
+        generated_at=now.astimezone(tz),
+        timezone=_zone_name(tz),
+        is_empty=True,
+        counts=Counts(
+            open=0, overdue=0, due_today=0, upcoming=0, completed=0, scheduled=0, conflicts=0, pending_steps=0
+        ),
+        priorities=PrioritySection(items=()),
+        schedule=empty,
+        overdue=OverdueSection(total=0, items=()),
+        due_today=empty,
+        upcoming=empty,
+        completed=empty,
+        projects=ProjectSection(total=0, items=()),
+        sync=tuple(service_health(s, configured=s in configured, row=None, tz=tz) for s in REMOTE_SERVICES),
+    )
+
+
+_SERVICE_IDS = {
+    Service.MOTION: "workspace_id",
+    Service.LINEAR: "team_key",
+    Service.NOTION: "tasks_data_source_id",
+    Service.GITLAB: "project",
+}
+
+
+def configured_services(settings: Settings, environ: dict[str, str] | None = None) -> list[Service]:
+    """Services the settings set up: enabled, or (unset) with a key in the env or file, or their ids set.
+
+    Unlike :func:`pmtui.config.service_enabled` this never asks the OS keyring: importing keyring costs
+    ~130 ms, and the briefing only needs the hint "configured but never synced" (a service that has
+    synced shows its real state whatever this says).
+    """
+    from pmtui.config import SECRET_ENV
+
+    env = os.environ if environ is None else environ
+    found = []
+    for service in REMOTE_SERVICES:
+        section = settings.service(service)
+        if section.enabled is not None:
+            if section.enabled:
+                found.append(service)
+            continue
+        has_key = bool(env.get(SECRET_ENV[service])) or (
+            section.api_key is not None and bool(section.api_key.get_secret_value())
+        )
+        if has_key or getattr(section, _SERVICE_IDS[service], None):
+            found.append(service)
+    return found
+
+
+# ------------------------------------------------------------------------------------------ rendering
+
+SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[int]) -> str:
+    """One block character per value, scaled to the largest; zero is the lowest block, any count above it."""
+    peak = max(values, default=0)
+    if peak <= 0:
+        return SPARK_BLOCKS[0] * len(values)
+    top = len(SPARK_BLOCKS) - 1
+    return "".join(SPARK_BLOCKS[0 if v <= 0 else max(1, round(v / peak * top))] for v in values)
+
+
+def progress_bar(done: int, total: int, width: int = 12) -> str:
+    """``█████░░░░░░░``: ``done`` of ``total`` in ``width`` cells (rounded down, full only when all done)."""
+    if total <= 0:
+        return "░" * width
+    filled = width if done >= total else min(width - 1, done * width // total)
+    return "█" * filled + "░" * (width - filled)
+
+
+def ago(then: datetime, now: datetime) -> str:
+    """``just now``, ``12 min ago``, ``3 h ago``, ``2 days ago`` (``in the future`` for a skewed clock)."""
+    seconds = (now - then).total_seconds()
+    if seconds < -60:
+        return "in the future"
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400 * 2:
+        return f"{int(seconds // 3600)} h ago"
+    return f"{int(seconds // 86400)} days ago"
+
+
+def duration_text(ms: int) -> str:
+    """``850 ms``, ``1.2 s``, ``2 min 5 s``."""
+    if ms < 1000:
+        return f"{ms} ms"
+    if ms < 60_000:
+        return f"{ms / 1000:.1f} s"
+    return f"{ms // 60_000} min {ms % 60_000 // 1000} s"
+
+
+def day_label(day: date, today: date) -> str:
+    """``today``, ``tomorrow``, ``yesterday``, else ``Wed 25``."""
+    delta = (day - today).days
+    names = {0: "today", 1: "tomorrow", -1: "yesterday"}
+    return names.get(delta) or f"{day.strftime('%a')} {day.day}"
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 conflict``, ``3 conflicts``."""
+    return f"{count} {word if count == 1 else (words or word + 's')}"
+
+
+def wrap_parts(parts: Sequence[str], width: int, sep: str = " · ") -> list[str]:
+    """Join ``parts`` with ``sep`` into lines of at most ``width`` cells, breaking only between parts.
+
+    A reason such as "overdue 3 days +36" is never split in the middle; a part longer than a line gets
+    a line of its own (and is cut by the caller).
+    """
+    lines: list[str] = []
+    current = ""
+    for part in parts:
+        candidate = f"{current}{sep}{part}" if current else part
+        if current and len(candidate) > width:
+            lines.append(current)
+            current = part
+        else:
+            current = candidate
+    if current:
+        lines.append(current)
+    return lines
+
+
+_PRIORITY_STYLE = {"urgent": "bold red", "high": "yellow", "medium": "", "low": "dim", "none": "dim"}
+_PRIORITY_SHORT = {"urgent": "urgent", "high": "high", "medium": "med", "low": "low", "none": ""}
+_STATE_TEXT: dict[str, tuple[str, str]] = {
+    "ok": ("✓ ok", "green"),
+    "failed": ("✗ failed", "bold red"),
+    "running": ("… running", "cyan"),
+    "skipped": ("- skipped", "dim"),
+    "never_synced": ("• never synced", "yellow"),
+    "not_configured": ("- not configured", "dim"),
+}
+MAX_WIDTH = 100
+"""The briefing never draws wider than this, however wide the terminal."""
+_KEY_WIDTH = 10
+_PROJECT_WIDTH = 20
+_WHEN_WIDTH = 12
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """One column of a rendered line: content, its width in cells, and which side it hugs."""
+
+    content: Text | str
+    width: int = 0
+    right: bool = False
+    flex: bool = False
+    """Take whatever the line has left (one flexible cell per line, usually the title)."""
+
+
+_GAP = 2
+"""Spaces between cells."""
+
+
+def render_briefing(b: Briefing, *, width: int = MAX_WIDTH, cache_path: str | None = None) -> RenderableType:
+    """Rich renderables for a briefing: a header, then only the sections with something in them.
+
+    Lines are laid out here as plain styled text in fixed columns (Rich tables cost ~30 ms more at
+    start), never wider than ``width``. Meaning never rests on colour alone (NO_COLOR): states carry
+    symbols, late tasks say how late, blocked tasks say so.
+    """
+    from rich.console import Group
+    from rich.text import Text
+
+    if b.is_empty:
+        return _first_run(cache_path)
+    width = max(40, min(width, MAX_WIDTH))
+    today = b.date
+    lines: list[Text] = [*_header(b)]
+
+    every = [*b.priorities.items, *b.schedule.items, *b.overdue.items, *b.due_today.items]
+    every += [*b.upcoming.items, *b.completed.items]
+    key_width = min(_KEY_WIDTH, max((len(_key_label(t)) for t in every), default=0))
+
+    if b.priorities.items:
+        lines += _heading("Top priorities", None, width, note="score = the points listed under each task")
+        indent = 2 + 3 + key_width + 2 * _GAP
+        for n, ranked in enumerate(b.priorities.items, start=1):
+            score = Text(str(ranked.score), style="bold")
+            lines.append(
+                _row(
+                    width,
+                    _Cell(f"{n}.", 2, right=True),
+                    _Cell(score, 3, right=True),
+                    _Cell(_key(ranked), key_width),
+                    _Cell(_title(ranked), flex=True),
+                )
+            )
+            why = [f"{r.label} {r.points:+d}" for r in ranked.reasons]
+            for part in wrap_parts(why, width - indent - _GAP):
+                lines.append(_row(width, _Cell("", indent), _Cell(Text(part, style="dim"), flex=True)))
+
+    if b.schedule.items:
+        lines += _heading("Schedule (Motion)", b.schedule.total, width)
+        project_width = _project_width(b.schedule.items)
+        for slotted in b.schedule.items:
+            start = slotted.scheduled_start.strftime("%H:%M") if slotted.scheduled_start else ""
+            end = slotted.scheduled_end.strftime("%H:%M") if slotted.scheduled_end else ""
+            done = slotted.status == "done"
+            lines.append(
+                _row(
+                    width,
+                    _Cell(f"{start}-{end}" if end else start, 11),
+                    _Cell(_key(slotted), key_width),
+                    _Cell(_title(slotted, done=done), flex=True),
+                    _Cell(Text(slotted.project or "", style="dim"), project_width),
+                )
+            )
+        lines += _more(b.schedule.total, len(b.schedule.items))
+
+    def task_lines(title: str, total: int, items: Sequence[tuple[Text | str, TaskRow]], done: bool) -> None:
+        """One task section: when (right-aligned), key, title, priority, project."""
+        nonlocal lines
+        lines += _heading(title, total, width)
+        project_width = _project_width([item for _, item in items])
+        for when, item in items:
+            priority = Text(_PRIORITY_SHORT.get(item.priority, item.priority))
+            priority.stylize(_PRIORITY_STYLE.get(item.priority, ""))
+            lines.append(
+                _row(
+                    width,
+                    _Cell(when, _WHEN_WIDTH, right=True),
+                    _Cell(_key(item), key_width),
+                    _Cell(_title(item, done=done), flex=True),
+                    _Cell(priority, 6),
+                    _Cell(Text(item.project or "", style="dim"), project_width),
+                )
+            )
+        lines += _more(total, len(items))
+
+    if b.overdue.items:
+        late = [(Text(item.overdue_text, style="red"), item) for item in b.overdue.items]
+        task_lines("Overdue", b.overdue.total, late, False)
+    if b.due_today.items:
+        due = [
+            (item.due_at.strftime("%H:%M") if item.due_at else "all day", item) for item in b.due_today.items
+        ]
+        task_lines("Due today", b.due_today.total, due, False)
+    if b.upcoming.items:
+        soon = []
+        for item in b.upcoming.items:
+            when = day_label(item.due_day, today) if item.due_day else ""
+            soon.append((when + (item.due_at.strftime(" %H:%M") if item.due_at else ""), item))
+        task_lines("Next 7 days", b.upcoming.total, soon, False)
+    if b.completed.items:
+        finished = []
+        for item in b.completed.items:
+            when = day_label(item.completed_at.date(), today) if item.completed_at else ""
+            finished.append((Text(f"✓ {when}", style="green"), item))
+        task_lines("Done in the last 7 days", b.completed.total, finished, True)
+
+    if b.projects.items:
+        lines += _heading(
+            "Projects",
+            b.projects.total,
+            width,
+            note=f"completions per day over the last {TREND_DAYS} days; done / total",
+        )
+        for project in b.projects.items:
+            share = f"{project.done * 100 // project.total}%" if project.total else "-"
+            lines.append(
+                _row(
+                    width,
+                    _Cell(project.name, flex=True),
+                    _Cell(Text(sparkline(project.trend), style="cyan"), TREND_DAYS),
+                    _Cell(f"{project.done}/{project.total}", 9, right=True),
+                    _Cell(Text(progress_bar(project.done, project.total), style="green"), 12),
+                    _Cell(share, 4, right=True),
+                )
+            )
+        lines += _more(b.projects.total, len(b.projects.items))
+
+    lines += _heading("Sync", None, width)
+    lines += _sync_lines(b, width)
+    return Group(*lines)
+
+
+def _first_run(cache_path: str | None) -> RenderableType:
+    from rich.text import Text
+
+    where = f" at {cache_path}" if cache_path else ""
+    text = Text()
+    text.append("Nothing to brief yet", style="bold")
+    text.append(f": no tasks in the cache{where}.\n\n")
+    for command, what in (
+        ("pmtui demo", "try pmtui on demo data (no account)"),
+        ("pmtui sandbox serve --write-config", "run the local service emulators"),
+        ("pmtui config init", "connect your own services"),
+    ):
+        text.append("  • ")
+        text.append(f"{command:<36}", style="bold cyan")
+        text.append(f"{what}\n")
+    return text
+
+
+def _header(b: Briefing) -> list[Text]:
+    from rich.text import Text
+
+    title = Text()
+    title.append(b.date.strftime("%A %-d %B %Y"), style="bold")
+    title.append(f"  ·  {b.timezone}", style="dim")
+    c = b.counts
+    bits: list[tuple[str, str]] = [
+        (f"{c.overdue} overdue", "bold red" if c.overdue else "dim"),
+        (f"{c.due_today} due today", "bold" if c.due_today else "dim"),
+        (f"{c.upcoming} next 7 days", ""),
+        (f"{c.completed} done last 7 days", "green" if c.completed else "dim"),
+        (f"{c.open} open", "dim"),
+    ]
+    if c.conflicts:
+        bits.append((plural(c.conflicts, "conflict"), "bold yellow"))
+    if c.pending_steps:
+        bits.append((f"{c.pending_steps} pending", "yellow"))
+    counts = Text()
+    for n, (part, style) in enumerate(bits):
+        if n:
+            counts.append(" · ", style="dim")
+        counts.append(part, style=style)
+    return [title, counts]
+
+
+def _heading(title: str, total: int | None, width: int, *, note: str | None = None) -> list[Text]:
+    """A blank line, then ``Title (total)  note ─────`` filling the width."""
+    from rich.text import Text
+
+    heading = Text(title, style="bold")
+    if total is not None:
+        heading.append(f" ({total})")
+    if note:
+        heading.append(f"  {note}", style="dim")
+    heading.truncate(width - 2, overflow="ellipsis")
+    heading.append(" " + "─" * max(1, width - heading.cell_len - 1), style="dim")
+    return [Text(""), heading]
+
+
+def _more(total: int, shown: int) -> list[Text]:
+    from rich.text import Text
+
+    return [Text(f"   … and {total - shown} more", style="dim")] if total > shown else []
+
+
+def _row(width: int, *cells: _Cell) -> Text:
+    """One line of ``width`` cells at most: each cell cut with an ellipsis or padded, :data:`_GAP` apart."""
+    from rich.text import Text
+
+    fixed = sum(c.width for c in cells if not c.flex) + _GAP * (len(cells) - 1)
+    line = Text()
+    for n, column in enumerate(cells):
+        size = max(1, width - fixed) if column.flex else column.width
+        content = column.content
+        cell = content.copy() if isinstance(content, Text) else Text(content)
+        if cell.cell_len > size:
+            cell.truncate(size, overflow="ellipsis")
+        pad = " " * max(0, size - cell.cell_len)
+        if n:
+            line.append(" " * _GAP)
+        if column.right:
+            line.append(pad)
+            line.append_text(cell)
+        else:
+            line.append_text(cell)
+            line.append(pad)
+    line.rstrip()
+    return line
+
+
+def _project_width(items: Sequence[TaskRow]) -> int:
+    return min(_PROJECT_WIDTH, max((len(item.project or "") for item in items), default=0))
+
+
+def _key_label(item: TaskRow) -> str:
+    return (item.ref.key or item.ref.service) if item.ref else ""
+
+
+def _key(item: TaskRow) -> Text:
+    """The service key (or the service's name), linked (OSC 8) to the task's page when there is a URL."""
+    from rich.style import Style
+    from rich.text import Text
+
+    ref = item.ref
+    if ref is None:
+        return Text("")
+    return Text(_key_label(item), style=Style(color="cyan", link=ref.url) if ref.url else Style(color="cyan"))
+
+
+def _title(item: TaskRow, *, done: bool = False) -> Text:
+    from rich.text import Text
+
+    text = Text(item.title, style="dim" if done else "")
+    if is_blocked(item.labels):
+        text.append("  [blocked]", style="magenta")
+    elif item.status == "in_progress" and not done:
+        text.append("  ▸ in progress", style="cyan")
+    return text
+
+
+def _sync_lines(b: Briefing, width: int) -> list[Text]:
+    from rich.text import Text
+
+    lines = []
+    for health in b.sync:
+        label, style = _STATE_TEXT[health.state]
+        notes = Text()
+        for count, word, note_style in (
+            (health.pending_steps, "pending", "yellow"),
+            (health.failed_steps, "failed step", "red"),
+            (health.open_conflicts, "conflict", "bold yellow"),
+        ):
+            if count:
+                if notes:
+                    notes.append(" · ", style="dim")
+                notes.append(
+                    f"{count} {word}" if word == "pending" else plural(count, word), style=note_style
+                )
+        if health.last_error and health.state == "failed":
+            if notes:
+                notes.append(" · ", style="dim")
+            notes.append(
+                health.last_error.strip().splitlines()[0] if health.last_error.strip() else "", style="red"
+            )
+        synced = health.last_sync_at is not None
+        lines.append(
+            _row(
+                width,
+                _Cell(Text(health.label, style="bold" if health.configured or synced else "dim"), 7),
+                _Cell(Text(label, style=style), 16),
+                _Cell(ago(health.last_sync_at, b.generated_at) if health.last_sync_at else "", 11),
+                _Cell(
+                    duration_text(health.duration_ms) if synced and health.duration_ms is not None else "",
+                    7,
+                    True,
+                ),
+                _Cell(notes, flex=True),
+            )
+        )
+    return lines
