@@ -31,6 +31,7 @@ from pmtui.models import (
     MoveTask,
     Plan,
     Service,
+    SyncRun,
 )
 
 log = logging.getLogger("pmtui.engine")
@@ -179,6 +180,21 @@ class Engine:
         outcome = self.processor.execute(plan, routes)
         self.emit("plan-done", "done" if outcome.ok else "failed", request_id=plan.request_id)
         return outcome
+
+    def sync(
+        self, services: list[Service] | None = None, *, on_progress: EventCallback | None = None
+    ) -> list[SyncRun]:
+        """Sync the given (default: every configured) services once; one SyncRun each, never raises for
+        a service's failure (it is in the run's status and error)."""
+        from pmtui.core.sync import SyncEngine
+
+        return SyncEngine(self).sync(services, on_progress=on_progress)
+
+    def resolve_conflict(self, conflict_id: str, choice: str, value: Any = None) -> None:
+        """Settle a conflict with the local, remote or a merged value, pushed to every side."""
+        from pmtui.core.sync import SyncEngine
+
+        SyncEngine(self).resolve_conflict(conflict_id, choice, value)  # type: ignore[arg-type]
 
     def recover(self) -> list[str]:
         """Settle journal steps left pending by a crash (run at start and by `pmtui sync`)."""

@@ -23,7 +23,7 @@ from pmtui.config import Settings
 from pmtui.core.journal import Journal
 from pmtui.core.router import RouteDecision
 from pmtui.core.store import Store
-from pmtui.errors import NotFoundError, PmtuiError, ServiceError, TransientError
+from pmtui.errors import NotFoundError, PmtuiError, RateLimitedError, ServiceError, TransientError
 from pmtui.integrations.base import Integration, RemoteTask, TaskPatch
 from pmtui.models import (
     Action,
@@ -523,6 +523,7 @@ class TaskProcessor:
         before = {name: getattr(task, name) for name in fields if name in Task.model_fields}
         refs = [r for r in self.store.refs_for(task.id) if r.service is not Service.LOCAL]
         pushed: list[ExternalRef] = []
+        queued: list[Service] = []
         for ref in refs:
             integration = self.integrations(ref.service)
             key = idempotency_key(request_id, action.ref, ref.service.value)
@@ -538,6 +539,12 @@ class TaskProcessor:
             )
             try:
                 remote = integration.update_task(ref.external_id, TaskPatch(dict(fields)))
+            except (TransientError, RateLimitedError):
+                # The service is unreachable: keep the edit locally; the next sync pushes it (the ref's
+                # base still holds the old values, so the push phase sees the difference).
+                self.journal.forget([entry])
+                queued.append(ref.service)
+                continue
             except ServiceError:
                 self.journal.forget([entry])
                 self._revert(task, before, pushed)
@@ -554,6 +561,17 @@ class TaskProcessor:
         services = ", ".join(r.service.label for r in pushed) or "the local cache"
         verb = "completed" if isinstance(action, CompleteTask) else "updated"
         key = next((r.key for r in refs if r.key), None)
+        if queued:
+            names = ", ".join(service.label for service in queued)
+            return ActionResult(
+                ref=action.ref,
+                type=action.type,
+                status=ResultStatus.QUEUED,
+                service=queued[0],
+                entity_id=task.id,
+                key=key,
+                message=f"{verb} {task.title!r} locally; {names} unreachable, the next sync pushes it",
+            ), None
         return ActionResult(
             ref=action.ref,
             type=action.type,
