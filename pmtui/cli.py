@@ -150,11 +150,14 @@ def briefing(
     console.print(render_briefing(result, width=console.width, cache_path=str(path)))
 
 
+EXIT_CONFLICTS = 3
+
+
 @app.command()
 def sync(
     watch: Annotated[bool, typer.Option("--watch", help="Keep syncing every --interval seconds.")] = False,
     interval: Annotated[
-        int | None, typer.Option("--interval", help="Seconds between runs with --watch.")
+        int | None, typer.Option("--interval", help="Seconds between runs with --watch (default: config).")
     ] = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="JSON lines instead of progress lines.")
@@ -163,8 +166,60 @@ def sync(
         list[str] | None, typer.Option("--service", "-s", help="Only this service (repeatable).")
     ] = None,
 ) -> None:
-    """Sync every enabled service once (headless mode), or keep syncing with --watch."""
-    _not_yet("sync", "it arrives with the sync engine issue")
+    """Sync every enabled service once (headless mode), or keep syncing with --watch.
+
+    Exit codes: 0 clean, 1 a service failed, 3 conflicts are waiting, 5 the cache is held by another
+    pmtui (the TUI runs its own sync).
+    """
+    import signal
+    import threading
+
+    from pmtui.core.engine import Engine
+    from pmtui.models import Service
+
+    settings = _load_settings()
+    _configure_logging(settings)
+    try:
+        services = [Service(name.lower()) for name in service] if service else None
+    except ValueError:
+        _err(f"--service takes motion, linear, notion or gitlab, not {', '.join(service or [])}")
+        raise typer.Exit(EXIT_USAGE) from None
+    as_json = json_output or not sys.stdout.isatty()
+    stop = threading.Event()
+    if watch:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+    with Engine.open(settings) as engine:
+        if not engine.configured_services():
+            _err("no service is configured: `pmtui doctor` shows how (or try `pmtui demo`)")
+            raise typer.Exit(EXIT_FAILED)
+        while True:
+            runs = engine.sync(services)
+            open_conflicts = len(engine.store.conflicts())
+            for run in runs:
+                if as_json:
+                    _out(json.dumps(run.model_dump(mode="json")))
+                else:
+                    mark = "ok  " if run.status == "ok" else "FAIL"
+                    line = (
+                        f"[{mark}] {run.service.label:<7} {run.pulled} pulled · {run.pushed} pushed · "
+                        f"{run.conflicts} conflicts · {run.requests} requests · "
+                        f"{run.duration_ms / 1000:.1f} s"
+                    )
+                    _out(line)
+                    if run.error:
+                        _out(f"       {run.error}")
+            if open_conflicts and not as_json:
+                _out(f"{open_conflicts} conflict(s) wait for you: `pmtui conflicts`, or press 4 in `pmtui`")
+            code = (
+                EXIT_FAILED
+                if any(r.status == "failed" for r in runs)
+                else (EXIT_CONFLICTS if open_conflicts else EXIT_OK)
+            )
+            if not watch:
+                raise typer.Exit(code)
+            if stop.wait(interval or settings.sync.interval_seconds):
+                raise typer.Exit(code)
 
 
 @app.command(name="do")
@@ -261,7 +316,27 @@ def conflicts(
     json_output: Annotated[bool, typer.Option("--json", help="Print the conflicts as JSON.")] = False,
 ) -> None:
     """List the open sync conflicts (resolve them in the TUI's conflict screen)."""
-    _not_yet("conflicts", "it arrives with the sync engine issue")
+    from pmtui.core.store import Store, store_path
+
+    path = store_path(paths.data_dir())
+    if not path.exists():
+        _out("no conflicts (nothing synced yet)")
+        return
+    with Store(path, read_only=True) as store:
+        rows = store.conflicts()
+        titles = {c.task_id: (t.title if (t := store.get_task(c.task_id)) else c.task_id) for c in rows}
+    if json_output:
+        _out(json.dumps([c.model_dump(mode="json") | {"title": titles[c.task_id]} for c in rows], indent=2))
+    elif not rows:
+        _out("no open conflicts")
+    else:
+        for c in rows:
+            _out(
+                f"{c.service.label:<7} {titles[c.task_id]!r} {c.field}: base {c.base!r} · "
+                f"local {c.local!r} · remote {c.remote!r}"
+            )
+        _out("resolve them with `pmtui` (press 4 for the conflicts screen)")
+    raise typer.Exit(EXIT_CONFLICTS if rows else EXIT_OK)
 
 
 @app.command()
