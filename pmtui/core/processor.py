@@ -440,8 +440,9 @@ class TaskProcessor:
         def store(remote: RemoteTask) -> None:
             remote.ref.entity_id = task.id
             remote.ref.idempotency_key = key
-            remote.ref.base = _base_of(remote.task)
+            remote.ref.base = _base_of(service, remote.task)
             remote.ref.synced_at = utcnow()
+            remote.ref.origin = True
             merged = task.model_copy(
                 update={
                     "updated_at": utcnow(),
@@ -549,8 +550,10 @@ class TaskProcessor:
                 self.journal.forget([entry])
                 self._revert(task, before, pushed)
                 raise
-            ref.base = {**ref.base, **_base_of(remote.task)}
-            ref.remote_updated_at = remote.ref.remote_updated_at
+            # Only the pushed fields agree now; the service's other fields (and its updated time) are the
+            # sync's to compare, so a concurrent remote edit is merged, not silently absorbed.
+            pushed_base = _base_of(ref.service, remote.task)
+            ref.base = {**ref.base, **{name: pushed_base[name] for name in fields if name in pushed_base}}
             ref.synced_at = utcnow()
             self.journal.close(entry, lambda r=ref: self.store.upsert_refs([r]))
             pushed.append(ref)
@@ -682,8 +685,9 @@ class TaskProcessor:
         def store(remote: RemoteTask) -> None:
             remote.ref.entity_id = task.id
             remote.ref.idempotency_key = key
-            remote.ref.base = _base_of(remote.task)
+            remote.ref.base = _base_of(action.to, remote.task)
             remote.ref.synced_at = utcnow()
+            remote.ref.origin = False
             self.store.upsert_refs([remote.ref])
             self.store.upsert_tasks([linked.model_copy(update={"updated_at": utcnow()})])
 
@@ -766,8 +770,9 @@ class TaskProcessor:
             def store() -> None:
                 remote.ref.entity_id = task.id
                 remote.ref.idempotency_key = entry.idempotency_key
-                remote.ref.base = _base_of(remote.task)
+                remote.ref.base = _base_of(entry.service, remote.task)
                 remote.ref.synced_at = utcnow()
+                remote.ref.origin = not self.store.refs_for(task.id)
                 if self.store.get_task(task.id) is None:
                     self.store.upsert_tasks([task])
                 self.store.upsert_refs([remote.ref])
@@ -844,8 +849,9 @@ def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _base_of(task: Task) -> dict[str, Any]:
+def _base_of(service: Service, task: Task) -> dict[str, Any]:
+    """What ``service`` now holds of ``task``, in the representation the sync compares it in."""
+    from pmtui.core.sync import SERVICE_FIELDS, fields_of, project_for
     from pmtui.models import SYNCED_TASK_FIELDS
 
-    data = task.model_dump(mode="json")
-    return {name: data.get(name) for name in SYNCED_TASK_FIELDS}
+    return project_for(service, fields_of(task, SERVICE_FIELDS.get(service, SYNCED_TASK_FIELDS)))

@@ -425,7 +425,7 @@ class SyncEngine:
             self.store.delete_ref(ref)
             report.deleted += 1
             self._decide(task.id, service, f"deleted locally: {service.label} deleted {task.title!r}")
-        elif outcome in (TaskOutcome.CONFLICT_DELETED_REMOTELY, TaskOutcome.CONFLICT_DELETED_LOCALLY):
+        elif outcome in (TaskOutcome.DELETED_REMOTELY, TaskOutcome.DELETED_LOCALLY):
             open_fields = {c.field for c in self.store.conflicts(task_id=task.id) if c.service is service}
             if "_deleted" not in open_fields:
                 self.store.add_conflict(
@@ -441,6 +441,10 @@ class SyncEngine:
                 self._decide(task.id, service, f"conflict: {state.reason}")
             ref.remote_updated_at = remote.ref.remote_updated_at
             self.store.upsert_refs([ref])
+        elif outcome is TaskOutcome.DELETE_REMOTE:
+            self.engine.integration(service).delete_task(ref.external_id)
+            self.store.delete_ref(ref)
+            self._decide(task.id, service, f"deleted on {service.label}: {task.title!r} was deleted locally")
         elif outcome is TaskOutcome.FORGET:
             self.store.delete_ref(ref)
 

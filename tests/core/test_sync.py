@@ -1,0 +1,363 @@
+"""Sync scenarios against the four emulators, each asserting the final state on every side.
+
+Edits "as another user" go through each emulator's admin surface; local edits go through the
+orchestrator (as the TUI and `pmtui do` make them) or straight into the cache (an offline edit).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pmtui.config import load_settings
+from pmtui.core.engine import Engine
+from pmtui.core.store import Store
+from pmtui.models import (
+    CompleteTask,
+    Plan,
+    Priority,
+    ResultStatus,
+    Service,
+    Status,
+    Task,
+    TaskChanges,
+    UpdateTask,
+)
+from pmtui.sandbox.runner import Sandbox, start_sandbox
+from pmtui.sandbox.server import Fault
+
+
+@dataclass
+class World:
+    sandbox: Sandbox
+    engine: Engine
+
+    def task(self, key: str) -> Task:
+        found = [t for t in self.engine.store.find_tasks(key) if t.title]
+        assert len(found) == 1, f"{key}: {[t.title for t in found]}"
+        return found[0]
+
+    def ref(self, task: Task, service: Service) -> Any:
+        return next(r for r in self.engine.store.refs_for(task.id) if r.service is service)
+
+    def later(self, seconds: float = 120) -> None:
+        self.sandbox.clock.advance(seconds)
+
+    def sync(self, *services: Service) -> dict[Service, Any]:
+        return {run.service: run for run in self.engine.sync(list(services) or None)}
+
+    def run(self, *actions: Any) -> Any:
+        return self.engine.execute(Plan(actions=list(actions)))
+
+    def linear_issue(self, ident: str) -> dict[str, Any]:
+        emulator = self.sandbox.emulator("linear")
+        return emulator.admin_mutate({"op": "update", "kind": "issue", "id": ident, "fields": {}})  # type: ignore[no-any-return]
+
+    def writes(self, service: str) -> int:
+        counts = self.sandbox.emulator(service).request_counts()
+        if service == "linear":
+            return sum(
+                v
+                for k, v in counts.items()
+                if k.startswith("graphql:issue")
+                and k not in ("graphql:issues", "graphql:issue", "graphql:issueLabels")
+            )
+        return sum(
+            v
+            for k, v in counts.items()
+            if k.split(" ")[0] in ("POST", "PUT", "PATCH", "DELETE") and "/query" not in k
+        )
+
+
+@dataclass
+class Template:
+    """One sandbox and one first-synced cache for the module; each test starts from copies of both."""
+
+    sandbox: Sandbox
+    snapshots: dict[str, dict[str, Any]]
+    cache: Path
+    settings: Any
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Template]:
+    with pytest.MonkeyPatch.context() as patch, start_sandbox(seed="demo") as sandbox:
+        for name, value in sandbox.env().items():
+            patch.setenv(name, value)
+        patch.setenv("PMTUI_NO_KEYRING", "1")
+        overrides = sandbox.settings_dict()
+        for section in overrides.values():
+            section["requests_per_minute"] = 60000
+        settings = load_settings(overrides=overrides)
+        cache = tmp_path_factory.mktemp("sync") / "template.duckdb"
+        with Engine(settings, Store(cache)) as engine:
+            runs = engine.sync()
+            assert all(run.status == "ok" for run in runs), runs
+        snapshots = {name: sandbox.emulator(name).snapshot() for name in sandbox.running}
+        yield Template(sandbox, snapshots, cache, settings)
+
+
+@pytest.fixture
+def world(template: Template, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    sandbox = template.sandbox
+    for name, value in sandbox.env().items():
+        monkeypatch.setenv(name, value)
+    for name, snapshot in template.snapshots.items():
+        emulator = sandbox.emulator(name)
+        emulator.restore(snapshot)
+        emulator.clear_faults()
+    cache = tmp_path / "cache.duckdb"
+    shutil.copy(template.cache, cache)
+    with Engine(template.settings, Store(cache)) as engine:
+        built = World(sandbox, engine)
+        built.later()
+        sandbox.reset_counts()
+        yield built
+
+
+def test_second_sync_is_idempotent_and_minimal(world: World) -> None:
+    tasks_before = world.engine.store.count_tasks()
+    runs = world.sync()
+    assert all(run.pulled == 0 and run.pushed == 0 for run in runs.values())
+    counts = world.sandbox.request_counts()
+    assert counts["linear"]["graphql:issues"] == 1
+    # A new process resolves its team key to an id once (one small query) before listing.
+    assert counts["linear"]["total"] == 2
+    assert counts["linear"]["graphql:teams"] == 1
+    assert counts["gitlab"]["total"] == 1
+    # ... and Notion checks the data source's schema once per process.
+    assert counts["notion"]["POST /v1/data_sources/:data_source_id/query"] == 1
+    assert counts["notion"]["total"] == 2
+    unresolved = sum(
+        1 for t in world.sandbox.emulator("motion").state["tasks"].values() if not t["completed"]
+    )
+    assert counts["motion"]["GET /v1/tasks"] == -(-unresolved // 20)
+    assert counts["motion"]["total"] == counts["motion"]["GET /v1/tasks"]
+    assert world.engine.store.count_tasks() == tasks_before
+
+
+def test_remote_only_edit(world: World) -> None:
+    task = world.task("ENG-5")
+    world.sandbox.emulator("linear").admin_mutate(
+        {
+            "op": "update",
+            "kind": "issue",
+            "id": world.ref(task, Service.LINEAR).external_id,
+            "fields": {"title": "Renamed in Linear", "priority": 1},
+        }
+    )
+    runs = world.sync()
+    assert runs[Service.LINEAR].pulled == 1
+    local = world.engine.store.get_task(task.id)
+    assert local is not None
+    assert local.title == "Renamed in Linear"
+    assert local.priority.value == "urgent"
+    assert world.writes("linear") == 0
+
+
+def test_local_only_edit_is_pushed(world: World) -> None:
+    task = world.task("acme/app#2")
+    world.engine.store.upsert_tasks(
+        [task.model_copy(update={"title": "Edited offline", "priority": Priority.HIGH})]
+    )
+    runs = world.sync()
+    assert runs[Service.GITLAB].pushed == 1
+    issue = next(i for i in world.sandbox.emulator("gitlab").state["issues"].values() if i["iid"] == 2)
+    assert issue["title"] == "Edited offline"
+    assert "priority::high" in issue["labels"]
+    again = world.sync()
+    assert again[Service.GITLAB].pushed == 0
+
+
+def test_both_edit_different_fields(world: World) -> None:
+    task = world.task("ENG-6")
+    ident = world.ref(task, Service.LINEAR).external_id
+    world.sandbox.emulator("linear").admin_mutate(
+        {"op": "update", "kind": "issue", "id": ident, "fields": {"priority": 1}}
+    )
+    world.run(UpdateTask(task=task.id, changes=TaskChanges(title="Local title")))
+    world.later()
+    world.sync()
+    local = world.engine.store.get_task(task.id)
+    assert local is not None
+    assert (local.title, local.priority.value) == ("Local title", "urgent")
+    remote = world.linear_issue(ident)
+    assert (remote["title"], remote["priority"]) == ("Local title", 1)
+    assert world.engine.store.conflicts() == []
+
+
+def _conflict_on_title(world: World, key: str, local: str, remote: str) -> tuple[Task, str]:
+    task = world.task(key)
+    ident = world.ref(task, Service.LINEAR).external_id
+    world.engine.store.upsert_tasks([task.model_copy(update={"title": local})])
+    world.sandbox.emulator("linear").admin_mutate(
+        {"op": "update", "kind": "issue", "id": ident, "fields": {"title": remote}}
+    )
+    world.later()
+    world.sync(Service.LINEAR)
+    return task, ident
+
+
+def test_same_field_conflict_then_each_resolution(world: World) -> None:
+    task, ident = _conflict_on_title(world, "ENG-7", "Local wins?", "Remote wins?")
+    conflicts = world.engine.store.conflicts()
+    assert [(c.field, c.local, c.remote) for c in conflicts] == [("title", "Local wins?", "Remote wins?")]
+    world.sync(Service.LINEAR)  # nothing is overwritten while the conflict is open
+    assert world.engine.store.get_task(task.id).title == "Local wins?"  # type: ignore[union-attr]
+    assert world.linear_issue(ident)["title"] == "Remote wins?"
+    world.engine.resolve_conflict(conflicts[0].id, "local")
+    assert world.linear_issue(ident)["title"] == "Local wins?"
+    assert world.engine.store.conflicts() == []
+
+    task, ident = _conflict_on_title(world, "ENG-8", "mine", "theirs")
+    world.engine.resolve_conflict(world.engine.store.conflicts()[0].id, "remote")
+    assert world.engine.store.get_task(task.id).title == "theirs"  # type: ignore[union-attr]
+    assert world.linear_issue(ident)["title"] == "theirs"
+
+    task, ident = _conflict_on_title(world, "ENG-9", "left", "right")
+    world.engine.resolve_conflict(world.engine.store.conflicts()[0].id, "merged", "left and right")
+    assert world.engine.store.get_task(task.id).title == "left and right"  # type: ignore[union-attr]
+    assert world.linear_issue(ident)["title"] == "left and right"
+    world.later()
+    runs = world.sync(Service.LINEAR)
+    assert runs[Service.LINEAR].pushed == 0
+    assert world.engine.store.conflicts() == []
+
+
+def test_remote_delete_vs_local_edit_is_a_conflict(world: World) -> None:
+    task = world.task("ENG-10")
+    ident = world.ref(task, Service.LINEAR).external_id
+    world.engine.store.upsert_tasks([task.model_copy(update={"title": "I still need this"})])
+    world.sandbox.emulator("linear").admin_mutate({"op": "delete", "kind": "issue", "id": ident})
+    world.later()
+    world.sync(Service.LINEAR)
+    kept = world.engine.store.get_task(task.id)
+    assert kept is not None
+    assert not kept.deleted
+    assert [c.field for c in world.engine.store.conflicts()] == ["_deleted"]
+
+
+def test_remote_delete_of_an_unchanged_task_deletes_locally(world: World) -> None:
+    task = world.task("ENG-11")
+    world.sandbox.emulator("linear").admin_mutate(
+        {"op": "delete", "kind": "issue", "id": world.ref(task, Service.LINEAR).external_id}
+    )
+    world.later()
+    world.sync(Service.LINEAR)
+    gone = world.engine.store.get_task(task.id)
+    assert gone is not None
+    assert gone.deleted
+
+
+def test_completion_in_motion_reaches_the_cache(world: World) -> None:
+    motion = world.sandbox.emulator("motion")
+    raw = next(t for t in motion.state["tasks"].values() if not t["completed"])
+    ref = world.engine.store.ref_by_external(Service.MOTION, raw["id"])
+    assert ref is not None
+    task = world.engine.store.get_task(ref.entity_id)
+    assert task is not None
+    motion.admin_mutate({"op": "update", "kind": "task", "id": raw["id"], "fields": {"status": "Completed"}})
+    world.later()
+    world.sync(Service.MOTION)
+    local = world.engine.store.get_task(task.id)
+    assert local is not None
+    assert local.status is Status.DONE
+
+
+def test_linear_edit_reaches_motion_for_a_linked_task(world: World) -> None:
+    task = world.task("ENG-3")
+    assert {r.service for r in world.engine.store.refs_for(task.id)} == {Service.LINEAR, Service.MOTION}
+    world.sandbox.emulator("linear").admin_mutate(
+        {
+            "op": "update",
+            "kind": "issue",
+            "id": world.ref(task, Service.LINEAR).external_id,
+            "fields": {"title": "Fix login redirect loop on Safari"},
+        }
+    )
+    world.later()
+    world.sync()
+    motion_task = world.sandbox.emulator("motion").state["tasks"][world.ref(task, Service.MOTION).external_id]
+    assert motion_task["name"] == "Fix login redirect loop on Safari"
+
+
+def _no_backoff(world: World, service: Service) -> None:
+    """Build the integration with retries that do not sleep (the backoff is tested elsewhere)."""
+    from pmtui.integrations import integration_class
+
+    section = world.engine.settings.service(service)
+    key = world.sandbox.api_key(service.value)
+    world.engine._integrations[service] = integration_class(service)(  # type: ignore[call-arg]
+        section, key, retry_sleep=lambda _seconds: None
+    )
+
+
+def test_offline_edit_is_pushed_on_the_next_sync(world: World) -> None:
+    _no_backoff(world, Service.MOTION)
+    motion = world.sandbox.emulator("motion")
+    raw = next(t for t in motion.state["tasks"].values() if not t["completed"])
+    ref = world.engine.store.ref_by_external(Service.MOTION, raw["id"])
+    assert ref is not None
+    task = world.engine.store.get_task(ref.entity_id)
+    assert task is not None
+    motion.add_fault(Fault("error", value=503, count=None, method="PATCH"))
+    outcome = world.run(UpdateTask(task=task.id, changes=TaskChanges(title="Written on a plane")))
+    assert outcome.results[0].status is ResultStatus.QUEUED
+    assert motion.state["tasks"][raw["id"]]["name"] == raw["name"]
+    motion.clear_faults()
+    world.sync(Service.MOTION)
+    assert motion.state["tasks"][raw["id"]]["name"] == "Written on a plane"
+
+
+def test_a_service_down_for_a_whole_sync_loses_nothing(world: World) -> None:
+    _no_backoff(world, Service.GITLAB)
+    gitlab = world.sandbox.emulator("gitlab")
+    cursor = world.engine.store.get_cursor(Service.GITLAB, "tasks")
+    count = len(world.engine.store.refs_for_service(Service.GITLAB))
+    gitlab.add_fault(Fault("error", value=503, count=None))
+    task = world.task("ENG-12")
+    world.sandbox.emulator("linear").admin_mutate(
+        {
+            "op": "update",
+            "kind": "issue",
+            "id": world.ref(task, Service.LINEAR).external_id,
+            "fields": {"title": "Still syncs"},
+        }
+    )
+    world.later()
+    runs = world.sync()
+    assert runs[Service.GITLAB].status == "failed"
+    assert runs[Service.GITLAB].error
+    assert runs[Service.LINEAR].status == "ok"
+    assert world.engine.store.get_task(task.id).title == "Still syncs"  # type: ignore[union-attr]
+    assert world.engine.store.get_cursor(Service.GITLAB, "tasks") == cursor
+    assert len(world.engine.store.refs_for_service(Service.GITLAB)) == count
+    gitlab.clear_faults()
+    assert world.sync(Service.GITLAB)[Service.GITLAB].status == "ok"
+
+
+def test_an_empty_listing_deletes_and_closes_nothing(world: World) -> None:
+    motion = world.sandbox.emulator("motion")
+    open_before = [t.id for t in world.engine.store.list_tasks(include_closed=False)]
+    for raw in list(motion.state["tasks"].values()):
+        motion.admin_mutate({"op": "delete", "kind": "task", "id": raw["id"]})
+    world.later()
+    runs = world.sync(Service.MOTION)
+    assert runs[Service.MOTION].status == "ok"
+    assert [t.id for t in world.engine.store.list_tasks(include_closed=False)] == open_before
+    assert any("held" in d.reason for d in world.engine.store.decisions(limit=20))
+
+
+def test_completing_locally_closes_it_remotely(world: World) -> None:
+    task = world.task("acme/app#4")
+    world.run(CompleteTask(task=task.id))
+    issue = next(i for i in world.sandbox.emulator("gitlab").state["issues"].values() if i["iid"] == 4)
+    assert issue["state"] == "closed"
+    world.later()
+    runs = world.sync(Service.GITLAB)
+    assert runs[Service.GITLAB].pushed == 0
