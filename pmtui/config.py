@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -252,6 +252,8 @@ class Settings(BaseSettings):
     """Terminal app."""
 
     _toml_data: dict[str, Any] = {}
+    _source: Path | None = PrivateAttr(default=None)
+    """The file these settings were read from (secrets in it are checked against its permissions)."""
 
     @field_validator("timezone")
     @classmethod
@@ -338,7 +340,9 @@ def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = N
             raise ConfigError(f"cannot read: {exc.strerror}", file=str(path)) from exc
     Settings._toml_data = data
     try:
-        return Settings(**(overrides or {}))
+        settings = Settings(**(overrides or {}))
+        settings._source = path
+        return settings
     except PydanticValidationError as exc:
         raise _config_error(exc, path, text, data, os.environ) from None
     finally:
@@ -424,7 +428,7 @@ def resolve_secret(settings: Settings, service: Service, *, path: Path | None = 
         return Secret(SecretStr(from_keyring), "keyring")
     section = settings.service(service)
     if section.api_key is not None and section.api_key.get_secret_value():
-        path = path or paths.config_file()
+        path = path or settings._source or paths.config_file()
         if not file_is_private(path):
             raise ConfigError(
                 "holds an api_key but other users can read the file",
