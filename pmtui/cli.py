@@ -97,7 +97,14 @@ def root(
         # Commands that load the settings add the configured secrets to the redaction filter.
         configure_logging(paths.log_dir(), mode="headless", verbose=verbose)
     if ctx.invoked_subcommand is None:
-        _not_yet("(the terminal app)", "the TUI arrives with the TUI issue; try `pmtui doctor`")
+        from pmtui.app import make_app
+        from pmtui.logs import configure_logging
+
+        # The TUI owns the terminal: logs go to the JSON file only, never to the screen.
+        configure_logging(paths.log_dir(), mode="tui", verbose=verbose)
+        settings = _load_settings()
+        _configure_logging(settings)
+        make_app(settings).run()
 
 
 @app.command()
@@ -171,8 +178,10 @@ def sync(
     Exit codes: 0 clean, 1 a service failed, 3 conflicts are waiting, 5 the cache is held by another
     pmtui (the TUI runs its own sync).
     """
+    import queue
     import signal
     import threading
+    import time
 
     from pmtui.core.engine import Engine
     from pmtui.models import Service
@@ -193,8 +202,11 @@ def sync(
         if not engine.configured_services():
             _err("no service is configured: `pmtui doctor` shows how (or try `pmtui demo`)")
             raise typer.Exit(EXIT_FAILED)
+        wakeups = _webhook_receiver(settings, stop) if watch and settings.sync.webhook_port else None
+        pending: set[Service] = set()
         while True:
-            runs = engine.sync(services)
+            runs = engine.sync(sorted(pending, key=lambda s: s.value) or services)
+            pending.clear()
             open_conflicts = len(engine.store.conflicts())
             for run in runs:
                 if as_json:
@@ -218,8 +230,53 @@ def sync(
             )
             if not watch:
                 raise typer.Exit(code)
-            if stop.wait(interval or settings.sync.interval_seconds):
+            if wakeups is None:
+                if stop.wait(interval or settings.sync.interval_seconds):
+                    raise typer.Exit(code)
+                continue
+            deadline = time.monotonic() + (interval or settings.sync.interval_seconds)
+            while not stop.is_set() and time.monotonic() < deadline and not pending:
+                try:
+                    request = wakeups.get(timeout=0.5)
+                except queue.Empty:
+                    continue
+                pending.add(request.service)
+            if stop.is_set():
                 raise typer.Exit(code)
+
+
+def _webhook_receiver(settings: Settings, stop: Any) -> Any:
+    """Serve webhooks on the configured port; deliveries land in the returned queue as sync requests."""
+    import queue as queue_module
+
+    from pmtui.integrations.webhooks import (
+        GITLAB_WEBHOOK_TOKEN_ENV,
+        LINEAR_WEBHOOK_SECRET_ENV,
+        WebhookReceiver,
+    )
+
+    wakeups: queue_module.Queue[Any] = queue_module.Queue()
+    linear_secret = os.environ.get(LINEAR_WEBHOOK_SECRET_ENV) or None
+    gitlab_token = os.environ.get(GITLAB_WEBHOOK_TOKEN_ENV) or None
+    if not (linear_secret or gitlab_token):
+        _err(
+            f"[sync] webhook_port is set but neither {LINEAR_WEBHOOK_SECRET_ENV} nor "
+            f"{GITLAB_WEBHOOK_TOKEN_ENV} is: serving no webhooks"
+        )
+        return None
+    receiver = WebhookReceiver(
+        wakeups.put,
+        linear_secret=linear_secret,
+        gitlab_token=gitlab_token,
+        gitlab_project=settings.gitlab.project,
+        port=settings.sync.webhook_port or 0,
+    )
+    receiver.start()
+    _err(f"webhooks: {receiver.url}/webhooks/linear and /webhooks/gitlab")
+    import threading
+
+    threading.Thread(target=lambda: (stop.wait(), receiver.stop()), daemon=True).start()
+    return wakeups
 
 
 @app.command(name="do")
@@ -308,7 +365,16 @@ def demo(
     """Start the local emulators with demo data and open pmtui against them (no account needed)."""
     from pmtui.sandbox.runner import run_demo
 
-    run_demo(keep=keep, echo=_out)
+    def open_app() -> None:
+        from pmtui.app import make_app
+        from pmtui.logs import configure_logging
+
+        configure_logging(paths.log_dir(), mode="tui")
+        settings = _load_settings()
+        _configure_logging(settings)
+        make_app(settings).run()
+
+    run_demo(keep=keep, echo=_out, open_app=open_app)
 
 
 @app.command()
