@@ -678,6 +678,11 @@ class TaskProcessor:
                 updates.update(due=action.due, due_all_day=False)
             if action.duration_minutes is not None:
                 updates["duration_minutes"] = action.duration_minutes
+        # A linked copy carries the work, not the people: assignees are named differently on each service.
+        updates["assignee"] = None
+        origin = next((r for r in refs if r.origin), refs[0] if refs else None)
+        if origin is not None and origin.url and not move:
+            updates["description"] = f"Scheduled from {origin.service.label}: {origin.url}"
         linked = task.model_copy(update=updates)
         key = idempotency_key(request_id, action.ref)
         integration = self.integrations(action.to)
@@ -689,7 +694,9 @@ class TaskProcessor:
             remote.ref.synced_at = utcnow()
             remote.ref.origin = False
             self.store.upsert_refs([remote.ref])
-            self.store.upsert_tasks([linked.model_copy(update={"updated_at": utcnow()})])
+            # The local task takes the schedule (due, duration), never the copy's description or assignee.
+            schedule = {k: v for k, v in updates.items() if k in ("due", "due_all_day", "duration_minutes")}
+            self.store.upsert_tasks([task.model_copy(update={**schedule, "updated_at": utcnow()})])
 
         remote = self._remote_call(
             request_id,

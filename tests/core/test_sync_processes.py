@@ -35,8 +35,8 @@ def _snapshot(cache: Path) -> tuple[dict[tuple[str, str], str], int]:
     """Every ref as (service, external id) -> local title, and how many live tasks there are."""
     with Store(cache, read_only=True) as store:
         rows = store._rows(
-            "SELECT r.service, r.external_id, t.title FROM external_refs r JOIN tasks t ON t.id = r.entity_id "
-            "WHERE r.entity = 'task'"
+            "SELECT r.service, r.external_id, t.title FROM external_refs r "
+            "JOIN tasks t ON t.id = r.entity_id WHERE r.entity = 'task'"
         )
         live = store._rows("SELECT count(*) FROM tasks WHERE NOT deleted")[0][0]
     refs = {(service, external): title for service, external, title in rows}
@@ -44,20 +44,31 @@ def _snapshot(cache: Path) -> tuple[dict[tuple[str, str], str], int]:
     return refs, int(live)
 
 
-def test_kill_9_during_sync_converges_without_duplicates(sandbox: Sandbox, pmtui_home: Path, tmp_path: Path) -> None:
+def test_kill_9_during_sync_converges_without_duplicates(
+    sandbox: Sandbox, pmtui_home: Path, tmp_path: Path
+) -> None:
     rng = random.Random(7)
     killed = 0
     for _ in range(20):
-        child = subprocess.Popen([sys.executable, "-m", "pmtui.cli", "sync", "--json"], env=_env(pmtui_home),
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "pmtui.cli", "sync", "--json"],
+            env=_env(pmtui_home),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         time.sleep(rng.uniform(0.3, 2.5))
         if child.poll() is None:
             child.send_signal(signal.SIGKILL)
             killed += 1
         child.wait(timeout=60)
     assert killed >= 10, "the random delays should interrupt most runs"
-    final = subprocess.run([sys.executable, "-m", "pmtui.cli", "sync", "--json"], env=_env(pmtui_home),
-                           capture_output=True, text=True, timeout=120)
+    final = subprocess.run(
+        [sys.executable, "-m", "pmtui.cli", "sync", "--json"],
+        env=_env(pmtui_home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert final.returncode == 0, final.stdout + final.stderr
     interrupted = _snapshot(store_path(pmtui_home / "data"))
 
@@ -82,19 +93,32 @@ HOLDER = textwrap.dedent("""
 """)
 
 
-def test_second_process_gets_a_clear_message_and_the_cache_is_intact(sandbox: Sandbox, pmtui_home: Path) -> None:
-    first = subprocess.run([sys.executable, "-m", "pmtui.cli", "sync"], env=_env(pmtui_home),
-                           capture_output=True, text=True, timeout=120)
+def test_second_process_gets_a_clear_message_and_the_cache_is_intact(
+    sandbox: Sandbox, pmtui_home: Path
+) -> None:
+    first = subprocess.run(
+        [sys.executable, "-m", "pmtui.cli", "sync"],
+        env=_env(pmtui_home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert first.returncode == 0, first.stderr
     cache = store_path(pmtui_home / "data")
     before = _snapshot(cache)
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(cache)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(cache)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "holding"
-        second = subprocess.run([sys.executable, "-m", "pmtui.cli", "sync"], env=_env(pmtui_home),
-                                capture_output=True, text=True, timeout=60)
+        second = subprocess.run(
+            [sys.executable, "-m", "pmtui.cli", "sync"],
+            env=_env(pmtui_home),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert second.returncode == 5
         assert f"PID {holder.pid}" in second.stderr
         assert "Traceback" not in second.stderr
