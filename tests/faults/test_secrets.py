@@ -1,0 +1,59 @@
+"""No configured key appears in any artefact: log files, command output, the cache's tables or its file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pmtui.core.store import Store, store_path
+from pmtui.sandbox.runner import Sandbox, start_sandbox
+
+
+@pytest.fixture
+def sandbox(pmtui_home: Path) -> Iterator[Sandbox]:
+    with start_sandbox(seed="demo") as running:
+        config = pmtui_home / "config" / "config.toml"
+        running.write_config(config, local_budgets=True)
+        config.write_text(config.read_text().replace("[motion]", 'log_level = "DEBUG"\n\n[motion]', 1))
+        yield running
+
+
+def _pmtui(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pmtui.cli", "-v", *args], capture_output=True, text=True,
+                          env={**os.environ, "PMTUI_HOME": str(home), "PMTUI_NO_KEYRING": "1", **(env or {})},
+                          timeout=180, stdin=subprocess.DEVNULL)
+
+
+def test_keys_never_reach_an_artefact(sandbox: Sandbox, pmtui_home: Path) -> None:
+    keys = [sandbox.api_key(service) for service in sandbox.running]
+    outputs = [
+        _pmtui(pmtui_home, "sync"),
+        _pmtui(pmtui_home, "do", "--yes", "task Secret check due 2026-12-05 @motion"),
+        _pmtui(pmtui_home, "doctor"),
+        _pmtui(pmtui_home, "config", "show"),
+        _pmtui(pmtui_home, "briefing"),
+        # A wrong key: the auth error path must name the variable, never echo the value.
+        _pmtui(pmtui_home, "sync", "-s", "linear", env={"PMTUI_LINEAR_API_KEY": "lin_api_WRONGWRONGWRONG"}),
+    ]
+    assert outputs[0].returncode == 0, outputs[0].stderr
+    assert outputs[-1].returncode == 1
+    assert "PMTUI_LINEAR_API_KEY" in outputs[-1].stdout + outputs[-1].stderr
+    texts = [o.stdout + o.stderr for o in outputs]
+    logs = list((pmtui_home / "logs").glob("*.jsonl*"))
+    assert logs, "the commands should have logged"
+    texts += [path.read_text() for path in logs]
+    cache = store_path(pmtui_home / "data")
+    with Store(cache, read_only=True) as store:
+        for table in ("tasks", "projects", "external_refs", "journal", "decisions", "conflicts", "sync_runs",
+                      "comments"):
+            texts.append(repr(store._rows(f"SELECT * FROM {table}")))
+    raw = cache.read_bytes()
+    for key in [*keys, "lin_api_WRONGWRONGWRONG"]:
+        for text in texts:
+            assert key not in text
+        assert key.encode() not in raw
