@@ -469,6 +469,14 @@ def config_show(
             _out(f"{section} = {json.dumps(values)}")
 
 
+@config_app.command("reference")
+def config_reference() -> None:
+    """Print the configuration reference (every key, type, default and env var) as Markdown."""
+    from pmtui.config_reference import render
+
+    sys.stdout.write(render())
+
+
 @config_app.command("init")
 def config_init(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,

@@ -1,0 +1,125 @@
+"""The configuration reference, generated from the Settings model's fields and attribute docstrings.
+
+``docs/configuration.md`` is this module's output (`pmtui config reference > docs/configuration.md`);
+a test fails when the file is stale, so the docs cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel, SecretStr
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from pmtui.config import ENV_PREFIX, SECRET_ENV, Settings
+
+HEADER = """\
+# Configuration reference
+
+Generated from `pmtui/config.py` by `pmtui config reference`; do not edit by hand.
+
+Settings are read in layers: defaults < `config.toml` (see `pmtui config path`) < `PMTUI_*`
+environment variables < command-line flags. Every key can be set in the environment as
+`PMTUI_<SECTION>__<KEY>` (two underscores between levels), e.g. `PMTUI_SYNC__INTERVAL_SECONDS=120`.
+A key the model does not know, or a value of the wrong type, stops pmtui with the file, line and key
+(exit code 2).
+
+## Secrets
+
+Keys never belong in this file's tables. pmtui looks for each service's key in the environment
+variable first, then in the OS keyring (service `pmtui`, user = the service name), and only then in
+the `api_key` key of the service's section, which it reads only if the config file is private
+(`chmod 600`).
+
+| service | environment variable |
+|---|---|
+"""
+
+
+def _type_name(annotation: Any) -> str:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        parts = [_type_name(a) for a in typing.get_args(annotation)]
+        return " or ".join(p for p in parts if p != "None") + (" (optional)" if "None" in parts else "")
+    if origin is typing.Literal:
+        return "one of " + ", ".join(json.dumps(a) for a in typing.get_args(annotation))
+    if origin in (list, tuple):
+        args = typing.get_args(annotation)
+        return f"list of {_type_name(args[0])}" if args else "list"
+    if origin is dict:
+        key, value = typing.get_args(annotation)
+        return f"table of {_type_name(key)} -> {_type_name(value)}"
+    if annotation is type(None):
+        return "None"
+    if isinstance(annotation, type) and issubclass(annotation, SecretStr):
+        return "secret string"
+    if isinstance(annotation, type) and hasattr(annotation, "__members__"):
+        return "one of " + ", ".join(json.dumps(m.value) for m in annotation.__members__.values())
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _default(field: FieldInfo) -> str:
+    if field.default_factory is not None:
+        value = field.default_factory()  # type: ignore[call-arg]
+    elif field.default is PydanticUndefined:
+        return "(required)"
+    else:
+        value = field.default
+    if isinstance(value, BaseModel):
+        return "(see below)"
+    if isinstance(value, list) and value and isinstance(value[0], BaseModel):
+        return "(see below)"
+    if hasattr(value, "value"):
+        value = value.value
+    return f"`{json.dumps(value, default=str)}`"
+
+
+def _section(model: type[BaseModel], path: tuple[str, ...], out: list[str]) -> None:
+    nested: list[tuple[str, type[BaseModel]]] = []
+    rows: list[str] = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            nested.append((name, annotation))
+            continue
+        env = ENV_PREFIX + "__".join(part.upper() for part in (*path, name))
+        if name == "api_key" and path:
+            env = f"{ENV_PREFIX}{path[0].upper()}_API_KEY"
+        doc = (field.description or "").replace("\n", " ").replace("|", "\\|")
+        rows.append(f"| `{name}` | {_type_name(annotation)} | {_default(field)} | `{env}` | {doc} |")
+    if rows:
+        title = f"[{'.'.join(path)}]" if path else "top level"
+        out.append(f"\n## {title}\n")
+        if model.__doc__ and path:
+            out.append(model.__doc__.strip().splitlines()[0] + "\n")
+        out.append("| key | type | default | environment | meaning |")
+        out.append("|---|---|---|---|---|")
+        out.extend(rows)
+    for name, sub in nested:
+        _section(sub, (*path, name), out)
+
+
+def render() -> str:
+    """The whole reference as Markdown."""
+    out = [HEADER.rstrip("\n")]
+    out.extend(f"| {service.value} | `{env}` |" for service, env in SECRET_ENV.items())
+    _section(Settings, (), out)
+    out.append("\n## Routing rules\n")
+    out.append(
+        "`[[routing.rules]]` entries are tried in order; every condition a rule sets must hold. "
+        "The default rules are:\n"
+    )
+    out.append("```toml")
+    for rule in Settings.model_fields["routing"].default_factory().rules:  # type: ignore[misc]
+        data = {
+            k: (v.value if hasattr(v, "value") else v) for k, v in rule.model_dump().items() if v is not None
+        }
+        out.append("[[routing.rules]]")
+        out.extend(f"{key} = {json.dumps(value)}" for key, value in data.items())
+        out.append("")
+    out.append("```")
+    return "\n".join(out).rstrip() + "\n"
