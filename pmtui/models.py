@@ -301,6 +301,8 @@ class _ActionBase(_Model):
 
 
 class CreateProject(_ActionBase):
+    """Create a project (in Motion, Linear, GitLab as a milestone, or Notion) that tasks can belong to."""
+
     type: Literal["create_project"] = "create_project"
     name: str = Field(min_length=1)
     description: str = ""
@@ -309,6 +311,8 @@ class CreateProject(_ActionBase):
 
 
 class CreateTask(_ActionBase):
+    """Create a task; the router picks its service unless ``service`` names one."""
+
     type: Literal["create_task"] = "create_task"
     title: str = Field(min_length=1)
     description: str = ""
@@ -324,6 +328,8 @@ class CreateTask(_ActionBase):
 
 
 class UpdateTask(_ActionBase):
+    """Change some fields of an existing task, on every service that holds it."""
+
     type: Literal["update_task"] = "update_task"
     task: str = Field(min_length=1)
     """How the user named the task: a local id, a service key like ``ENG-123``, or a title."""
@@ -331,16 +337,22 @@ class UpdateTask(_ActionBase):
 
 
 class CompleteTask(_ActionBase):
+    """Mark a task done, on every service that holds it."""
+
     type: Literal["complete_task"] = "complete_task"
     task: str = Field(min_length=1)
 
 
 class DeleteTask(_ActionBase):
+    """Delete a task (archived or closed where the service keeps history)."""
+
     type: Literal["delete_task"] = "delete_task"
     task: str = Field(min_length=1)
 
 
 class AddComment(_ActionBase):
+    """Add a comment to a task, on the service that holds it."""
+
     type: Literal["add_comment"] = "add_comment"
     task: str = Field(min_length=1)
     body: str = Field(min_length=1)
@@ -365,6 +377,8 @@ class Link(_ActionBase):
 
 
 class Sync(_ActionBase):
+    """Sync the given services (all configured ones when empty) now."""
+
     type: Literal["sync"] = "sync"
     services: list[Service] = Field(default_factory=list)
     """Empty means every enabled service."""

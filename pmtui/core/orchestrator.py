@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pmtui.core.engine import Engine
 from pmtui.core.processor import SagaOutcome
 from pmtui.core.router import RouteDecision
-from pmtui.errors import PlanError
+from pmtui.errors import PlanError, PmtuiError
 from pmtui.models import (
     Action,
     ActionResult,
@@ -51,6 +51,8 @@ class OrchestrationResult:
     remaining: list[str] = field(default_factory=list)
     answers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """Query refs -> the tasks that answer them (from the local cache)."""
+    reply: str | None = None
+    """The planner's own answer after it was told the results (the LLM planner's feedback loop)."""
 
     def plan_lines(self) -> list[str]:
         """One line per action: what, where, why."""
@@ -62,7 +64,11 @@ class OrchestrationResult:
         return lines
 
     def summary(self) -> str:
-        """A short human report of the outcome."""
+        """A short human report of the outcome, then the planner's reply when it gave one."""
+        text = self._outcome_text()
+        return f"{text}\n{self.reply}" if self.reply else text
+
+    def _outcome_text(self) -> str:
         if self.status == "question" and self.plan.question:
             choices = "; ".join(c.label for c in self.plan.question.choices)
             return f"{self.plan.question.text} ({choices})"
@@ -110,6 +116,7 @@ class OrchestrationResult:
             "compensated": self.compensated,
             "remaining": self.remaining,
             "answers": self.answers,
+            "reply": self.reply,
         }
 
 
@@ -202,7 +209,17 @@ class AgentOrchestrator:
         return self.run(result)
 
     def run(self, result: OrchestrationResult) -> OrchestrationResult:
-        """Execute an already planned and validated request."""
+        """Execute an already planned and validated request; a planner with `respond` hears how it went."""
+        self._execute(result)
+        respond = getattr(self.planner, "respond", None)
+        if respond is not None and result.plan.planner == self.planner.name:
+            try:
+                result.reply = respond(result.plan.text, result.to_dict())
+            except PmtuiError as exc:  # the actions already ran; their results still stand
+                log.warning("the planner could not answer after the run: %s", exc)
+        return result
+
+    def _execute(self, result: OrchestrationResult) -> OrchestrationResult:
         plan = result.plan
         queries = [a for a in plan.actions if isinstance(a, Query)]
         syncs = [a for a in plan.actions if isinstance(a, Sync)]
