@@ -1,0 +1,308 @@
+"""The Textual app: screens by number key, the agent prompt on `:`, a status line, toasts, a command palette.
+
+Built only by :func:`make_app` (the CLI, ``pmtui demo`` and the tests all use it). The app is handed its
+engine; every engine call runs in a thread worker, so no frame waits on the network or on a query.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import work
+from textual.app import App, InvalidThemeError, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.worker import WorkerState
+
+from pmtui.core.board import StatusSummary, status_summary
+from pmtui.screens.base import Backend, Clock, error_text, system_clock
+
+if TYPE_CHECKING:
+    from pmtui.config import Settings
+    from pmtui.core.engine import Engine, EngineEvent
+    from pmtui.models import Service, SyncRun
+
+log = logging.getLogger("pmtui.tui")
+
+MODES: tuple[tuple[str, str, str], ...] = (
+    # (mode, key, title)
+    ("briefing", "1", "Briefing"),
+    ("board", "2", "Board"),
+    ("sync", "3", "Sync"),
+    ("conflicts", "4", "Conflicts"),
+)
+
+
+class EngineEventMessage(Message):
+    """An engine event (step, sync progress) delivered on the UI thread; a flood of one kind coalesces."""
+
+    def __init__(self, event: EngineEvent) -> None:
+        super().__init__()
+        self.event = event
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, EngineEventMessage) and message.event.kind == self.event.kind
+
+
+class SyncFinished(Message):
+    """A sync ended (``runs`` is None when the engine has no sync yet)."""
+
+    def __init__(self, runs: list[SyncRun] | None, background: bool) -> None:
+        super().__init__()
+        self.runs = runs
+        self.background = background
+
+
+class StatusRead(Message):
+    def __init__(self, summary: StatusSummary) -> None:
+        super().__init__()
+        self.summary = summary
+
+
+class PmtuiApp(App[None]):
+    """The pmtui command centre."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "pmtui"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "go('briefing')", "Briefing", id="app.briefing"),
+        Binding("2", "go('board')", "Board", id="app.board"),
+        Binding("3", "go('sync')", "Sync", id="app.sync"),
+        Binding("4", "go('conflicts')", "Conflicts", id="app.conflicts"),
+        Binding("5,colon", "agent", "Ask", id="app.agent"),
+        Binding("ctrl+k", "agent", "Ask", show=False, id="app.agent_palette"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    data_version: reactive[int] = reactive(0, init=False)
+    status: reactive[StatusSummary] = reactive(StatusSummary.empty, always_update=True, init=False)
+    sync_busy: reactive[str] = reactive("", init=False)
+
+    def __init__(self, backend: Backend, *, auto_sync: bool = True) -> None:
+        super().__init__()
+        self.backend = backend
+        self.settings = backend.engine.settings
+        self.auto_sync = auto_sync
+        self._syncing = False
+        self._history: list[str] | None = None
+        from pmtui.screens.board import BoardScreen
+        from pmtui.screens.briefing import BriefingScreen
+        from pmtui.screens.conflicts import ConflictsScreen
+        from pmtui.screens.sync_status import SyncStatusScreen
+
+        screens: dict[str, Callable[..., Screen[Any]]] = {
+            "briefing": BriefingScreen,
+            "board": BoardScreen,
+            "sync": SyncStatusScreen,
+            "conflicts": ConflictsScreen,
+        }
+        for mode, factory in screens.items():
+            self.add_mode(mode, partial(factory, backend))
+        backend.listeners.append(self._engine_event)
+        keymap = dict(self.settings.ui.keymap)
+        if keymap:
+            self.set_keymap(keymap)
+
+    # --------------------------------------------------------------------------------- lifecycle
+
+    def on_mount(self) -> None:
+        theme = self.settings.ui.theme
+        try:
+            self.theme = theme
+        except InvalidThemeError:  # an unknown theme name must not stop the app
+            self.notify(f"unknown theme {theme!r}; using textual-dark", severity="warning")
+        self.switch_mode("briefing")
+        self.refresh_status()
+        self._recover()
+        if self.auto_sync and self.backend.has_sync():
+            self.set_interval(self.settings.sync.interval_seconds, self._periodic_sync)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="recover", description="recovering")
+    def _recover(self) -> None:
+        settled = self.backend.engine.recover()
+        if settled:
+            self.call_from_thread(
+                self.notify, "\n".join(settled[:5]), title=f"recovered {len(settled)} step(s)", timeout=8
+            )
+            self.call_from_thread(self.bump_data)
+        if self.auto_sync and self.backend.has_sync():
+            self.call_from_thread(self.start_sync, None, True)
+
+    def on_worker_state_changed(self, event: Any) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            if not isinstance(error, Exception):
+                return
+            from pmtui.errors import PmtuiError
+
+            if not isinstance(error, PmtuiError):
+                log.error("background work failed", exc_info=error)
+            self.notify(
+                error_text(error, event.worker.description or None),
+                title="Error",
+                severity="error",
+                timeout=10,
+            )
+            if event.worker.group == "sync":
+                self._syncing = False
+                self.sync_busy = ""
+
+    # ------------------------------------------------------------------------------------ data
+
+    def bump_data(self) -> None:
+        """The cache changed: screens reload (the visible one now, others when shown) and the status line."""
+        self.data_version += 1
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        """Read the status line's data again (in a worker)."""
+        self._read_status()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="status", description="reading the status")
+    def _read_status(self) -> None:
+        engine = self.backend.engine
+        self.post_message(StatusRead(status_summary(engine.store, engine.configured_services())))
+
+    def on_status_read(self, message: StatusRead) -> None:
+        self.status = message.summary
+
+    def _engine_event(self, event: EngineEvent) -> None:
+        self.post_message(EngineEventMessage(event))
+
+    def on_engine_event_message(self, message: EngineEventMessage) -> None:
+        event = message.event
+        if self._syncing and event.message:
+            self.sync_busy = f"syncing: {event.message}"[:60]
+
+    # ------------------------------------------------------------------------------------ sync
+
+    def start_sync(self, services: list[Service] | None = None, background: bool = False) -> None:
+        """Sync ``services`` (all when None) in a worker; one sync at a time."""
+        if not self.backend.has_sync():
+            if not background:
+                self.notify("sync is not available yet", severity="warning", timeout=4)
+            return
+        if self._syncing:
+            if not background:
+                self.notify("a sync is already running", timeout=3)
+            return
+        self._syncing = True
+        names = ", ".join(s.label for s in services) if services else "every service"
+        self.sync_busy = f"syncing {names}…"
+        self._sync(services, background)
+
+    def _periodic_sync(self) -> None:
+        self.start_sync(None, background=True)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sync", description="syncing")
+    def _sync(self, services: list[Service] | None, background: bool) -> None:
+        runs = self.backend.sync(services, on_progress=self._engine_event)
+        self.post_message(SyncFinished(runs, background))
+
+    def on_sync_finished(self, message: SyncFinished) -> None:
+        self._syncing = False
+        self.sync_busy = ""
+        runs = message.runs or []
+        failed = [run for run in runs if run.status == "failed"]
+        if failed:
+            lines = [f"{run.service.label}: {run.error or 'failed'}" for run in failed]
+            self.notify("\n".join(lines), title="sync failed", severity="error", timeout=10)
+        elif not message.background:
+            pulled = sum(run.pulled for run in runs)
+            pushed = sum(run.pushed for run in runs)
+            conflicts = sum(run.conflicts for run in runs)
+            text = f"pulled {pulled}, pushed {pushed}"
+            if conflicts:
+                text += f", {conflicts} conflict(s) (4: resolve)"
+            self.notify(text, title="sync done", timeout=4)
+        self.bump_data()
+
+    # --------------------------------------------------------------------------------- actions
+
+    def action_go(self, mode: str) -> None:
+        if isinstance(self.screen, Screen) and self.screen.is_modal:
+            self.pop_screen()
+        self.switch_mode(mode)
+
+    def action_agent(self) -> None:
+        from pmtui.screens.agent_prompt import AgentPrompt, load_history
+
+        if isinstance(self.screen, AgentPrompt):
+            return
+        if self._history is None:
+            self._history = load_history(self.backend.history_path)
+        self.push_screen(AgentPrompt(self.backend, history=self._history))
+
+    def action_help(self) -> None:
+        from pmtui.screens.modals import HelpScreen, binding_rows
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        screen = self.screen
+        title = type(screen).__name__.replace("Screen", "") or "pmtui"
+        self.push_screen(HelpScreen(title, binding_rows(screen)))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for mode, key, title in MODES:
+            yield SystemCommand(
+                f"Go to {title}",
+                f"Switch to the {title.lower()} screen ({key})",
+                partial(self.action_go, mode),
+            )
+        yield SystemCommand("Ask pmtui", "Open the agent prompt (:)", self.action_agent)
+        yield SystemCommand("Help: keys", "List every key of this screen (?)", self.action_help)
+        yield SystemCommand("Sync all services", "Pull, merge and push every service now", self.start_sync)
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.description or (binding.id or "").startswith("app.") or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            name = type(screen).__name__.replace("Screen", "")
+            yield SystemCommand(
+                f"{name}: {binding.description}",
+                f"key {self.get_key_display(binding)} · id {binding.id or '-'}",
+                partial(self.run_action, binding.action, active.node),
+            )
+
+
+def make_app(
+    settings: Settings,
+    engine: Engine | None = None,
+    *,
+    clock: Clock | None = None,
+    auto_sync: bool = True,
+    history_path: Path | None = None,
+) -> PmtuiApp:
+    """Build the app over ``engine`` (opened from ``settings`` when not given).
+
+    ``clock`` fixes "now" (snapshot tests); ``auto_sync`` runs a sync at start and every
+    ``settings.sync.interval_seconds`` once the engine can sync; ``history_path`` keeps the agent
+    prompt's history (default: ``prompt_history.txt`` in the data folder).
+    """
+    from pmtui import paths
+
+    if engine is None:
+        from pmtui.core.engine import Engine
+
+        engine = Engine.open(settings)
+    if history_path is None:
+        history_path = paths.data_dir() / "prompt_history.txt"
+    backend = Backend(engine, clock=clock or system_clock, history_path=history_path)
+    engine.on_event = backend.emit
+    return PmtuiApp(backend, auto_sync=auto_sync)
+
+
+def fixed_clock(moment: datetime) -> Clock:
+    """A clock that always says ``moment`` (for snapshots)."""
+    return lambda: moment

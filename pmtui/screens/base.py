@@ -1,0 +1,199 @@
+"""What every pmtui screen shares: the backend it is handed, and errors turned into toasts.
+
+Screens receive a :class:`Backend` in their constructor (never a global). Engine work runs in thread
+workers of one shape; a worker that raises reaches :meth:`EngineScreen.on_worker_state_changed`,
+which shows the error as a toast instead of ending the app.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from textual.screen import ModalScreen, Screen
+from textual.worker import WorkerState
+
+from pmtui.errors import PmtuiError
+
+if TYPE_CHECKING:
+    from pmtui.core.engine import Engine, EngineEvent
+    from pmtui.core.orchestrator import AgentOrchestrator
+    from pmtui.models import Action, ActionResult, Service, SyncRun
+
+log = logging.getLogger("pmtui.tui")
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    """The current instant (UTC)."""
+    return datetime.now(UTC)
+
+
+class Backend:
+    """The engine plus what the screens need around it: the clock, the orchestrator (built lazily).
+
+    The orchestrator's planner may import heavy modules (litellm), so it is built on first use, in a
+    worker thread, never on the start path.
+    """
+
+    def __init__(self, engine: Engine, *, clock: Clock = system_clock, history_path: Path | None = None):
+        self.engine = engine
+        self.clock = clock
+        self.history_path = history_path
+        self._orchestrator: AgentOrchestrator | None = None
+        self._lock = threading.Lock()
+        self.planner_note: str | None = None
+        self.listeners: list[Callable[[EngineEvent], None]] = []
+
+    def emit(self, event: EngineEvent) -> None:
+        """The engine's event callback: hands each event to every listener (any thread)."""
+        for listener in list(self.listeners):
+            try:
+                listener(event)
+            except Exception:  # a listener's bug must not break the engine's work
+                log.exception("event listener failed")
+
+    @property
+    def store(self) -> Any:
+        return self.engine.store
+
+    def now(self) -> datetime:
+        """The app's "now" (fixed in snapshot tests)."""
+        return self.clock()
+
+    def tz(self) -> tzinfo:
+        """The user's time zone."""
+        zone: tzinfo = self.engine.settings.tzinfo()
+        return zone
+
+    def orchestrator(self) -> AgentOrchestrator:
+        """The orchestrator over this engine (call from a worker: the first call builds the planner)."""
+        with self._lock:
+            if self._orchestrator is None:
+                from pmtui.core.agent import make_planner
+                from pmtui.core.orchestrator import AgentOrchestrator
+
+                planner, self.planner_note = make_planner(self.engine.settings)
+                self._orchestrator = AgentOrchestrator(self.engine, planner)
+            return self._orchestrator
+
+    def run_action(self, action: Action) -> ActionResult:
+        """One action from a key press, routed and journaled like any plan (call from a worker)."""
+        return self.orchestrator().execute_action(action)
+
+    def has_sync(self) -> bool:
+        """True once the engine has a sync engine attached."""
+        return callable(getattr(self.engine, "sync", None))
+
+    def has_resolve(self) -> bool:
+        return callable(getattr(self.engine, "resolve_conflict", None))
+
+    def sync(
+        self, services: list[Service] | None, on_progress: Callable[[EngineEvent], None] | None = None
+    ) -> list[SyncRun] | None:
+        """Sync ``services`` (all when None); None when the engine has no sync yet."""
+        runner = getattr(self.engine, "sync", None)
+        if not callable(runner):
+            return None
+        runs: list[SyncRun] = runner(services, on_progress=on_progress)
+        return runs
+
+
+SYNC_MISSING = "sync is not available yet"
+
+
+def error_text(error: BaseException, doing: str | None = None) -> str:
+    """What a toast says about ``error``: a pmtui error's own text and hint; otherwise a generic line."""
+    if isinstance(error, PmtuiError):
+        return error.user_text()
+    where = f" while {doing}" if doing else ""
+    return f"Something went wrong{where}. The details are in the log file (pmtui.jsonl)."
+
+
+def report_error(screen: Screen[Any], error: BaseException, doing: str | None = None) -> None:
+    """Log ``error`` and show it as a toast, never as a traceback."""
+    if isinstance(error, PmtuiError):
+        log.warning("action failed: %s", error, extra={"doing": doing})
+    else:
+        log.error("unexpected error%s", f" while {doing}" if doing else "", exc_info=error)
+    screen.app.notify(error_text(error, doing), title="Error", severity="error", timeout=10)
+
+
+class ErrorToastMixin:
+    """Turns a failed worker into a toast (every screen, modal or not)."""
+
+    def on_worker_state_changed(self, event: Any) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            doing = (event.worker.description or event.worker.name or "").replace("_", " ").strip() or None
+            report_error(self, event.worker.error, doing)  # type: ignore[arg-type]
+            self.worker_failed(event.worker.group, event.worker.error)
+
+    def worker_failed(self, group: str, error: BaseException) -> None:
+        """Hook: a worker of ``group`` failed (already shown as a toast)."""
+
+
+class EngineScreen(ErrorToastMixin, Screen[None]):
+    """A main screen: holds the backend, reloads when the app's data changes."""
+
+    def __init__(self, backend: Backend, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.backend = backend
+        self._stale = False
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "data_version", self._data_changed, init=False)
+
+    def _data_changed(self, _version: int) -> None:
+        if self.app.screen is self:
+            self.reload()
+        else:
+            self._stale = True
+
+    def on_screen_resume(self) -> None:
+        if self._stale:
+            self._stale = False
+            self.reload()
+
+    def reload(self) -> None:
+        """Read this screen's data again (in a worker)."""
+
+    def data_changed(self) -> None:
+        """Tell every screen that the cache changed (after an action or a sync)."""
+        bump = getattr(self.app, "bump_data", None)
+        if callable(bump):
+            bump()
+
+
+class EngineModal(ErrorToastMixin, ModalScreen[Any]):
+    """A modal that may run engine work."""
+
+    def __init__(self, backend: Backend, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.backend = backend
+
+
+def result_line(result: ActionResult) -> str:
+    """One line about an action's result, for a toast."""
+    from pmtui.models import ResultStatus
+
+    if result.status is ResultStatus.FAILED:
+        hint = f"\n  hint: {result.hint}" if result.hint else ""
+        return f"{result.message}: {result.error}{hint}" if result.message else f"{result.error}{hint}"
+    key = f" [{result.key}]" if result.key else ""
+    return f"{result.message}{key}" if result.message else result.status.value
+
+
+def severity_of(result: ActionResult) -> Literal["information", "warning", "error"]:
+    """How loud a result's toast is: failed is an error, queued for later a warning."""
+    from pmtui.models import ResultStatus
+
+    if result.status is ResultStatus.FAILED:
+        return "error"
+    if result.status in (ResultStatus.QUEUED, ResultStatus.SKIPPED, ResultStatus.COMPENSATED):
+        return "warning"
+    return "information"

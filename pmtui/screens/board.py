@@ -1,0 +1,429 @@
+"""The task board: every task in one virtualized table (or kanban columns), filtered as you type."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import ContentSwitcher, Footer, Input, Static
+
+from pmtui.core.board import (
+    STATUS_FACETS,
+    BoardFilter,
+    BoardRows,
+    FacetValue,
+    facet_values,
+    project_names,
+    query_board,
+)
+from pmtui.models import (
+    Action,
+    ActionResult,
+    CompleteTask,
+    CreateTask,
+    MoveTask,
+    Priority,
+    ResultStatus,
+    Service,
+    TaskChanges,
+    UpdateTask,
+)
+from pmtui.screens.base import EngineScreen, result_line, severity_of
+from pmtui.screens.modals import ChoiceModal, InputModal
+from pmtui.screens.task_form import TaskForm, parse_due
+from pmtui.widgets.kanban import Kanban
+from pmtui.widgets.status_line import StatusLine
+from pmtui.widgets.task_table import TaskTable
+
+
+class BoardScreen(EngineScreen):
+    """All tasks: `/` filters, `f` facets, `o` sorts, `space` selects, `x m p d` act on the selection."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", id="board.filter"),
+        Binding("f", "facet", "Facet", id="board.facet"),
+        Binding("F", "clear_facets", "Clear facets", show=False, id="board.clear_facets"),
+        Binding("o", "sort", "Sort", id="board.sort"),
+        Binding("k", "toggle_view", "Kanban/table", id="board.kanban", show=True),
+        Binding("enter", "open", "Open", id="board.open"),
+        Binding("n", "new", "New", id="board.new"),
+        Binding("e", "edit", "Edit", id="board.edit"),
+        Binding("x", "complete", "Complete", id="board.complete"),
+        Binding("m", "move", "Move", id="board.move"),
+        Binding("p", "prioritise", "Priority", id="board.priority"),
+        Binding("d", "set_due", "Due", id="board.due"),
+        Binding("escape", "clear", "Clear", show=False, id="board.clear"),
+        Binding("r", "refresh", "Refresh", show=False, id="board.refresh"),
+    ]
+
+    class RowsLoaded(Message):
+        """A board query returned (``generation`` drops answers to older filters)."""
+
+        def __init__(self, rows: BoardRows, generation: int, elapsed_ms: float) -> None:
+            super().__init__()
+            self.rows = rows
+            self.generation = generation
+            self.elapsed_ms = elapsed_ms
+
+    class ActionsDone(Message):
+        """Actions from a key press finished."""
+
+        def __init__(self, what: str, results: list[ActionResult]) -> None:
+            super().__init__()
+            self.what = what
+            self.results = results
+
+    class FacetsLoaded(Message):
+        def __init__(self, values: list[FacetValue], names: dict[str, str]) -> None:
+            super().__init__()
+            self.values = values
+            self.names = names
+
+    def __init__(self, backend: object, **kwargs: object) -> None:
+        super().__init__(backend, **kwargs)  # type: ignore[arg-type]
+        self.filter = BoardFilter()
+        self.kanban = False
+        self._generation = 0
+        self._project_names: dict[str, str] = {}
+        self.rows = BoardRows.empty()
+        self.last_query_ms = 0.0
+
+    def compose(self) -> ComposeResult:
+        tz, clock = self.backend.tz(), self.backend.clock
+        with Vertical(id="board-top"):
+            yield Static("", id="board-title", classes="screen-title")
+            yield Input(placeholder="/ filter: title, key, project or label", id="board-filter")
+            yield Static("", id="board-facets")
+        with ContentSwitcher(initial="board-table", id="board-views"):
+            yield TaskTable(
+                tz=tz,
+                now=clock,
+                id="board-table",
+                empty_text="No tasks match. n: new task · F: clear facets · 3 then S: sync",
+            )
+        yield StatusLine(clock)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#board-filter", Input).display = False
+        self._show_facets()
+        self.query_one("#board-table", TaskTable).focus()
+        self.reload()
+
+    # ------------------------------------------------------------------------------------- data
+
+    def reload(self) -> None:
+        self._generation += 1
+        self._load(self.filter, self._generation)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="board-load", description="loading tasks")
+    def _load(self, flt: BoardFilter, generation: int) -> None:
+        import time
+
+        started = time.perf_counter()
+        rows = query_board(self.backend.store, flt, now=self.backend.now(), tz=self.backend.tz())
+        if not self._project_names:
+            self._project_names = project_names(self.backend.store)
+        self.post_message(self.RowsLoaded(rows, generation, (time.perf_counter() - started) * 1000))
+
+    def on_board_screen_rows_loaded(self, event: RowsLoaded) -> None:
+        if event.generation != self._generation:
+            return
+        self.rows = event.rows
+        self.last_query_ms = event.elapsed_ms
+        self.query_one("#board-table", TaskTable).set_rows(event.rows)
+        if self.kanban:
+            self._show_kanban()
+        self._show_title()
+        self._show_facets()
+
+    def _show_kanban(self) -> None:
+        statuses: set[str] = (
+            {"todo", "in_progress"} if self.filter.status == "open" else set(STATUS_FACETS[2:])
+        )
+        if self.filter.status not in ("open", "all"):
+            statuses = {str(self.filter.status)}
+        self.query_one(Kanban).show(self.rows, statuses)
+
+    def _show_title(self) -> None:
+        table = self._table()
+        selected = len(table.selected) if table else 0
+        text = f"Board · {len(self.rows):,} of {self.rows.total:,} tasks"
+        if selected:
+            text += f" · {selected} selected"
+        self.query_one("#board-title", Static).update(text)
+
+    def _show_facets(self) -> None:
+        parts = [f"{name}: [b]{value}[/b]" for name, value in self.filter.describe(self._project_names)]
+        if self.filter.text:
+            parts.insert(0, f"filter: [b]{self.filter.text}[/b]")
+        self.query_one("#board-facets", Static).update("  ".join(parts))
+
+    def _table(self) -> TaskTable | None:
+        if self.kanban:
+            return self.query_one(Kanban).focused_table()
+        return self.query_one("#board-table", TaskTable)
+
+    def on_task_table_selection_changed(self, event: TaskTable.SelectionChanged) -> None:
+        self._show_title()
+
+    def on_task_table_activated(self, event: TaskTable.Activated) -> None:
+        event.stop()
+        self._open(event.task_id)
+
+    # ---------------------------------------------------------------------------------- filters
+
+    def action_filter(self) -> None:
+        field = self.query_one("#board-filter", Input)
+        field.display = True
+        field.focus()
+
+    @on(Input.Changed, "#board-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter = self.filter.with_(text=event.value)
+        self.reload()
+
+    @on(Input.Submitted, "#board-filter")
+    def _filter_done(self) -> None:
+        table = self._table()
+        if table:
+            table.focus()
+
+    def action_clear(self) -> None:
+        field = self.query_one("#board-filter", Input)
+        table = self._table()
+        if field.has_focus:
+            if table:
+                table.focus()
+            if not field.value:
+                field.display = False
+            return
+        if table and table.selected:
+            table.clear_selection()
+            return
+        if self.filter.text:
+            field.value = ""
+            field.display = False
+
+    def action_sort(self) -> None:
+        self.filter = self.filter.next_sort()
+        self.notify(f"sorted by {self.filter.sort}", timeout=2)
+        self.reload()
+
+    def action_clear_facets(self) -> None:
+        self.filter = BoardFilter(text=self.filter.text, sort=self.filter.sort)
+        self.reload()
+
+    def action_facet(self) -> None:
+        self._load_facets()
+
+    @work(
+        thread=True, exclusive=True, exit_on_error=False, group="board-facets", description="reading facets"
+    )
+    def _load_facets(self) -> None:
+        store = self.backend.store
+        values = facet_values(store, now=self.backend.now(), tz=self.backend.tz())
+        self.post_message(self.FacetsLoaded(values, project_names(store)))
+
+    def on_board_screen_facets_loaded(self, event: FacetsLoaded) -> None:
+        self._project_names = event.names
+        choices = [("clear all facets", "clear:")]
+        for value in event.values:
+            count = f" ({value.count:,})" if value.facet not in ("status",) else ""
+            prefix = {"service": "service: ", "project": "project: ", "label": "label: "}.get(value.facet, "")
+            choices.append((f"{prefix}{value.label}{count}", f"{value.facet}:{value.value}"))
+
+        def chosen(picked: str | None) -> None:
+            if not picked:
+                return
+            facet, _, value = picked.partition(":")
+            if facet == "clear":
+                self.action_clear_facets()
+                return
+            current = getattr(self.filter, facet)
+            self.filter = self.filter.with_(
+                **{facet: None if current == value and facet != "status" else value}
+            )
+            self.reload()
+
+        self.app.push_screen(
+            ChoiceModal("Facet: type to narrow, enter to apply", choices, filterable=True), chosen
+        )
+
+    async def action_toggle_view(self) -> None:
+        self.kanban = not self.kanban
+        switcher = self.query_one("#board-views", ContentSwitcher)
+        if self.kanban and not switcher.query("#board-kanban"):
+            # Built on first use: four more tables would slow every opening of the board.
+            await switcher.mount(Kanban(tz=self.backend.tz(), now=self.backend.clock, id="board-kanban"))
+        switcher.current = "board-kanban" if self.kanban else "board-table"
+        if self.kanban:
+            self._show_kanban()
+            table = self.query_one(Kanban).focused_table()
+        else:
+            table = self.query_one("#board-table", TaskTable)
+        if table:
+            table.focus()
+
+    def action_refresh(self) -> None:
+        self.reload()
+
+    # ---------------------------------------------------------------------------------- actions
+
+    def action_open(self) -> None:
+        table = self._table()
+        if table and table.current_id:
+            self._open(table.current_id)
+
+    def _open(self, task_id: str) -> None:
+        from pmtui.screens.task_detail import TaskDetailScreen
+
+        self.app.push_screen(TaskDetailScreen(self.backend, task_id))
+
+    def _targets(self) -> list[str]:
+        table = self._table()
+        targets = table.targets() if table else []
+        if not targets:
+            self.notify("no task here", severity="warning", timeout=3)
+        return targets
+
+    def action_complete(self) -> None:
+        targets = self._targets()
+        if targets:
+            self._run("complete", [CompleteTask(task=t) for t in targets])
+
+    def action_move(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+        services = [*self.backend.engine.configured_services(), Service.LOCAL]
+        choices = [(s.label, s.value) for s in services]
+
+        def chosen(value: str | None) -> None:
+            if value:
+                to = Service(value)
+                self._run(f"move to {to.label}", [MoveTask(task=t, to=to) for t in targets])
+
+        self.app.push_screen(ChoiceModal(f"Move {len(targets)} task(s) to", choices), chosen)
+
+    def action_prioritise(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+        choices = [(p.value, p.value) for p in reversed(Priority)]
+
+        def chosen(value: str | None) -> None:
+            if value:
+                changes = TaskChanges(priority=Priority(value))
+                self._run(f"priority {value}", [UpdateTask(task=t, changes=changes) for t in targets])
+
+        self.app.push_screen(ChoiceModal(f"Priority for {len(targets)} task(s)", choices), chosen)
+
+    def action_set_due(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+        now, tz = self.backend.now(), self.backend.tz()
+
+        def check(text: str) -> str | None:
+            parsed = parse_due(text, now, tz)
+            return parsed if isinstance(parsed, str) else None
+
+        def chosen(text: str | None) -> None:
+            if text is None:
+                return
+            parsed = parse_due(text, now, tz)
+            if isinstance(parsed, str):
+                return
+            due, all_day = parsed
+            changes = TaskChanges(clear=["due"]) if due is None else TaskChanges(due=due, due_all_day=all_day)
+            self._run("set due", [UpdateTask(task=t, changes=changes) for t in targets])
+
+        self.app.push_screen(
+            InputModal(
+                f"Due date for {len(targets)} task(s)",
+                placeholder="fri, 2026-12-01, tomorrow 3pm (empty clears)",
+                validate=check,
+            ),
+            chosen,
+        )
+
+    def action_new(self) -> None:
+        def created(action: CreateTask | None) -> None:
+            if action is not None:
+                self._run("create", [action])
+
+        self.app.push_screen(TaskForm(self.backend), created)
+
+    def action_edit(self) -> None:
+        table = self._table()
+        if table and table.current_id:
+            self._load_for_edit(table.current_id)
+
+    @work(
+        thread=True, exclusive=True, exit_on_error=False, group="board-edit", description="loading the task"
+    )
+    def _load_for_edit(self, task_id: str) -> None:
+        from pmtui.core.board import task_location
+
+        task = self.backend.store.get_task(task_id)
+        if task is None:
+            return
+        project = task_location(self.backend.store, task.project_id, None).project
+        self.app.call_from_thread(self._edit, task, project)
+
+    def _edit(self, task: object, project: str | None) -> None:
+        from pmtui.models import Task
+
+        assert isinstance(task, Task)
+
+        def edited(changes: TaskChanges | None) -> None:
+            if changes is not None:
+                self._run("edit", [UpdateTask(task=task.id, changes=changes)])
+
+        self.app.push_screen(TaskForm(self.backend, task=task, project=project), edited)
+
+    def _run(self, what: str, actions: list[Action]) -> None:
+        self.app.sub_title = f"{what}…"
+        self._execute(what, actions)
+
+    @work(
+        thread=True, exclusive=True, exit_on_error=False, group="board-actions", description="running actions"
+    )
+    def _execute(self, what: str, actions: list[Action]) -> None:
+        results = [self.backend.run_action(action) for action in actions]
+        self.post_message(self.ActionsDone(what, results))
+
+    def on_board_screen_actions_done(self, event: ActionsDone) -> None:
+        self.app.sub_title = ""
+        failed = [r for r in event.results if r.status is ResultStatus.FAILED]
+        done = len(event.results) - len(failed)
+        table = self._table()
+        if table and len(event.results) > 1:
+            table.clear_selection()
+        if len(event.results) == 1:
+            result = event.results[0]
+            self.notify(
+                result_line(result),
+                title=event.what,
+                severity=severity_of(result),
+                timeout=8 if failed else 4,
+            )
+        else:
+            text = f"{done} of {len(event.results)} done"
+            if failed:
+                text += "\n" + "\n".join(result_line(r) for r in failed[:3])
+            worst = (
+                "error"
+                if failed
+                else max(
+                    (severity_of(r) for r in event.results), key=("information", "warning", "error").index
+                )
+            )
+            self.notify(text, title=event.what, severity=worst)
+        self.data_changed()

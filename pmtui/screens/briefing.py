@@ -1,0 +1,304 @@
+"""The morning briefing, live: overdue, today, top priorities with their reasons, upcoming, progress, sync."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Footer, Label, OptionList, Sparkline, Static
+from textual.widgets.option_list import Option, OptionDoesNotExist
+
+from pmtui.core.board import ago, due_text
+from pmtui.core.briefing import Briefing, TaskRow, build_briefing, progress_bar
+from pmtui.models import ActionResult, CompleteTask, TaskChanges, UpdateTask
+from pmtui.screens.base import SYNC_MISSING, Backend, EngineScreen, result_line, severity_of
+from pmtui.widgets.status_line import StatusLine
+
+SECTION_STYLES = {
+    "overdue": "bold red",
+    "today": "bold yellow",
+    "priorities": "bold",
+    "upcoming": "bold cyan",
+}
+
+
+def task_option(
+    section: str, item: TaskRow, *, today: object, tz: object, extra: Text | None = None
+) -> Option:
+    """One briefing task as an option (its id is ``section:task_id``, unique across sections)."""
+    line = Text()
+    key = item.ref.key if item.ref and item.ref.key else (item.ref.service if item.ref else "local")
+    line.append(f"{key:<9} ", style="cyan")
+    line.append(item.title)
+    when = item.due_at or (
+        datetime.combine(item.due_day, time(0), tzinfo=UTC) if item.due_day is not None else None
+    )
+    if when is not None:
+        line.append(f"  {due_text(when, item.due_all_day, tz, today)}", style="dim")  # type: ignore[arg-type]
+    if item.priority in ("urgent", "high"):
+        line.append(f"  {item.priority}", style="red" if item.priority == "urgent" else "yellow")
+    if extra is not None:
+        line.append("  ")
+        line.append(extra)
+    line.no_wrap = True
+    line.overflow = "ellipsis"
+    return Option(line, id=f"{section}:{item.id}")
+
+
+class BriefingScreen(EngineScreen):
+    """Today at a glance; `j`/`k` move, enter opens, `x` completes, `s` snoozes to tomorrow, `r` refreshes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "move(1)", "Down", show=False, id="briefing.down"),
+        Binding("k", "move(-1)", "Up", show=False, id="briefing.up"),
+        Binding("enter", "open", "Open", id="briefing.open"),
+        Binding("x", "complete", "Complete", id="briefing.complete"),
+        Binding("s", "snooze", "Snooze to tomorrow", id="briefing.snooze"),
+        Binding("r", "refresh", "Sync + refresh", id="briefing.refresh"),
+    ]
+
+    class Built(Message):
+        """A briefing was computed."""
+
+        def __init__(self, briefing: Briefing) -> None:
+            super().__init__()
+            self.briefing = briefing
+
+    class ActionDone(Message):
+        def __init__(self, what: str, result: ActionResult) -> None:
+            super().__init__()
+            self.what = what
+            self.result = result
+
+    def __init__(self, backend: Backend, **kwargs: object) -> None:
+        super().__init__(backend, **kwargs)
+        self.briefing: Briefing | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("Briefing", id="briefing-title", classes="screen-title")
+        yield Static("", id="briefing-counts")
+        with Horizontal(id="briefing-body"):
+            yield OptionList(id="briefing-tasks")
+            with VerticalScroll(id="briefing-side"):
+                yield Static("Progress", classes="section-title")
+                yield Vertical(id="briefing-projects")
+                yield Static("Sync", classes="section-title")
+                yield Static("", id="briefing-sync")
+        yield StatusLine(self.backend.clock)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#briefing-tasks", OptionList).focus()
+        self.reload()
+
+    def reload(self) -> None:
+        self._build()
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="briefing",
+        description="building the briefing",
+    )
+    def _build(self) -> None:
+        now = self.backend.now()
+        tz = self.backend.tz()
+        briefing = build_briefing(
+            self.backend.store,
+            today=now.astimezone(tz).date(),
+            now=now,
+            tz=tz,
+            configured=self.backend.engine.configured_services(),
+        )
+        self.post_message(self.Built(briefing))
+
+    def on_briefing_screen_built(self, event: Built) -> None:
+        self.briefing = b = event.briefing
+        tz = self.backend.tz()
+        today = b.date
+        self.query_one("#briefing-title", Static).update(
+            Text.assemble(("Briefing ", "bold"), (f"{today:%A %d %B %Y} · {b.timezone}", "dim"))
+        )
+        c = b.counts
+        counts = Text()
+        for value, label, style in (
+            (c.overdue, "overdue", "red"),
+            (c.due_today, "due today", "yellow"),
+            (c.upcoming, "this week", "cyan"),
+            (c.open, "open", ""),
+            (c.completed, "done in 7 days", "green"),
+            (c.conflicts, "conflicts", "magenta"),
+        ):
+            counts.append(f"{value:,} ", style=f"bold {style}".strip())
+            counts.append(f"{label}   ", style="dim")
+        self.query_one("#briefing-counts", Static).update(counts)
+
+        options = self.query_one("#briefing-tasks", OptionList)
+        highlighted = options.highlighted_option.id if options.highlighted_option else None
+        options.clear_options()
+        if b.is_empty:
+            options.add_option(
+                Option(
+                    Text(
+                        "Nothing in the cache yet.\n\nPress 3 then S to sync every service, 2 then n to add "
+                        'a task, or : to ask ("task Write the spec due fri").',
+                        style="dim",
+                    ),
+                    disabled=True,
+                )
+            )
+        sections = (
+            ("overdue", "Overdue", b.overdue.total, b.overdue.items),
+            ("today", "Due today", b.due_today.total, b.due_today.items),
+            ("priorities", "Top priorities", len(b.priorities.items), b.priorities.items),
+            ("upcoming", "Upcoming (7 days)", b.upcoming.total, b.upcoming.items),
+        )
+        for name, title, total, items in sections:
+            if b.is_empty:
+                break
+            options.add_option(
+                Option(Text.assemble((f"{title} ", SECTION_STYLES[name]), (f"{total}", "dim")), disabled=True)
+            )
+            if not items:
+                options.add_option(Option(Text("  nothing", style="dim"), disabled=True))
+            for item in items:
+                extra = None
+                if name == "overdue":
+                    extra = Text(f"late {getattr(item, 'overdue_text', '')}", style="red")
+                if name == "priorities":
+                    reasons = getattr(item, "reasons", ())
+                    extra = Text(
+                        f"{getattr(item, 'score', 0)} = " + ", ".join(r.text() for r in reasons), style="dim"
+                    )
+                options.add_option(task_option(name, item, today=today, tz=tz, extra=extra))
+            if total > len(items):
+                options.add_option(
+                    Option(Text(f"  … {total - len(items)} more (2: board)", style="dim"), disabled=True)
+                )
+            options.add_option(None)
+        if highlighted is not None:
+            try:
+                options.highlighted = options.get_option_index(highlighted)
+            except OptionDoesNotExist:  # the task left the briefing (completed, snoozed)
+                options.action_first()
+        else:
+            options.action_first()
+
+        projects = self.query_one("#briefing-projects", Vertical)
+        projects.remove_children()
+        rows = []
+        for project in b.projects.items:
+            bar = Text(no_wrap=True, overflow="ellipsis")
+            bar.append(f"{project.name[:14]:<14} ", style="bold")
+            bar.append(progress_bar(project.done, project.total, 8), style="green")
+            bar.append(f" {project.done}/{project.total}", style="dim")
+            rows.append(
+                Horizontal(
+                    Label(bar, classes="project-label"),
+                    Sparkline(list(project.trend), classes="project-trend"),
+                    classes="project-row",
+                )
+            )
+        if not rows:
+            rows.append(Horizontal(Label(Text("no open projects", style="dim")), classes="project-row"))
+        projects.mount_all(rows)
+
+        now = self.backend.now()
+        sync = Text()
+        for health in b.sync:
+            if not health.configured and health.state == "not_configured":
+                continue
+            mark, style = {
+                "ok": ("✓", "green"),
+                "failed": ("✗", "red"),
+                "running": ("…", "yellow"),
+                "never_synced": ("·", "dim"),
+            }.get(health.state, ("-", "dim"))
+            sync.append(f"{mark} ", style=style)
+            sync.append(f"{health.label:<8}", style="bold")
+            when = ago(health.last_sync_at, now) if health.last_sync_at else "never synced"
+            sync.append(f" {when}", style="dim")
+            if health.pending_steps:
+                sync.append(f"  {health.pending_steps} waiting", style="yellow")
+            if health.open_conflicts:
+                sync.append(f"  {health.open_conflicts} conflicts", style="magenta")
+            if health.last_error and health.state == "failed":
+                sync.append(f"\n    {health.last_error[:80]}", style="red")
+            sync.append("\n")
+        if not sync.plain:
+            sync.append("no services configured", style="dim")
+        self.query_one("#briefing-sync", Static).update(sync)
+
+    # -------------------------------------------------------------------------------- actions
+
+    def _current_task(self) -> str | None:
+        option = self.query_one("#briefing-tasks", OptionList).highlighted_option
+        if option is None or option.id is None or option.disabled:
+            return None
+        return option.id.partition(":")[2]
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one("#briefing-tasks", OptionList)
+        if step > 0:
+            options.action_cursor_down()
+        else:
+            options.action_cursor_up()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        from pmtui.screens.task_detail import TaskDetailScreen
+
+        task_id = self._current_task()
+        if task_id:
+            self.app.push_screen(TaskDetailScreen(self.backend, task_id))
+
+    def action_complete(self) -> None:
+        task_id = self._current_task()
+        if task_id:
+            self._run("complete", CompleteTask(task=task_id))
+
+    def action_snooze(self) -> None:
+        task_id = self._current_task()
+        if not task_id:
+            return
+        tomorrow = self.backend.now().astimezone(self.backend.tz()).date() + timedelta(days=1)
+        due = datetime.combine(tomorrow, time(0), tzinfo=UTC)
+        self._run(
+            "snooze to tomorrow", UpdateTask(task=task_id, changes=TaskChanges(due=due, due_all_day=True))
+        )
+
+    def _run(self, what: str, action: CompleteTask | UpdateTask) -> None:
+        self._execute(what, action)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="briefing-action",
+        description="running the action",
+    )
+    def _execute(self, what: str, action: CompleteTask | UpdateTask) -> None:
+        self.post_message(self.ActionDone(what, self.backend.run_action(action)))
+
+    def on_briefing_screen_action_done(self, event: ActionDone) -> None:
+        self.notify(result_line(event.result), title=event.what, severity=severity_of(event.result))
+        self.data_changed()
+
+    def action_refresh(self) -> None:
+        run_sync = getattr(self.app, "start_sync", None)
+        if self.backend.has_sync() and callable(run_sync):
+            run_sync(None)
+        else:
+            self.notify(f"{SYNC_MISSING}; refreshed from the cache", timeout=3)
+            self.reload()

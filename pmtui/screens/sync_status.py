@@ -1,0 +1,306 @@
+"""Sync health per service: last run, cursor, outbox, rate budget, last error and its fix; history."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+
+from pmtui.core.board import ServiceStatus, StatusSummary, ago, status_summary
+from pmtui.models import REMOTE_SERVICES, JournalEntry, JournalState, Service, SyncRun
+from pmtui.screens.base import SYNC_MISSING, Backend, EngineScreen, error_text
+from pmtui.widgets.status_line import StatusLine
+
+GENERIC_HINT = "`pmtui doctor` checks the key, the ids and the connection"
+
+
+@dataclass
+class SyncOverview:
+    """What the sync screen shows, read in one worker."""
+
+    summary: StatusSummary
+    runs: list[SyncRun]
+    failed_steps: list[JournalEntry]
+
+
+@dataclass
+class HealthLine:
+    """The outcome of one service's health check."""
+
+    ok: bool
+    detail: str
+    hint: str | None = None
+    rate: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def duration_text(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    return f"{ms} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+
+
+class SyncStatusScreen(EngineScreen):
+    """Each service's sync state; `s` syncs the selected service, `S` all, `h` checks health."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "sync_one", "Sync this", id="sync.one"),
+        Binding("S", "sync_all", "Sync all", id="sync.all"),
+        Binding("h", "health", "Check health", id="sync.health"),
+        Binding("r", "refresh", "Refresh", id="sync.refresh"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, overview: SyncOverview) -> None:
+            super().__init__()
+            self.overview = overview
+
+    class HealthChecked(Message):
+        def __init__(self, results: dict[Service, HealthLine]) -> None:
+            super().__init__()
+            self.results = results
+
+    def __init__(self, backend: Backend, **kwargs: object) -> None:
+        super().__init__(backend, **kwargs)
+        self.overview: SyncOverview | None = None
+        self.health: dict[Service, HealthLine] = {}
+        self.checking = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("Sync", id="sync-title", classes="screen-title")
+        yield DataTable(id="sync-services", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="sync-detail")
+        with TabbedContent(id="sync-tabs"):
+            with TabPane("History", id="sync-history-tab"):
+                yield DataTable(id="sync-history", cursor_type="row", zebra_stripes=True)
+            with TabPane("Needs attention", id="sync-attention-tab"):
+                yield DataTable(id="sync-attention", cursor_type="row", zebra_stripes=True)
+        yield StatusLine(self.backend.clock)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        services = self.query_one("#sync-services", DataTable)
+        services.add_columns(
+            "Service",
+            "On",
+            "Health",
+            "Last sync",
+            "Took",
+            "↓ / ↑",
+            "Outbox",
+            "Conflicts",
+            "Rate left",
+            "Cursor",
+        )
+        self.query_one("#sync-history", DataTable).add_columns(
+            "When", "Service", "Status", "Took", "Pulled", "Pushed", "Conflicts", "Requests", "Error"
+        )
+        self.query_one("#sync-attention", DataTable).add_columns("Service", "Step", "Attempts", "Error")
+        services.focus()
+        self.reload()
+
+    def reload(self) -> None:
+        self._load()
+
+    @work(
+        thread=True, exclusive=True, exit_on_error=False, group="sync-load", description="reading sync state"
+    )
+    def _load(self) -> None:
+        store = self.backend.store
+        overview = SyncOverview(
+            summary=status_summary(store, self.backend.engine.configured_services()),
+            runs=store.sync_runs(limit=50),
+            failed_steps=store.journal_entries(states=[JournalState.FAILED]),
+        )
+        self.post_message(self.Loaded(overview))
+
+    def on_sync_status_screen_loaded(self, event: Loaded) -> None:
+        self.overview = event.overview
+        self._draw()
+
+    def _draw(self) -> None:
+        overview = self.overview
+        if overview is None:
+            return
+        now = self.backend.now()
+        busy = getattr(self.app, "sync_busy", "")
+        title = Text.assemble(("Sync ", "bold"), (f"· {overview.summary.tasks:,} tasks in the cache", "dim"))
+        if busy:
+            title.append(f" · {busy}", style="yellow")
+        elif not self.backend.has_sync():
+            title.append(f" · {SYNC_MISSING}", style="dim")
+        self.query_one("#sync-title", Static).update(title)
+        table = self.query_one("#sync-services", DataTable)
+        row = table.cursor_row
+        table.clear()
+        for status in overview.summary.services:
+            table.add_row(*self._service_cells(status, now), key=status.service.value)
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1))
+        self._render_detail()
+        history = self.query_one("#sync-history", DataTable)
+        history.clear()
+        tz = self.backend.tz()
+        for run in overview.runs:
+            style = {"ok": "green", "failed": "red", "running": "yellow"}.get(run.status, "dim")
+            history.add_row(
+                run.started_at.astimezone(tz).strftime("%d %b %H:%M:%S"),
+                run.service.label,
+                Text(run.status, style=style),
+                duration_text(run.duration_ms),
+                str(run.pulled),
+                str(run.pushed),
+                str(run.conflicts),
+                str(run.requests),
+                (run.error or "")[:60],
+            )
+        if not overview.runs:
+            history.add_row("no sync has run yet", "", "", "", "", "", "", "", "")
+        attention = self.query_one("#sync-attention", DataTable)
+        attention.clear()
+        for entry in overview.failed_steps:
+            attention.add_row(entry.service.label, entry.op, str(entry.attempts), (entry.error or "")[:80])
+        if not overview.failed_steps:
+            attention.add_row("nothing needs attention", "", "", "")
+
+    def _service_cells(self, status: ServiceStatus, now: Any) -> list[Any]:
+        health = self.health.get(status.service)
+        if health is None:
+            health_cell = Text(
+                "checking…" if self.checking and status.configured else "h: check", style="dim"
+            )
+        else:
+            health_cell = Text("healthy" if health.ok else "unhealthy", style="green" if health.ok else "red")
+        state = {"ok": "green", "failed": "red", "running": "yellow"}.get(status.last_status or "", "dim")
+        last = Text(
+            f"{status.last_status or '—'} {ago(status.last_at, now)}" if status.last_status else "never",
+            style=state,
+        )
+        cursor = ", ".join(f"{name}={value}" for name, value in status.cursors if value) or "—"
+        return [
+            Text(status.service.label, style="bold"),
+            "yes" if status.configured else "no",
+            health_cell,
+            last,
+            duration_text(status.duration_ms),
+            f"{status.pulled} / {status.pushed}" if status.last_status else "",
+            Text(str(status.pending), style="yellow" if status.pending else ""),
+            Text(str(status.conflicts), style="magenta" if status.conflicts else ""),
+            health.rate if health else "",
+            cursor[:28],
+        ]
+
+    def _selected(self) -> Service | None:
+        table = self.query_one("#sync-services", DataTable)
+        if not table.row_count:
+            return None
+        index = table.cursor_row
+        return REMOTE_SERVICES[index] if 0 <= index < len(REMOTE_SERVICES) else None
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "sync-services":
+            self._render_detail()
+
+    def _render_detail(self) -> None:
+        overview = self.overview
+        service = self._selected()
+        if overview is None or service is None:
+            return
+        status = next((s for s in overview.summary.services if s.service is service), None)
+        if status is None:
+            return
+        text = Text()
+        text.append(f"{service.label}: ", style="bold")
+        if not status.configured:
+            text.append("not configured. ", style="dim")
+            text.append(
+                f"fix: set PMTUI_{service.value.upper()}_API_KEY and [{service.value}] in config.toml; "
+                f"{GENERIC_HINT}",
+                style="dim",
+            )
+        health = self.health.get(service)
+        if health is not None:
+            text.append(health.detail, style="green" if health.ok else "red")
+            if health.hint:
+                text.append(f"\n  fix: {health.hint}", style="yellow")
+        if status.last_error:
+            text.append(f"\n  last error: {status.last_error}", style="red")
+            if not (health and health.hint):
+                text.append(f"\n  fix: {GENERIC_HINT}", style="yellow")
+        if status.failed:
+            text.append(f"\n  {status.failed} outbox step(s) failed: see Needs attention", style="red")
+        if status.configured and health is None and not status.last_error:
+            text.append("press h to ask the service how it is (account, ids, rate budget)", style="dim")
+        self.query_one("#sync-detail", Static).update(text)
+
+    # -------------------------------------------------------------------------------- actions
+
+    def action_refresh(self) -> None:
+        self.reload()
+
+    def action_sync_one(self) -> None:
+        service = self._selected()
+        if service is not None:
+            self._start_sync([service])
+
+    def action_sync_all(self) -> None:
+        self._start_sync(None)
+
+    def _start_sync(self, services: list[Service] | None) -> None:
+        start = getattr(self.app, "start_sync", None)
+        if not self.backend.has_sync() or not callable(start):
+            self.notify(SYNC_MISSING, severity="warning", timeout=4)
+            return
+        start(services)
+
+    def action_health(self) -> None:
+        self.checking = True
+        self._draw()
+        self._check_health(self.backend.engine.configured_services())
+
+    @work(
+        thread=True, exclusive=True, exit_on_error=False, group="sync-health", description="checking health"
+    )
+    def _check_health(self, services: list[Service]) -> None:
+        engine = self.backend.engine
+
+        def check(service: Service) -> HealthLine:
+            try:
+                health = engine.integration(service).health()
+            except Exception as exc:  # noqa: BLE001 - one service failing must not hide the others' answers
+                hint = getattr(exc, "hint", None)
+                return HealthLine(ok=False, detail=error_text(exc, f"checking {service.label}"), hint=hint)
+            rate = ""
+            if health.rate_remaining is not None:
+                limit = f"/{int(health.rate_limit)}" if health.rate_limit is not None else ""
+                rate = f"{int(health.rate_remaining)}{limit}"
+            account = f" as {health.account}" if health.account else ""
+            return HealthLine(ok=health.ok, detail=f"{health.detail}{account}", hint=health.hint, rate=rate)
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            results = dict(zip(services, pool.map(check, services), strict=True))
+        self.post_message(self.HealthChecked(results))
+
+    def on_sync_status_screen_health_checked(self, event: HealthChecked) -> None:
+        self.checking = False
+        self.health.update(event.results)
+        bad = [s.label for s, h in event.results.items() if not h.ok]
+        self.notify(
+            "unhealthy: " + ", ".join(bad) if bad else "every configured service answered",
+            title="health",
+            severity="warning" if bad else "information",
+        )
+        self._draw()
+
+    def worker_failed(self, group: str, error: BaseException) -> None:
+        if group == "sync-health":
+            self.checking = False
+            self._draw()

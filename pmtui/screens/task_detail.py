@@ -1,0 +1,326 @@
+"""One task in full: fields, its homes on each service, comments, merge requests, decisions, sync state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import Footer, Static
+
+from pmtui.core.board import TaskLocation, due_text, pending_steps_for, task_location
+from pmtui.models import (
+    ActionResult,
+    AddComment,
+    Comment,
+    CompleteTask,
+    Conflict,
+    Decision,
+    ExternalRef,
+    Service,
+    Task,
+    UpdateTask,
+)
+from pmtui.screens.base import Backend, EngineScreen, result_line, severity_of
+from pmtui.screens.modals import InputModal
+from pmtui.widgets.status_line import StatusLine
+
+
+def strip_port(url: str | None) -> str:
+    """A URL without its ``:port`` (the sandbox's ports change on every run)."""
+    if not url:
+        return ""
+    import re
+
+    return re.sub(r"^(https?://[^/:]+):\d+", r"\1", url)
+
+
+@dataclass
+class TaskDetail:
+    """Everything the detail screen shows, read in one worker."""
+
+    task: Task
+    location: TaskLocation
+    refs: list[ExternalRef]
+    comments: list[Comment]
+    decisions: list[Decision]
+    conflicts: list[Conflict]
+    steps: list[tuple[str, str, str, str | None]]
+
+
+def load_detail(backend: Backend, task_id: str) -> TaskDetail | None:
+    """Read a task and everything around it from the cache (None if it is gone)."""
+    store = backend.store
+    task = store.get_task(task_id)
+    if task is None:
+        return None
+    return TaskDetail(
+        task=task,
+        location=task_location(store, task.project_id, task.milestone_id),
+        refs=store.refs_for(task_id),
+        comments=store.comments_for(task_id),
+        decisions=store.decisions(task_id=task_id, limit=20),
+        conflicts=store.conflicts(task_id=task_id),
+        steps=pending_steps_for(store, task_id),
+    )
+
+
+class TaskDetailScreen(EngineScreen):
+    """A task and its context; `c` comments, `x` completes, `e` edits, escape goes back."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,backspace", "back", "Back", id="detail.back"),
+        Binding("c", "comment", "Comment", id="detail.comment"),
+        Binding("x", "complete", "Complete", id="detail.complete"),
+        Binding("e", "edit", "Edit", id="detail.edit"),
+        Binding("r", "refresh", "Refresh", id="detail.refresh"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, detail: TaskDetail | None) -> None:
+            super().__init__()
+            self.detail = detail
+
+    class MergeRequestsLoaded(Message):
+        def __init__(self, items: list[dict[str, Any]] | None, error: str | None = None) -> None:
+            super().__init__()
+            self.items = items
+            self.error = error
+
+    class ActionDone(Message):
+        def __init__(self, what: str, result: ActionResult) -> None:
+            super().__init__()
+            self.what = what
+            self.result = result
+
+    def __init__(self, backend: Backend, task_id: str) -> None:
+        super().__init__(backend)
+        self.task_id = task_id
+        self.detail: TaskDetail | None = None
+        self._mr_requested = False
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="detail-body"):
+            yield Static("loading…", id="detail-title", classes="screen-title")
+            yield Static("", id="detail-fields", classes="detail-section")
+            yield Static("", id="detail-refs", classes="detail-section")
+            yield Static("", id="detail-mrs", classes="detail-section")
+            yield Static("", id="detail-comments", classes="detail-section")
+            yield Static("", id="detail-sync", classes="detail-section")
+            yield Static("", id="detail-decisions", classes="detail-section")
+        yield StatusLine(self.backend.clock)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#detail-body").focus()
+        self.reload()
+
+    def reload(self) -> None:
+        self._load()
+
+    @work(
+        thread=True, exclusive=True, exit_on_error=False, group="detail-load", description="loading the task"
+    )
+    def _load(self) -> None:
+        self.post_message(self.Loaded(load_detail(self.backend, self.task_id)))
+
+    def on_task_detail_screen_loaded(self, event: Loaded) -> None:
+        self.detail = event.detail
+        if event.detail is None:
+            self.query_one("#detail-title", Static).update("This task is no longer in the cache.")
+            return
+        self._draw(event.detail)
+        gitlab = [r for r in event.detail.refs if r.service is Service.GITLAB]
+        self.query_one("#detail-mrs", Static).display = bool(gitlab)
+        if gitlab and not self._mr_requested:
+            self._mr_requested = True
+            self.query_one("#detail-mrs", Static).update(
+                Text.assemble(("Merge requests\n", "bold"), ("  loading…", "dim"))
+            )
+            self._load_merge_requests(gitlab[0].external_id)
+
+    def _draw(self, detail: TaskDetail) -> None:
+        task = detail.task
+        tz = self.backend.tz()
+        today = self.backend.now().astimezone(tz).date()
+        self.query_one("#detail-title", Static).update(Text(task.title, style="bold"))
+        fields = Table.grid(padding=(0, 2))
+        fields.add_column(style="dim", no_wrap=True)
+        fields.add_column()
+        rows: list[tuple[str, str]] = [
+            ("status", task.status.value.replace("_", " ")),
+            ("priority", task.priority.value),
+            ("due", due_text(task.due, task.due_all_day, tz, today) or "—"),
+            ("kind", task.kind.value),
+            ("labels", " ".join(f"#{label}" for label in task.labels) or "—"),
+            ("project", detail.location.project or "—"),
+        ]
+        if detail.location.milestone:
+            rows.append(("milestone", detail.location.milestone))
+        if task.assignee:
+            rows.append(("assignee", task.assignee))
+        if task.duration_minutes:
+            rows.append(("duration", f"{task.duration_minutes} min"))
+        if task.scheduled_start:
+            rows.append(("scheduled", due_text(task.scheduled_start, False, tz, today)))
+        if task.completed_at:
+            rows.append(("completed", due_text(task.completed_at, False, tz, today)))
+        for name, value in rows:
+            fields.add_row(name, value)
+        if task.description:
+            fields.add_row("description", task.description)
+        self.query_one("#detail-fields", Static).update(fields)
+
+        refs = Table.grid(padding=(0, 2))
+        refs.add_column(style="bold")
+        refs.add_column(style="cyan")
+        refs.add_column()
+        for ref in detail.refs:
+            url = strip_port(ref.url)
+            link = Text(url, style=f"link {ref.url}" if ref.url else "")
+            refs.add_row(ref.service.label, ref.key or ref.external_id, link)
+        if not detail.refs:
+            refs.add_row("Local", "only in pmtui", "")
+        self.query_one("#detail-refs", Static).update(self._section("Lives on", refs))
+
+        comments = Text()
+        for comment in detail.comments:
+            when = due_text(comment.created_at, False, tz, today)
+            comments.append(f"  {when} {comment.author or 'you'}: ", style="dim")
+            comments.append(comment.body + "\n")
+        if not detail.comments:
+            comments.append("  none yet (c adds one)\n", style="dim")
+        self.query_one("#detail-comments", Static).update(
+            self._section(f"Comments ({len(detail.comments)})", comments)
+        )
+
+        sync = Text()
+        for conflict in detail.conflicts:
+            sync.append(f"  conflict on {conflict.field} with {conflict.service.label}", style="magenta")
+            sync.append(" (4: resolve)\n", style="dim")
+        for service, op, state, error in detail.steps:
+            sync.append(f"  {state}: {op} on {service}", style="yellow" if state == "pending" else "red")
+            sync.append(f" ({error})\n" if error else "\n", style="dim")
+        for ref in detail.refs:
+            when = due_text(ref.synced_at, False, tz, today) if ref.synced_at else "not yet"
+            sync.append(f"  {ref.service.label}: last synced {when}\n", style="dim")
+        if not sync.plain:
+            sync.append("  in sync, nothing waiting\n", style="dim")
+        self.query_one("#detail-sync", Static).update(self._section("Sync", sync))
+
+        decisions = Text()
+        for decision in detail.decisions:
+            decisions.append(f"  {decision.kind:<10}", style="cyan")
+            decisions.append(f"{decision.reason}\n")
+        if not detail.decisions:
+            decisions.append("  no decisions logged for this task\n", style="dim")
+        self.query_one("#detail-decisions", Static).update(self._section("Decisions", decisions))
+
+    @staticmethod
+    def _section(title: str, body: Any) -> Any:
+        from rich.console import Group
+
+        return Group(Text(title, style="bold underline"), body)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="detail-mrs",
+        description="loading merge requests",
+    )
+    def _load_merge_requests(self, external_id: str) -> None:
+        from pmtui.screens.base import error_text
+
+        try:
+            integration: Any = self.backend.engine.integration(Service.GITLAB)
+            fetch = getattr(integration, "related_merge_requests", None)
+            items = fetch(external_id) if callable(fetch) else []
+        except Exception as exc:  # noqa: BLE001 - shown in the section; the rest of the screen works without it
+            self.post_message(self.MergeRequestsLoaded(None, error_text(exc, "loading merge requests")))
+            return
+        self.post_message(self.MergeRequestsLoaded(items))
+
+    def on_task_detail_screen_merge_requests_loaded(self, event: MergeRequestsLoaded) -> None:
+        body = Text()
+        if event.error:
+            body.append(f"  {event.error}\n", style="red")
+        elif not event.items:
+            body.append("  none\n", style="dim")
+        for item in event.items or []:
+            state = item.get("state") or ""
+            pipeline = item.get("pipeline")
+            body.append(f"  !{item.get('iid')} ", style="cyan")
+            body.append(str(item.get("title", "")))
+            body.append(f"  {state}", style="green" if state == "merged" else "yellow")
+            if item.get("draft"):
+                body.append(" draft", style="dim")
+            if pipeline:
+                body.append(f"  pipeline {pipeline}", style="green" if pipeline == "success" else "red")
+            body.append("\n")
+        self.query_one("#detail-mrs", Static).update(self._section("Merge requests", body))
+
+    # -------------------------------------------------------------------------------- actions
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_refresh(self) -> None:
+        self._mr_requested = False
+        self.reload()
+
+    def action_comment(self) -> None:
+        def written(body: str | None) -> None:
+            if body:
+                self._act("comment", AddComment(task=self.task_id, body=body))
+
+        self.app.push_screen(
+            InputModal(
+                "Add a comment",
+                placeholder="Carried to every service that holds the task",
+                validate=lambda v: None if v else "a comment needs some text",
+            ),
+            written,
+        )
+
+    def action_complete(self) -> None:
+        self._act("complete", CompleteTask(task=self.task_id))
+
+    def action_edit(self) -> None:
+        from pmtui.screens.task_form import TaskForm
+
+        if self.detail is None:
+            return
+        detail = self.detail
+
+        def edited(changes: Any) -> None:
+            if changes is not None:
+                self._act("edit", UpdateTask(task=self.task_id, changes=changes))
+
+        self.app.push_screen(
+            TaskForm(self.backend, task=detail.task, project=detail.location.project), edited
+        )
+
+    def _act(self, what: str, action: Any) -> None:
+        self._run_action(what, action)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="detail-action",
+        description="running the action",
+    )
+    def _run_action(self, what: str, action: Any) -> None:
+        self.post_message(self.ActionDone(what, self.backend.run_action(action)))
+
+    def on_task_detail_screen_action_done(self, event: ActionDone) -> None:
+        self.notify(result_line(event.result), title=event.what, severity=severity_of(event.result))
+        self.data_changed()

@@ -1,0 +1,102 @@
+"""The app shell: number keys, the agent prompt keys, help, the command palette, keymap, themes, errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from textual.widgets import DataTable
+
+from pmtui.screens.agent_prompt import AgentPrompt
+from pmtui.screens.board import BoardScreen
+from pmtui.screens.briefing import BriefingScreen
+from pmtui.screens.conflicts import ConflictsScreen
+from pmtui.screens.modals import HelpScreen
+from pmtui.screens.sync_status import SyncStatusScreen
+from tests.tui.conftest import SMALL, World, settle
+
+
+async def test_number_keys_switch_screens(world: World) -> None:
+    app = world.app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, BriefingScreen)
+        for key, screen_type in (
+            ("2", BoardScreen),
+            ("3", SyncStatusScreen),
+            ("4", ConflictsScreen),
+            ("1", BriefingScreen),
+        ):
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, screen_type), key
+        await pilot.press("colon")
+        await pilot.pause()
+        assert isinstance(app.screen, AgentPrompt)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("ctrl+k")
+        await pilot.pause()
+        assert isinstance(app.screen, AgentPrompt)
+        await pilot.press("escape")
+        await pilot.press("5")
+        await pilot.pause()
+        assert isinstance(app.screen, AgentPrompt)
+
+
+async def test_help_lists_the_screen_bindings_with_ids(world: World) -> None:
+    app = world.app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one(DataTable)
+        ids = {table.get_row_at(i)[2] for i in range(table.row_count)}
+        assert {"board.complete", "board.new", "board.filter", "app.help", "app.board"} <= ids
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, BoardScreen)
+
+
+async def test_keymap_rebinds_by_id(world: World) -> None:
+    world.settings.ui.keymap = {"app.board": "b", "board.new": "a"}
+    app = world.app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+        await pilot.press("a")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "TaskForm"
+
+
+async def test_command_palette_lists_screens_and_actions(world: World) -> None:
+    app = world.app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("2")
+        await settle(pilot)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Go to Board" in titles
+        assert "Board: Complete" in titles
+        assert "Ask pmtui" in titles
+
+
+async def test_unknown_theme_is_a_warning_not_a_crash(world: World) -> None:
+    world.settings.ui.theme = "no-such-theme"
+    app = world.app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        assert any("unknown theme" in n.message for n in app._notifications)
+
+
+def test_starting_the_app_imports_no_client_library() -> None:
+    code = (
+        "import sys, pmtui.app, pmtui.screens.board, pmtui.screens.briefing, pmtui.screens.task_detail, "
+        "pmtui.screens.sync_status, pmtui.screens.conflicts, pmtui.screens.agent_prompt; "
+        "print(sorted(m for m in ('litellm', 'gql', 'gitlab', 'notion_client') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

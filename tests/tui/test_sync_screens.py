@@ -1,0 +1,185 @@
+"""Sync status and conflict resolution screens against the real sync engine and the sandbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytest.importorskip("pmtui.core.sync")
+
+from textual.message import Message
+from textual.widgets import DataTable
+
+from pmtui.models import Service
+from pmtui.sandbox.server import Fault
+from pmtui.screens import conflicts as conflicts_module
+from pmtui.screens.conflicts import ConflictsScreen
+from pmtui.screens.sync_status import SyncStatusScreen
+from tests.tui.conftest import SMALL, World, settle, type_text
+
+
+def make_title_conflict(world: World, title: str, local: str, remote: str) -> None:
+    """Edit the title in the cache (an offline edit, not pushed yet) and in Motion, then sync Motion."""
+    task = world.task(title)
+    ref = next(r for r in world.engine.store.refs_for(task.id) if r.service is Service.MOTION)
+    world.engine.store.upsert_tasks([task.model_copy(update={"title": local})])
+    world.sandbox.emulator("motion").admin_mutate(
+        {"op": "update", "kind": "task", "id": ref.external_id, "fields": {"name": remote}}
+    )
+    world.later()
+    world.engine.sync([Service.MOTION])
+
+
+async def open_conflicts(pilot: Any) -> ConflictsScreen:
+    await pilot.press("4")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ConflictsScreen)
+    return screen
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        (("l",), "Mine"),
+        (("r",), "Theirs"),
+    ],
+)
+async def test_resolve_a_title_conflict_each_way(world: World, keys: tuple[str, ...], expected: str) -> None:
+    make_title_conflict(world, "Pay electricity bill", "Mine", "Theirs")
+    assert len(world.engine.store.conflicts()) == 1
+    app = world.app()
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await open_conflicts(pilot)
+        assert [i.field for i in screen.items] == ["title"]
+        await pilot.press(*keys)
+        assert screen.pending is not None  # waiting for its undo window
+        await pilot.press("n")  # the next key applies it
+        await settle(pilot)
+        assert screen.items == []
+    assert world.engine.store.conflicts() == []
+    assert expected in world.motion_names()
+    assert world.task(expected).title == expected
+
+
+async def test_resolve_with_an_edited_merged_value(world: World) -> None:
+    make_title_conflict(world, "Pay electricity bill", "Mine", "Theirs")
+    app = world.app()
+    async with app.run_test(size=SMALL) as pilot:
+        await open_conflicts(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press("ctrl+u")  # clear the prefilled local value
+        await type_text(pilot, "Pay the bill")
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("n")
+        await settle(pilot)
+    assert world.engine.store.conflicts() == []
+    assert "Pay the bill" in world.motion_names()
+
+
+async def test_undo_takes_a_resolution_back_before_it_is_sent(world: World) -> None:
+    make_title_conflict(world, "Pay electricity bill", "Mine", "Theirs")
+    world.sandbox.reset_counts()
+    app = world.app()
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await open_conflicts(pilot)
+        await pilot.press("l")
+        await pilot.press("u")
+        assert screen.pending is None
+        await pilot.press("n")
+        await settle(pilot)
+    assert len(world.engine.store.conflicts()) == 1
+    writes = {
+        k: v for k, v in world.sandbox.emulator("motion").request_counts().items() if k.startswith("PATCH")
+    }
+    assert writes == {}
+
+
+async def test_a_resolution_applies_by_itself_after_the_window(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(conflicts_module, "UNDO_SECONDS", 0.2)
+    make_title_conflict(world, "Pay electricity bill", "Mine", "Theirs")
+    app = world.app()
+    async with app.run_test(size=SMALL) as pilot:
+        await open_conflicts(pilot)
+        await pilot.press("r")
+        await pilot.pause(0.5)
+        await settle(pilot)
+    assert world.engine.store.conflicts() == []
+
+
+async def test_same_choice_for_every_conflict_of_the_field(world: World) -> None:
+    make_title_conflict(world, "Pay electricity bill", "Mine 1", "Theirs 1")
+    make_title_conflict(world, "Renew passport", "Mine 2", "Theirs 2")
+    assert len(world.engine.store.conflicts()) == 2
+    app = world.app()
+    async with app.run_test(size=SMALL) as pilot:
+        await open_conflicts(pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("down", "enter")  # take remote
+        await pilot.press("n")
+        await settle(pilot)
+    assert world.engine.store.conflicts() == []
+    names = world.motion_names()
+    assert "Theirs 1" in names
+    assert "Theirs 2" in names
+
+
+async def test_sync_now_updates_the_status(world: World) -> None:
+    app = world.app()
+    messages: list[Message] = []
+    async with app.run_test(size=SMALL, message_hook=messages.append) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SyncStatusScreen)
+        history = screen.query_one("#sync-history", DataTable)
+        before = history.row_count
+        await pilot.press("S")
+        await settle(pilot, rounds=4)
+        assert history.row_count == before + 3
+        await pilot.press("s")  # the selected row: Motion
+        await settle(pilot, rounds=4)
+        assert history.row_count == before + 4
+        assert screen.overview is not None
+        assert screen.overview.runs[0].service is Service.MOTION
+        assert any(n.title == "sync done" for n in app._notifications)
+
+
+async def test_a_failing_sync_shows_its_error_and_fix(world: World) -> None:
+    world.no_backoff(Service.MOTION)
+    world.sandbox.emulator("motion").add_fault(Fault("error", value=503, count=None))
+    app = world.app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot, rounds=4)
+        screen = app.screen
+        assert isinstance(screen, SyncStatusScreen)
+        assert screen.overview is not None
+        motion = next(s for s in screen.overview.summary.services if s.service is Service.MOTION)
+        assert motion.last_status == "failed"
+        assert motion.last_error
+        errors = [n for n in app._notifications if n.severity == "error"]
+        assert errors
+        assert errors[0].title == "sync failed"
+        assert app.status.services[0].last_status == "failed"
+
+
+async def test_health_check_on_demand(world: World) -> None:
+    app = world.app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot, rounds=4)
+        screen = app.screen
+        assert isinstance(screen, SyncStatusScreen)
+        assert set(screen.health) == {Service.MOTION, Service.NOTION, Service.GITLAB}
+        assert all(line.ok for line in screen.health.values()), screen.health
