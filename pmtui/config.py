@@ -7,6 +7,7 @@ keyring, then the config file only if no one but its owner can read it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
@@ -487,6 +488,36 @@ def known_secrets(settings: Settings) -> list[str]:
         if secret:
             values.append(secret.value.get_secret_value())
     return values
+
+
+def save_routing_rule(settings: Settings, rule: RoutingRule, path: Path | None = None) -> Path:
+    """Put ``rule`` first among the routing rules in the settings file (a user's override, remembered).
+
+    A ``[[routing.rules]]`` entry in the file replaces the default rules, so when the file has none yet
+    the current rules are written after the new one: routing stays as it was for everything else.
+    """
+    path = path or settings._source or paths.config_file()
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+
+    def block(item: RoutingRule) -> str:
+        lines = ["[[routing.rules]]"]
+        for key, value in item.model_dump(mode="json").items():
+            if value is not None:
+                lines.append(f"{key} = {json.dumps(value)}")
+        return "\n".join(lines) + "\n"
+
+    marker = re.search(r"^\[\[routing\.rules\]\]", text, flags=re.MULTILINE)
+    if marker:
+        updated = text[: marker.start()] + block(rule) + "\n" + text[marker.start() :]
+    else:
+        rules = "\n".join(block(item) for item in [rule, *settings.routing.rules])
+        updated = text.rstrip("\n") + ("\n\n" if text.strip() else "") + rules
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(updated, encoding="utf-8")
+    if not text:
+        path.chmod(0o600)  # a file pmtui creates is private, like `pmtui config init` makes it
+    load_settings(path)  # the file must still be valid; raises ConfigError naming the problem otherwise
+    return path
 
 
 CONFIG_TEMPLATE = """\

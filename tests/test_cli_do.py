@@ -74,3 +74,18 @@ def test_invalid_plan_changes_nothing(sandbox: Sandbox, pmtui_home: Path) -> Non
     assert result.returncode == 1
     assert "no task matches 'ENG-999'" in result.stdout
     assert all(counts["total"] == 0 for counts in sandbox.request_counts().values())
+
+
+def test_to_overrides_the_router_and_save_rule_remembers_it(sandbox: Sandbox, pmtui_home: Path) -> None:
+    planned = pmtui(pmtui_home, "--dry-run", "--to", "notion", "task Fix login redirect")
+    assert planned.returncode == 0, planned.stderr
+    assert "Notion: asked for @notion" in planned.stdout
+    saved = pmtui(pmtui_home, "--dry-run", "--to", "gitlab", "--save-rule", "task Fix login redirect")
+    assert saved.returncode == 0, saved.stderr
+    assert "engineering tasks now go to GitLab" in saved.stderr
+    again = pmtui(pmtui_home, "--dry-run", "task Fix the crash on save")
+    assert "GitLab: word `fix` -> engineering (rule 1)" in again.stdout
+    other = pmtui(pmtui_home, "--dry-run", "task Write the onboarding guide")
+    assert "Notion: word `write` -> documentation" in other.stdout  # the defaults still apply
+    bad = pmtui(pmtui_home, "--dry-run", "--to", "jira", "task x")
+    assert bad.returncode == 2

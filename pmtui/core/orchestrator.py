@@ -279,6 +279,26 @@ class AgentOrchestrator:
             )
         return self.run(result).results[0]
 
+    def override_route(self, result: OrchestrationResult, service: Service) -> OrchestrationResult:
+        """Send every create in a planned request to ``service`` instead (the user overrides the router)."""
+        from pmtui.models import CreateProject, CreateTask
+
+        for action in result.plan.actions:
+            if isinstance(action, CreateTask | CreateProject):
+                action.service = service
+        result.routes = self.engine.route_plan(result.plan)
+        result.problems = self.engine.processor.validate(result.plan, result.routes)
+        result.status = "invalid" if result.problems else "planned"
+        return result
+
+    def handle_cross_integration_sync(self, services: list[Service] | None = None) -> list[Any]:
+        """Sync (pull, merge, push, cross-service propagation): delegates to the sync engine."""
+        return self.engine.sync(services)
+
+    def resolve_conflicts(self, conflict_id: str, choice: str, value: Any = None) -> None:
+        """Settle one conflict and push the result everywhere: delegates to the sync engine."""
+        self.engine.resolve_conflict(conflict_id, choice, value)
+
     def route_to_integration(self, action: Action) -> RouteDecision | None:
         """Where an action would go and why, without running it."""
         return self.engine.route(action)
