@@ -15,7 +15,7 @@ from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from pmtui.config import ENV_PREFIX, SECRET_ENV, Settings
+from pmtui.config import ENV_PREFIX, SECRET_ENV, RoutingSettings, Settings
 
 HEADER = """\
 # Configuration reference
@@ -114,7 +114,7 @@ def render() -> str:
         "The default rules are:\n"
     )
     out.append("```toml")
-    for rule in Settings.model_fields["routing"].default_factory().rules:  # type: ignore[misc]
+    for rule in RoutingSettings().rules:
         data = {
             k: (v.value if hasattr(v, "value") else v) for k, v in rule.model_dump().items() if v is not None
         }

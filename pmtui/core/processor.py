@@ -11,6 +11,7 @@ what remains.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import uuid
@@ -238,7 +239,7 @@ class TaskProcessor:
         self,
         request_id: str,
         kind: Any,
-        action: Action,
+        action: Action | _Ref,
         service: Service | None,
         reason: str,
         detail: dict[str, Any],
@@ -555,7 +556,7 @@ class TaskProcessor:
             pushed_base = _base_of(ref.service, remote.task)
             ref.base = {**ref.base, **{name: pushed_base[name] for name in fields if name in pushed_base}}
             ref.synced_at = utcnow()
-            self.journal.close(entry, lambda r=ref: self.store.upsert_refs([r]))
+            self.journal.close(entry, functools.partial(self.store.upsert_refs, [ref]))
             pushed.append(ref)
         updated = task.model_copy(update={**fields, "updated_at": utcnow()})
         if fields.get("status") == Status.DONE and task.completed_at is None:
@@ -563,7 +564,7 @@ class TaskProcessor:
         self.store.upsert_tasks([Task.model_validate(updated.model_dump())])
         services = ", ".join(r.service.label for r in pushed) or "the local cache"
         verb = "completed" if isinstance(action, CompleteTask) else "updated"
-        key = next((r.key for r in refs if r.key), None)
+        display_key = next((r.key for r in refs if r.key), None)
         if queued:
             names = ", ".join(service.label for service in queued)
             return ActionResult(
@@ -572,7 +573,7 @@ class TaskProcessor:
                 status=ResultStatus.QUEUED,
                 service=queued[0],
                 entity_id=task.id,
-                key=key,
+                key=display_key,
                 message=f"{verb} {task.title!r} locally; {names} unreachable, the next sync pushes it",
             ), None
         return ActionResult(
@@ -581,7 +582,7 @@ class TaskProcessor:
             status=ResultStatus.DONE,
             service=pushed[0].service if pushed else Service.LOCAL,
             entity_id=task.id,
-            key=key,
+            key=display_key,
             message=f"{verb} {task.title!r} in {services}",
         ), lambda: self._revert(task, before, pushed)
 
@@ -611,7 +612,7 @@ class TaskProcessor:
             except ServiceError:
                 self.journal.forget([entry])
                 raise
-            self.journal.close(entry, lambda r=ref: self.store.delete_ref(r))
+            self.journal.close(entry, functools.partial(self.store.delete_ref, ref))
         self.store.upsert_tasks([task.model_copy(update={"deleted": True, "updated_at": utcnow()})])
         where = ", ".join(r.service.label for r in refs) or "the local cache"
         return ActionResult(
@@ -838,7 +839,7 @@ def _describe(action: Any) -> str:
         value = getattr(action, name, None)
         if value:
             return repr(value)
-    return action.type
+    return str(action.type)
 
 
 def _changes_to_fields(changes: Any) -> dict[str, Any]:

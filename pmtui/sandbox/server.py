@@ -429,7 +429,8 @@ class ServiceEmulator:
     def snapshot(self) -> dict[str, Any]:
         """The whole state as JSON-able data."""
         with self.lock:
-            return json.loads(json.dumps(self.state))
+            copy: dict[str, Any] = json.loads(json.dumps(self.state))
+            return copy
 
     def restore(self, data: dict[str, Any]) -> None:
         """Replace the state with a snapshot taken by :meth:`snapshot`."""
@@ -637,7 +638,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         parts = urlsplit(self.path)
-        host = self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
+        address = self.server.server_address
+        host = self.headers.get("Host") or f"{address[0]!s}:{address[1]}"
         request = Request(
             method=self.command,
             path=parts.path,
@@ -687,7 +689,8 @@ class RunningEmulator:
     def __init__(self, emulator: ServiceEmulator, port: int = 0, host: str = "127.0.0.1") -> None:
         self.emulator = emulator
         self._server = _EmulatorHTTPServer((host, port), emulator)
-        self.host, self.port = self._server.server_address[0], int(self._server.server_address[1])
+        address = self._server.server_address
+        self.host, self.port = str(address[0]), int(address[1])
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
