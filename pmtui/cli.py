@@ -206,6 +206,7 @@ def sync(
         pending: set[Service] = set()
         while True:
             runs = engine.sync(sorted(pending, key=lambda s: s.value) or services)
+            _mirror_after_sync(engine, settings, quiet=as_json)
             pending.clear()
             open_conflicts = len(engine.store.conflicts())
             for run in runs:
@@ -275,7 +276,11 @@ def _webhook_receiver(settings: Settings, stop: Any) -> Any:
     _err(f"webhooks: {receiver.url}/webhooks/linear and /webhooks/gitlab")
     import threading
 
-    threading.Thread(target=lambda: (stop.wait(), receiver.stop()), daemon=True).start()
+    def stop_when_asked() -> None:
+        stop.wait()
+        receiver.stop()
+
+    threading.Thread(target=stop_when_asked, daemon=True).start()
     return wakeups
 
 
@@ -285,6 +290,14 @@ def do_request(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Run the plan without asking.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; change nothing.")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print plan and result as JSON.")] = False,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="Send new tasks and projects to this service instead of the router's."),
+    ] = None,
+    save_rule: Annotated[
+        bool,
+        typer.Option("--save-rule", help="With --to: remember the choice as a routing rule for this kind."),
+    ] = False,
 ) -> None:
     """Turn a request into a plan of actions, show where each goes and why, then run it."""
     from pmtui.core.agent import make_planner
@@ -302,6 +315,11 @@ def do_request(
                 _err(f"recovered: {line}")
         orchestrator = AgentOrchestrator(engine, planner)
         result = orchestrator.plan_request(text)
+        if to is not None:
+            result = _override(orchestrator, result, to, save_rule=save_rule, settings=settings)
+        elif save_rule:
+            _err("--save-rule goes with --to SERVICE")
+            raise typer.Exit(EXIT_USAGE)
         if not json_output:
             _print_plan(result)
         if result.status != "planned" or dry_run:
@@ -331,6 +349,27 @@ def do_request(
                     _out("  (none)")
         if result.status not in ("done",):
             raise typer.Exit(EXIT_FAILED)
+
+
+def _override(orchestrator: Any, result: Any, to: str, *, save_rule: bool, settings: Settings) -> Any:
+    """Apply `--to`, and with `--save-rule` remember it for tasks of the same kind."""
+    from pmtui.config import RoutingRule, save_routing_rule
+    from pmtui.core.router import facts_for
+    from pmtui.models import CreateProject, CreateTask, Service
+
+    try:
+        service = Service(to.lower())
+    except ValueError:
+        _err(f"--to takes motion, linear, notion, gitlab or local, not {to!r}")
+        raise typer.Exit(EXIT_USAGE) from None
+    creates = [a for a in result.plan.actions if isinstance(a, CreateTask | CreateProject)]
+    if result.status in ("planned", "invalid") and creates:
+        result = orchestrator.override_route(result, service)
+        if save_rule:
+            kind = facts_for(creates[-1]).kind.value
+            path = save_routing_rule(settings, RoutingRule(service=service, kind=kind))
+            _err(f"saved: {kind} tasks now go to {service.label} (first rule in {path})")
+    return result
 
 
 def _print_plan(result: Any) -> None:
@@ -405,14 +444,59 @@ def conflicts(
     raise typer.Exit(EXIT_CONFLICTS if rows else EXIT_OK)
 
 
+def _mirror_after_sync(engine: Any, settings: Settings, *, quiet: bool) -> None:
+    """Mirror after a sync when enabled: a failure is a stderr line and a recorded decision, never an exit."""
+    if not settings.mirror.enabled:
+        return
+    from pmtui.core.mirror import mirror_after_sync
+
+    report = mirror_after_sync(engine.store, settings)
+    if report is None:
+        return
+    if not report.ok:
+        _err(f"[FAIL] mirror: {report.error_text()} (retried at the next sync; `pmtui mirror` retries now)")
+    elif not quiet:
+        _err(f"[ok  ] mirror: {report.merged} row(s) merged into {report.target} in {report.seconds:.1f} s")
+
+
 @app.command()
 def mirror(
     target: Annotated[
         str | None, typer.Option("--target", help="Folder or s3:// abfss:// gs:// URI.")
     ] = None,
 ) -> None:
-    """Mirror the local cache to the Delta Lake tables the Databricks notebooks read."""
-    _not_yet("mirror", "it arrives with the Delta mirror issue")
+    """Mirror the local cache to the Delta Lake tables the Databricks notebooks read.
+
+    Prints what it wrote per table; exits 1 if any table could not be written (the next run retries it).
+    """
+    from pmtui.core.mirror import run_mirror
+    from pmtui.core.store import Store, store_path
+
+    settings = _load_settings()
+    _configure_logging(settings)
+    path = store_path(paths.data_dir())
+    if not path.exists():
+        _err(f"error: no cache at {path} yet")
+        _err("  hint: run `pmtui sync` (or `pmtui demo`) first")
+        raise typer.Exit(EXIT_FAILED)
+    with Store(path) as store:
+        report = run_mirror(store, settings, target=target)
+    _out(f"mirror -> {report.target}")
+    for table in report.tables:
+        if table.error is not None:
+            _out(f"  {table.table:<14} FAILED: {table.error}")
+            continue
+        extra = " · created" if table.created else ""
+        extra += " · compacted" if table.compacted else ""
+        _out(
+            f"  {table.table:<14} {table.inserted} inserted · {table.updated} updated · "
+            f"{table.deleted} deleted · {table.files} file(s) · version {table.version}{extra}"
+        )
+    if not report.ok:
+        _err(f"error: the mirror failed for {report.error_text()}")
+        _err("  hint: check that the target is writable and its credentials are set; the next run retries")
+        raise typer.Exit(EXIT_FAILED)
+    _out(f"{report.merged} row(s) in {report.seconds:.1f} s")
 
 
 @app.command()
@@ -433,6 +517,27 @@ def doctor(
             if check.hint and check.status != "ok":
                 _out(f"       fix: {check.hint}")
     raise typer.Exit(EXIT_FAILED if any(c.status == "fail" for c in checks) else EXIT_OK)
+
+
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option("--quick", help="Smaller sizes, fewer repetitions.")] = False,
+    case: Annotated[
+        list[str] | None,
+        typer.Option("--case", metavar="NAME", help="Run only this case or group (e.g. sync); repeatable."),
+    ] = None,
+) -> None:
+    """Run the benchmark suite over the sandbox (same as `python -m benchmarks`); needs a source checkout."""
+    try:
+        from benchmarks.__main__ import main as run_benchmarks
+    except ImportError:
+        _err("error: the benchmarks package is not installed")
+        _err("  hint: run `pmtui bench` (or `python -m benchmarks`) from a source checkout of pmtui")
+        raise typer.Exit(EXIT_FAILED) from None
+    args = ["--quick"] if quick else []
+    for name in case or []:
+        args += ["--case", name]
+    raise typer.Exit(run_benchmarks(args))
 
 
 @config_app.command("path")

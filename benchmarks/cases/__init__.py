@@ -1,0 +1,193 @@
+"""Every benchmark case, in the order a run goes through them, with its targets (issue #11)."""
+
+from __future__ import annotations
+
+from benchmarks.cases import agent, briefing, mirror, store, sync, tui
+from benchmarks.harness import Case, Metric, Target
+
+FIFTY_K = 50_000
+
+CASES: tuple[Case, ...] = (
+    Case(
+        "sync.full",
+        "full sync of N tasks (N/4 per service) into an empty cache",
+        sync.full_sync,
+        (
+            Metric("seconds", "s", Target("<=", 60)),
+            Metric("list_requests_vs_bound", "x", Target("<=", 1.05)),
+            Metric("tasks_per_second", "task/s"),
+        ),
+        full_n=FIFTY_K,
+        quick_n=400,
+        full_reps=3,
+        quick_reps=2,
+        target_n=FIFTY_K,
+    ),
+    Case(
+        "sync.noop",
+        "incremental sync with nothing changed remotely",
+        sync.noop_sync,
+        (
+            Metric("seconds", "s", Target("<=", 1)),
+            Metric("extra_list_requests", "req", Target("==", 0)),
+            Metric("requests_total", "req"),
+            Metric("pulled", "task", Target("==", 0)),
+        ),
+        full_n=FIFTY_K,
+        quick_n=400,
+        full_reps=5,
+        quick_reps=2,
+        target_n=FIFTY_K,
+    ),
+    Case(
+        # 1 s of no-change work plus 1 % of the full sync's 60 s budget: "time proportional to the change".
+        "sync.changed_1pct",
+        "incremental sync with 1% of every service's tasks changed",
+        sync.changed_sync,
+        (
+            Metric("seconds", "s", Target("<=", 1.6)),
+            Metric("ms_per_changed_task_over_noop", "ms"),
+            Metric("pulled_vs_changed", "x", Target("==", 1)),
+            Metric("list_requests_vs_bound", "x", Target("<=", 1.05)),
+        ),
+        full_n=FIFTY_K,
+        quick_n=400,
+        full_reps=3,
+        quick_reps=2,
+        target_n=FIFTY_K,
+    ),
+    Case(
+        "motion.budget",
+        "Motion sync under a rate limit (scaled 50/min; real 12/min)",
+        sync.motion_budget,
+        (
+            Metric("seconds", "s"),
+            Metric("lower_bound_seconds", "s"),
+            Metric("time_vs_bound", "x"),
+            Metric("requests", "req"),
+            Metric("retried_after_429", "req", Target("==", 0)),
+        ),
+        full_n=1000,
+        quick_n=100,
+        full_reps=2,
+        quick_reps=1,
+        target_n=1000,
+    ),
+    Case(
+        "cli.briefing",
+        "`pmtui briefing`, whole process, on an N-task cache",
+        briefing.cli_briefing,
+        (Metric("seconds", "s", Target("<=", 0.5)),),
+        full_n=FIFTY_K,
+        quick_n=5000,
+        full_reps=10,
+        quick_reps=3,
+        target_n=FIFTY_K,
+    ),
+    Case(
+        "store.upsert",
+        "Store.upsert_tasks of N tasks (insert, then replace)",
+        store.bulk_upsert,
+        (Metric("insert_rows_per_second", "row/s"), Metric("replace_rows_per_second", "row/s")),
+        full_n=FIFTY_K,
+        quick_n=5000,
+        full_reps=3,
+        quick_reps=2,
+    ),
+    Case(
+        "store.briefing_query",
+        "build_briefing in-process on an N-task cache",
+        store.briefing_query,
+        (Metric("ms", "ms"),),
+        full_n=FIFTY_K,
+        quick_n=5000,
+        full_reps=10,
+        quick_reps=3,
+    ),
+    Case(
+        "store.board_query",
+        "query_board of every task on an N-task cache",
+        store.board_query,
+        (Metric("ms", "ms"), Metric("rows_per_second", "row/s")),
+        full_n=FIFTY_K,
+        quick_n=5000,
+        full_reps=10,
+        quick_reps=3,
+    ),
+    Case(
+        "tui.board",
+        "TUI: board open, keypress-to-frame while scrolling, peak memory",
+        tui.tui_board,
+        (
+            Metric("board_open_s", "s", Target("<=", 1.5)),
+            Metric("key_to_frame_ms_p50", "ms", Target("<=", 50)),
+            Metric("key_to_frame_ms_max", "ms"),
+            Metric("peak_rss_mb", "MB", Target("<=", 300)),
+        ),
+        full_n=FIFTY_K,
+        quick_n=5000,
+        full_reps=3,
+        quick_reps=1,
+        target_n=FIFTY_K,
+    ),
+    Case(
+        "mirror.merge_1pct",
+        "Delta mirror: MERGE of N/100 changed tasks into N",
+        mirror.merge_changed,
+        (Metric("seconds", "s", Target("<=", 2)),),
+        full_n=FIFTY_K,
+        quick_n=5000,
+        full_reps=5,
+        quick_reps=2,
+        target_n=FIFTY_K,
+    ),
+    Case(
+        "mirror.files",
+        "Delta mirror: active files per table after N mirror runs",
+        mirror.files_after_syncs,
+        (
+            Metric("active_files_vs_threshold", "x", Target("<=", 1)),
+            Metric("max_active_files_per_table", "files"),
+            Metric("median_mirror_run_ms", "ms"),
+            Metric("max_mirror_run_ms", "ms"),
+        ),
+        full_n=200,
+        quick_n=30,
+        full_reps=1,
+        quick_reps=1,
+        target_n=200,
+    ),
+    Case(
+        "agent.rules",
+        "rule planner latency per request (context: min(N, 5000) tasks)",
+        agent.rule_planner,
+        (Metric("p50_ms", "ms"), Metric("p99_ms", "ms")),
+        full_n=FIFTY_K,
+        quick_n=1000,
+        full_reps=3,
+        quick_reps=2,
+    ),
+    Case(
+        "agent.llm",
+        "LLM planner overhead over a 200 ms local model",
+        agent.llm_planner,
+        (Metric("overhead_ms", "ms"), Metric("total_ms", "ms"), Metric("model_calls", "call")),
+        full_n=FIFTY_K,
+        quick_n=1000,
+        full_reps=5,
+        quick_reps=2,
+    ),
+)
+
+
+def by_name(names: list[str] | None) -> list[Case]:
+    """The cases whose name equals or starts with one of ``names`` (all when None)."""
+    if not names:
+        return list(CASES)
+    picked = [c for c in CASES if any(c.name == n or c.name.startswith(n.rstrip(".") + ".") for n in names)]
+    unknown = [
+        n for n in names if not any(c.name == n or c.name.startswith(n.rstrip(".") + ".") for c in CASES)
+    ]
+    if unknown:
+        raise SystemExit(f"unknown case(s): {', '.join(unknown)}; known: {', '.join(c.name for c in CASES)}")
+    return picked

@@ -1,0 +1,167 @@
+"""Sync cases: a full sync into an empty cache, a no-change sync, a 1 % change, Motion under its budget.
+
+Everything goes through the real clients over HTTP to the in-process emulators; the emulators share the
+process (and the GIL), so the times are an upper bound on pmtui's own work.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Iterator
+
+from benchmarks.harness import Run, Sample
+from benchmarks.workloads import SERVICES, SandboxWorld, change_remotely, pages, sandbox_world
+from pmtui.core.engine import Engine
+from pmtui.core.store import Store
+from pmtui.models import EntityType, Service, SyncRun
+
+MOTION_BUDGET_PER_MINUTE = 12
+"""Motion's real budget (individual tier)."""
+SCALED_MOTION_PER_MINUTE = 50
+"""The scaled-down budget the benchmark syncs under: still below 60/min, so pmtui's limiter keeps the
+same shape as at 12/min (a burst of one, evenly spaced calls)."""
+
+
+def _sync(world: SandboxWorld, engine: Engine) -> tuple[float, list[SyncRun]]:
+    started = time.perf_counter()
+    runs = engine.sync()
+    seconds = time.perf_counter() - started
+    failed = [f"{r.service.value}: {r.error}" for r in runs if r.status != "ok"]
+    if failed:
+        raise RuntimeError("sync failed: " + "; ".join(failed))
+    return seconds, runs
+
+
+def _listed(store: Store) -> dict[str, int]:
+    """How many tasks each service listed (the store's refs); Motion lists only unresolved tasks."""
+    return {s: len(store.refs_for_service(Service(s))) for s in SERVICES}
+
+
+def _full_bounds(world: SandboxWorld, store: Store) -> dict[str, int]:
+    """ceil(N / max page) per service for a first sync (Notion also queries its projects data source)."""
+    per = world.per_service
+    listed = _listed(store)
+    notion_projects = len(store.refs_for_service(Service.NOTION, EntityType.PROJECT))
+    return {
+        "linear": pages(per, "linear"),
+        "gitlab": pages(per, "gitlab"),
+        "notion": pages(per, "notion") + pages(notion_projects, "notion"),
+        "motion": pages(listed["motion"], "motion"),
+    }
+
+
+def full_sync(run: Run) -> Iterator[Sample]:
+    """N tasks spread over the four services (N/4 each) synced into an empty cache."""
+    per = run.n // 4
+    started = time.perf_counter()
+    with sandbox_world(per, run.tmp) as world:
+        run.notes["seed_seconds"] = time.perf_counter() - started
+        run.notes["per_service"] = per
+        for rep in range(run.reps):
+            world.sandbox.reset_counts()
+            with world.engine(f"full-{rep}.duckdb") as engine:
+                seconds, runs = _sync(world, engine)
+                bounds = _full_bounds(world, engine.store)
+                tasks = engine.store.count_tasks()
+            lists = world.list_requests()
+            run.notes.setdefault("list_requests", []).append(lists)
+            run.notes["lower_bounds"] = bounds
+            run.notes.setdefault("per_service_seconds", []).append(
+                {r.service.value: r.duration_ms / 1000 for r in runs}
+            )
+            yield {
+                "seconds": seconds,
+                "tasks_per_second": tasks / seconds,
+                "list_requests_vs_bound": max(lists[s] / bounds[s] for s in bounds),
+            }
+
+
+def noop_sync(run: Run) -> Iterator[Sample]:
+    """A synced cache, nothing changed remotely: one listing request per service (Motion: its pages)."""
+    per = run.n // 4
+    with sandbox_world(per, run.tmp) as world, world.engine() as engine:
+        started = time.perf_counter()
+        _sync(world, engine)
+        run.notes["first_sync_seconds"] = time.perf_counter() - started
+        listed = _listed(engine.store)
+        expected = {s: 1 for s in SERVICES} | {"motion": pages(listed["motion"], "motion")}
+        run.notes["expected_list_requests"] = expected
+        for _ in range(run.reps):
+            world.later()
+            world.sandbox.reset_counts()
+            seconds, runs = _sync(world, engine)
+            lists = world.list_requests()
+            run.notes.setdefault("list_requests", []).append(lists)
+            yield {
+                "seconds": seconds,
+                "extra_list_requests": sum(abs(lists[s] - expected[s]) for s in expected),
+                "requests_total": sum(r.requests for r in runs),
+                "pulled": sum(r.pulled for r in runs),
+            }
+
+
+def changed_sync(run: Run) -> Iterator[Sample]:
+    """1 % of every service's tasks retitled remotely, then a sync: its cost over a no-change sync."""
+    per = run.n // 4
+    rng = random.Random(11)
+    with sandbox_world(per, run.tmp) as world, world.engine() as engine:
+        _sync(world, engine)
+        listed = _listed(engine.store)
+        for _ in range(run.reps):
+            world.later()
+            baseline, _runs = _sync(world, engine)
+            world.later()
+            changed = change_remotely(world, engine.store, 0.01, rng)
+            world.later(1)
+            world.sandbox.reset_counts()
+            seconds, runs = _sync(world, engine)
+            lists = world.list_requests()
+            bounds = {s: pages(changed[s], s) for s in ("linear", "gitlab", "notion")}
+            bounds["motion"] = pages(listed["motion"], "motion")
+            total = sum(changed.values())
+            pulled = sum(r.pulled for r in runs)
+            run.notes.setdefault("changed", []).append(changed)
+            run.notes.setdefault("list_requests", []).append(lists)
+            yield {
+                "seconds": seconds,
+                "ms_per_changed_task_over_noop": max(0.0, seconds - baseline) * 1000 / total,
+                "pulled_vs_changed": pulled / total,
+                "list_requests_vs_bound": max(lists[s] / bounds[s] for s in bounds),
+            }
+
+
+def motion_budget(run: Run) -> Iterator[Sample]:
+    """N Motion tasks synced with the emulator's limit on, at a scaled budget (see the module notes)."""
+    from pmtui.sandbox.server import WindowLimiter
+
+    rate = SCALED_MOTION_PER_MINUTE
+    with sandbox_world(
+        run.n, run.tmp, services=("motion",), rate_limits=True, requests_per_minute=rate
+    ) as world:
+        emulator = world.sandbox.emulator("motion")
+        emulator.requests_per_minute = rate  # type: ignore[attr-defined]
+        emulator.limiter = WindowLimiter(rate, 60.0, world.sandbox.clock)  # type: ignore[attr-defined]
+        run.notes["scaled_budget_per_minute"] = rate
+        run.notes["real_budget_per_minute"] = MOTION_BUDGET_PER_MINUTE
+        run.notes["real_lower_bound_seconds"] = math.ceil(run.n / 20) / MOTION_BUDGET_PER_MINUTE * 60
+        for rep in range(run.reps):
+            world.sandbox.reset_counts()
+            with world.engine(f"motion-{rep}.duckdb") as engine:
+                seconds, runs = _sync(world, engine)
+            requests = world.sandbox.request_counts()["motion"]["total"]
+            throttled = runs[0].requests - requests
+            # A burst of one, then one request per 60/rate seconds: the first is free.
+            bound = (requests - 1) * 60 / rate
+            run.notes.setdefault("requests", []).append(requests)
+            run.notes.setdefault("real_budget_bound_for_these_requests_s", []).append(
+                (requests - 1) * 60 / MOTION_BUDGET_PER_MINUTE
+            )
+            yield {
+                "seconds": seconds,
+                "lower_bound_seconds": bound,
+                "time_vs_bound": seconds / bound if bound else 0.0,
+                "requests": requests,
+                "retried_after_429": max(0, throttled),
+            }

@@ -1,0 +1,61 @@
+"""TUI cases over an N-task cache: board open, keypress-to-frame while scrolling, peak memory.
+
+Each repetition is a new process running :mod:`benchmarks.tui_probe`, so the peak memory is the app's
+(with Pilot and a headless driver), not the benchmark runner's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from benchmarks.harness import Run, Sample, Skip
+from benchmarks.workloads import fill_cache
+from pmtui.core.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def tui_built() -> str | None:
+    """None when ``pmtui.app.make_app`` exists, else why not."""
+    try:
+        from pmtui import app
+    except ImportError as exc:
+        return f"the TUI is not built ({exc})"
+    if not hasattr(app, "make_app"):
+        return "the TUI is not built (pmtui.app.make_app is missing)"
+    return None
+
+
+def tui_board(run: Run) -> Iterator[Sample]:
+    reason = tui_built()
+    if reason:
+        raise Skip(reason)
+    cache = run.tmp / "tui.duckdb"
+    with Store(cache) as store:
+        fill_cache(store, run.n)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    for _ in range(run.reps):
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.tui_probe", str(cache), str(run.tmp)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=ROOT,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"tui probe failed: {done.stderr.strip()[-500:]}")
+        measured = json.loads(done.stdout.strip().splitlines()[-1])
+        run.notes["board_rows"] = measured["board_rows"]
+        run.notes.setdefault("first_frame_s", []).append(measured["first_frame_s"])
+        yield {
+            "board_open_s": measured["board_open_s"],
+            "key_to_frame_ms_p50": measured["key_to_frame_ms_p50"],
+            "key_to_frame_ms_max": measured["key_to_frame_ms_max"],
+            "peak_rss_mb": measured["peak_rss_mb"],
+        }

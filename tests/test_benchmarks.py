@@ -1,0 +1,114 @@
+"""The benchmark harness and one tiny run of every case: it checks that they run and what they report,
+never how fast anything is (a test checks behaviour; the benchmark measures)."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from benchmarks.__main__ import main
+from benchmarks.cases import CASES
+from benchmarks.harness import Case, Metric, Run, Sample, Skip, Target, run_all, run_case
+
+TINY = {
+    "sync.full": 40,
+    "sync.noop": 40,
+    "sync.changed_1pct": 40,
+    "motion.budget": 20,
+    "cli.briefing": 200,
+    "store.upsert": 200,
+    "store.briefing_query": 200,
+    "store.board_query": 200,
+    "tui.board": 200,
+    "mirror.merge_1pct": 300,
+    "mirror.files": 3,
+    "agent.rules": 50,
+    "agent.llm": 50,
+}
+
+
+def _steady(run: Run) -> Iterator[Sample]:
+    for index in range(run.reps):
+        yield {"seconds": 2.0 + index, "rate": 100.0}
+
+
+def _skipping(run: Run) -> Iterator[Sample]:
+    raise Skip("the thing is not built")
+    yield {}  # pragma: no cover - makes this a generator
+
+
+def _broken(run: Run) -> Iterator[Sample]:
+    yield {"seconds": 1.0}
+    raise RuntimeError("boom")
+
+
+FAKES = (
+    Case(
+        "fake.steady",
+        "two metrics, one judged",
+        _steady,
+        (Metric("seconds", "s", Target("<=", 2.5)), Metric("rate", "row/s", Target(">=", 200))),
+        full_n=100,
+        quick_n=10,
+        target_n=100,
+    ),
+    Case("fake.skip", "not built", _skipping, (Metric("seconds", "s"),), full_n=1, quick_n=1),
+    Case("fake.broken", "crashes", _broken, (Metric("seconds", "s"),), full_n=1, quick_n=1, quick_reps=3),
+)
+
+
+def test_the_harness_summarises_judges_and_saves(tmp_path: Path) -> None:
+    out = io.StringIO()
+    document = run_all(FAKES, quick=True, reps=3, out=out, save_to=tmp_path)
+
+    steady, skipped, broken = document["results"]
+    seconds, rate = steady["metrics"]
+    assert seconds["samples"] == [2.0, 3.0, 4.0]
+    assert (seconds["median"], seconds["min"], seconds["max"]) == (3.0, 2.0, 4.0)
+    assert seconds["spread_pct"] == pytest.approx(200 / 3)
+    assert seconds["ratio"] == pytest.approx(3.0 / 2.5)
+    assert (seconds["verdict"], rate["verdict"]) == ("FAIL", "FAIL")
+    assert steady["scaled_down"] is True  # quick N=10 against targets stated for 100
+    assert skipped["status"] == "skipped"
+    assert skipped["reason"] == "the thing is not built"
+    assert broken["status"] == "error"
+    assert "RuntimeError: boom" in broken["reason"]
+    assert broken["metrics"][0]["samples"] == [1.0]  # what it measured before crashing is kept
+    assert len(document["misses"]) == 2
+
+    saved = json.loads((tmp_path / "latest-quick.json").read_text(encoding="utf-8"))
+    assert saved["mode"] == "quick"
+    assert {"cores", "memory_mb", "cpu_model", "python", "packages"} <= set(saved["machine"])
+    text = out.getvalue()
+    assert "FAIL~" in text
+    assert "SKIP" in text
+    assert "missed targets:" in text
+
+
+def test_the_command_lists_the_cases_and_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--list"]) == 0
+    listed = capsys.readouterr().out
+    assert all(case.name in listed for case in CASES)
+
+
+def test_every_case_has_a_tiny_size_here() -> None:
+    assert set(TINY) == {case.name for case in CASES}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_every_case_runs_at_a_tiny_size(case: Case) -> None:
+    result = run_case(case, quick=True, reps=1, n=TINY[case.name])
+
+    assert result.status in ("ok", "skipped"), result.notes.get("traceback") or result.reason
+    if result.status == "ok":
+        assert [m.metric.name for m in result.metrics] == [m.name for m in case.metrics]
+        assert all(len(m.samples) == 1 for m in result.metrics)
+        document = result.to_json()
+        json.dumps(document)
+        assert document["n"] == TINY[case.name]
+        assert {"median", "spread_pct", "target", "ratio", "verdict"} <= set(document["metrics"][0])
