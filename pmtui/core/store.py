@@ -455,6 +455,13 @@ class Store:
         rows = self._tasks_where("id = ?", [task_id])
         return rows[0] if rows else None
 
+    def tasks_by_ids(self, ids: Sequence[str]) -> dict[str, Task]:
+        """Many tasks in one query (the sync's push and deletion checks read every ref's task)."""
+        if not ids:
+            return {}
+        rows = self._tasks_where("list_contains(?, id)", [list(ids)])
+        return {task.id: task for task in rows}
+
     def list_tasks(
         self, *, include_deleted: bool = False, include_closed: bool = True, limit: int | None = None
     ) -> list[Task]:
@@ -590,6 +597,18 @@ class Store:
         """The ref a create with idempotency ``key`` produced on ``service``, if it was stored."""
         rows = self._refs_where("service = ? AND idempotency_key = ?", [service.value, key])
         return rows[0] if rows else None
+
+    def refs_by_external(
+        self, service: Service, external_ids: Sequence[str], entity: EntityType = EntityType.TASK
+    ) -> dict[str, ExternalRef]:
+        """Many refs of one service in one query, by external id (a page of a listing at a time)."""
+        if not external_ids:
+            return {}
+        rows = self._refs_where(
+            "service = ? AND entity = ? AND list_contains(?, external_id)",
+            [service.value, entity.value, list(external_ids)],
+        )
+        return {ref.external_id: ref for ref in rows}
 
     def refs_for_service(self, service: Service, entity: EntityType = EntityType.TASK) -> list[ExternalRef]:
         return self._refs_where("service = ? AND entity = ?", [service.value, entity.value])
@@ -791,6 +810,15 @@ class Store:
             for key in ("base", "local", "remote", "resolved_value"):
                 row[key] = json.loads(row[key]) if row[key] is not None else None
             result.append(Conflict.model_validate(row))
+        return result
+
+    def open_conflict_fields(self) -> dict[str, set[str]]:
+        """Task id -> the fields with an open conflict, in one query."""
+        result: dict[str, set[str]] = {}
+        for task_id, field_name in self._rows(
+            "SELECT task_id, field FROM conflicts WHERE resolved_at IS NULL"
+        ):
+            result.setdefault(str(task_id), set()).add(str(field_name))
         return result
 
     def table_counts(self) -> dict[str, int]:

@@ -171,6 +171,8 @@ class SyncEngine:
         self.engine = engine
         self.store = engine.store
         self.settings = engine.settings
+        self._new_tasks: list[Task] = []
+        self._new_refs: list[ExternalRef] = []
 
     # --------------------------------------------------------------------------------- entry points
 
@@ -245,8 +247,10 @@ class SyncEngine:
         full_scan = False
         for page in integration.list_changes(cursor):
             with self.store.transaction():
+                known = self.store.refs_by_external(service, [r.ref.external_id for r in page.items])
                 for remote in page.items:
-                    self._absorb(service, integration, remote, report)
+                    self._absorb(service, integration, remote, report, known.get(remote.ref.external_id))
+                self._flush_new()
                 if page.cursor is not None and page.cursor != cursor:
                     self.store.set_cursor(service, "tasks", page.cursor)
             if page.full_scan:
@@ -279,9 +283,13 @@ class SyncEngine:
             self.store.upsert_refs([ref])
 
     def _absorb(
-        self, service: Service, integration: Integration, remote: RemoteTask, report: ServiceReport
+        self,
+        service: Service,
+        integration: Integration,
+        remote: RemoteTask,
+        report: ServiceReport,
+        ref: ExternalRef | None,
     ) -> None:
-        ref = self.store.ref_by_external(service, remote.ref.external_id)
         if ref is None:
             ref = self._adopt(service, remote)
             if ref is None:
@@ -342,10 +350,18 @@ class SyncEngine:
         task = Task.model_validate(task.model_dump())
         ref = remote.ref.model_copy(update={"entity_id": task.id, "origin": True, "synced_at": utcnow()})
         ref.base = project_for(service, fields_of(remote.task, SERVICE_FIELDS[service]))
-        self.store.upsert_tasks([task])
-        self.store.upsert_refs([ref])
+        self._new_tasks.append(task)
+        self._new_refs.append(ref)
         report.created += 1
         report.run.pulled += 1
+
+    def _flush_new(self) -> None:
+        """Write the page's new tasks and refs in two statements (one row at a time costs ~6 ms each)."""
+        if self._new_tasks:
+            self.store.upsert_tasks(self._new_tasks)
+        if self._new_refs:
+            self.store.upsert_refs(self._new_refs)
+        self._new_tasks, self._new_refs = [], []
 
     def _local_project(self, service: Service, external_id: str | None) -> str | None:
         if not external_id:
@@ -452,11 +468,12 @@ class SyncEngine:
         self, service: Service, integration: Integration, seen: set[str], report: ServiceReport
     ) -> None:
         """Tasks missing from a full scan: look each up; hold a mass disappearance for review."""
-        known = [r for r in self.store.refs_for_service(service)]
+        known = self.store.refs_for_service(service)
+        tasks = self.store.tasks_by_ids([r.entity_id for r in known])
         live = [
             r
             for r in known
-            if (t := self.store.get_task(r.entity_id)) is not None
+            if (t := tasks.get(r.entity_id)) is not None
             and not t.deleted
             and t.status not in (Status.DONE, Status.CANCELED)
         ]
@@ -494,12 +511,15 @@ class SyncEngine:
 
     def _push(self, service: Service, integration: Integration, report: ServiceReport) -> None:
         """Send every ref's local differences (edits, or changes other services brought) to the service."""
-        for ref in self.store.refs_for_service(service):
-            task = self.store.get_task(ref.entity_id)
+        refs = self.store.refs_for_service(service)
+        tasks = self.store.tasks_by_ids([ref.entity_id for ref in refs])
+        conflicted = self.store.open_conflict_fields()
+        for ref in refs:
+            task = tasks.get(ref.entity_id)
             if task is None or task.deleted:
                 continue
             names = self._fields(service, ref)
-            open_fields = {c.field for c in self.store.conflicts(task_id=task.id)}
+            open_fields = conflicted.get(task.id, set())
             local = project_for(service, fields_of(task, names))
             diff = {
                 name: value
