@@ -73,7 +73,7 @@ from pmtui.integrations.gitlab_mapping import (
     to_remote_project,
     to_remote_task,
 )
-from pmtui.integrations.limits import Lane, RateLimiter, backoff_delay, limiter_for, with_retries
+from pmtui.integrations.limits import Lane, RateLimiter, create_once, limiter_for, with_retries
 from pmtui.models import Comment, Project, Service, Task
 
 T = TypeVar("T")
@@ -114,8 +114,9 @@ def translate_error(
     """The pmtui error for a GitLab error answer (``message`` is GitLab's own ``message``/``error``)."""
     text = service_message(message)
     if status in (401, 403):
-        return AuthError(f"{action}: GitLab refused the token ({text})", service=SERVICE, env_var=ENV_VAR,
-                         status=status)
+        return AuthError(
+            f"{action}: GitLab refused the token ({text})", service=SERVICE, env_var=ENV_VAR, status=status
+        )
     if status == 404:
         return NotFoundError(f"{action}: {text}", service=SERVICE, status=status)
     if status == 429:
@@ -191,15 +192,17 @@ class GitLabIntegration(Integration):
         try:
             return fn()
         except GitlabParsingError as exc:
-            raise PermanentError(f"{action}: GitLab answered with something that is not JSON",
-                                 service=SERVICE) from exc
+            raise PermanentError(
+                f"{action}: GitLab answered with something that is not JSON", service=SERVICE
+            ) from exc
         except GitlabError as exc:
             raise translate_error(exc.response_code, exc.error_message, action, self._last_headers()) from exc
         except requests.Timeout as exc:
             raise TransientError(f"{action}: GitLab did not answer in time", service=SERVICE) from exc
         except requests.RequestException as exc:
-            raise TransientError(f"{action}: connection to GitLab failed ({type(exc).__name__})",
-                                 service=SERVICE) from exc
+            raise TransientError(
+                f"{action}: connection to GitLab failed ({type(exc).__name__})", service=SERVICE
+            ) from exc
 
     def _call(self, fn: Callable[[], T], *, lane: Lane, action: str, retry_transient: bool = True) -> T:
         return with_retries(
@@ -221,8 +224,9 @@ class GitLabIntegration(Integration):
         next_url = response.links.get("next", {}).get("url")
         return items, next_url or None
 
-    def _pages(self, path: str, query: dict[str, Any], *, lane: Lane,
-               action: str) -> Iterator[tuple[list[Raw], bool]]:
+    def _pages(
+        self, path: str, query: dict[str, Any], *, lane: Lane, action: str
+    ) -> Iterator[tuple[list[Raw], bool]]:
         """Each page's items (one request each, following ``Link: rel="next"``) and whether it is last."""
         url, params = path, dict(query)
         while True:
@@ -238,7 +242,8 @@ class GitLabIntegration(Integration):
         ref = (self.settings.project or "").strip().strip("/")
         if not ref:
             raise NotConfiguredError(
-                "no GitLab project is configured", service=SERVICE,
+                "no GitLab project is configured",
+                service=SERVICE,
                 hint="set gitlab.project to the project's numeric id or its group/name path",
             )
         return int(ref) if ref.isdigit() else ref
@@ -261,15 +266,18 @@ class GitLabIntegration(Integration):
         """Who the token belongs to, the project resolved (id and path), and the rate budget left."""
         account: str | None = None
         try:
-            me = self._call(lambda: self.gl.http_get("/user", **CALL_OPTIONS), lane=Lane.USER,
-                            action="who am I")
+            me = self._call(
+                lambda: self.gl.http_get("/user", **CALL_OPTIONS), lane=Lane.USER, action="who am I"
+            )
             account = str(me.get("username")) if isinstance(me, dict) and me.get("username") else None
             ref = self._project_ref()
-            project = self._call(lambda: self.gl.projects.get(ref, **CALL_OPTIONS), lane=Lane.USER,
-                                 action="get project")
+            project = self._call(
+                lambda: self.gl.projects.get(ref, **CALL_OPTIONS), lane=Lane.USER, action="get project"
+            )
             _items, _next = self._call(
                 lambda: self._get_page(self.project.issues.path, {"per_page": 1, "state": "opened"}),
-                lane=Lane.USER, action="count issues",
+                lane=Lane.USER,
+                action="count issues",
             )
         except (NotFoundError, NotConfiguredError) as exc:
             return self._unhealthy(exc, account, self._project_hint())
@@ -290,16 +298,26 @@ class GitLabIntegration(Integration):
         )
 
     def _unhealthy(self, exc: ServiceError, account: str | None, hint: str | None) -> Health:
-        return Health(service=self.service, ok=False, detail=exc.message, account=account, hint=hint,
-                      rate_remaining=self.limiter.remaining, rate_limit=self.limiter.rate * 60)
+        return Health(
+            service=self.service,
+            ok=False,
+            detail=exc.message,
+            account=account,
+            hint=hint,
+            rate_remaining=self.limiter.remaining,
+            rate_limit=self.limiter.rate * 60,
+        )
 
     def _project_hint(self) -> str:
         """Suggest the projects the token is a member of (one request; best effort)."""
         try:
             items, _next = self._call(
-                lambda: self._get_page("/projects", {"membership": "true", "per_page": 20,
-                                                     "order_by": "last_activity_at", "simple": "true"}),
-                lane=Lane.USER, action="list projects",
+                lambda: self._get_page(
+                    "/projects",
+                    {"membership": "true", "per_page": 20, "order_by": "last_activity_at", "simple": "true"},
+                ),
+                lane=Lane.USER,
+                action="list projects",
             )
         except ServiceError:
             items = []
@@ -328,9 +346,11 @@ class GitLabIntegration(Integration):
         key = str(name).strip().casefold()
         if key not in self._user_ids:
             users = self._call(
-                lambda: self.gl.http_get("/users", query_data={"username": str(name).strip()},
-                                         **CALL_OPTIONS),
-                lane=Lane.USER, action="find user",
+                lambda: self.gl.http_get(
+                    "/users", query_data={"username": str(name).strip()}, **CALL_OPTIONS
+                ),
+                lane=Lane.USER,
+                action="find user",
             )
             for user in users if isinstance(users, list) else []:
                 if isinstance(user, dict) and user.get("id") and user.get("username"):
@@ -352,8 +372,9 @@ class GitLabIntegration(Integration):
 
     def _put(self, iid: int, body: dict[str, Any]) -> Raw:
         issues = self.project.issues
-        raw = self._call(lambda: issues.update(iid, body, **CALL_OPTIONS), lane=Lane.USER,
-                         action="update issue")
+        raw = self._call(
+            lambda: issues.update(iid, body, **CALL_OPTIONS), lane=Lane.USER, action="update issue"
+        )
         return dict(raw)
 
     def create_task(
@@ -361,11 +382,16 @@ class GitLabIntegration(Integration):
     ) -> RemoteTask:
         """POST once (no blind retry: the outcome of a dropped create is unknown), then close if done."""
         fields = task_fields(task)
-        body = self._payload(fields, creating=True, idempotency_key=idempotency_key,
-                             project_external_id=project_external_id)
+        body = self._payload(
+            fields, creating=True, idempotency_key=idempotency_key, project_external_id=project_external_id
+        )
         issues = self.project.issues
-        issue = self._call(lambda: issues.create(body, **CALL_OPTIONS), lane=Lane.USER, action="create issue",
-                           retry_transient=False)
+        issue = self._call(
+            lambda: issues.create(body, **CALL_OPTIONS),
+            lane=Lane.USER,
+            action="create issue",
+            retry_transient=False,
+        )
         raw = dict(issue.attributes)
         if needs_close(fields):
             raw = self._put(int(raw["iid"]), {"state_event": "close"})
@@ -431,7 +457,10 @@ class GitLabIntegration(Integration):
         since = parse_remote_time(cursor) if cursor else None
         newest = since
         query: dict[str, Any] = {
-            "state": "all", "order_by": "updated_at", "sort": "asc", "per_page": PAGE_SIZE,
+            "state": "all",
+            "order_by": "updated_at",
+            "sort": "asc",
+            "per_page": PAGE_SIZE,
         }
         if since is not None:
             query["updated_after"] = format_time(since)
@@ -446,8 +475,9 @@ class GitLabIntegration(Integration):
     def _change_pages(self, query: dict[str, Any]) -> Iterator[tuple[list[Raw], bool]]:
         path = self.project.issues.path
         if self._keyset:
-            pages = self._pages(path, {**query, "pagination": "keyset"}, lane=Lane.BACKGROUND,
-                                action="list issues")
+            pages = self._pages(
+                path, {**query, "pagination": "keyset"}, lane=Lane.BACKGROUND, action="list issues"
+            )
             try:
                 first = next(pages)
             except (PermanentError, ValidationError) as exc:
@@ -470,8 +500,9 @@ class GitLabIntegration(Integration):
         path = f"{issues.path}/{iid}/related_merge_requests"
         return [
             merge_request_summary(raw)
-            for page, _last in self._pages(path, {"per_page": PAGE_SIZE}, lane=Lane.USER,
-                                           action="related merge requests")
+            for page, _last in self._pages(
+                path, {"per_page": PAGE_SIZE}, lane=Lane.USER, action="related merge requests"
+            )
             for raw in page
         ]
 
@@ -482,8 +513,9 @@ class GitLabIntegration(Integration):
         path = self.project.milestones.path
         return [
             to_remote_project(raw)
-            for page, _last in self._pages(path, {"per_page": PAGE_SIZE}, lane=Lane.BACKGROUND,
-                                           action="list milestones")
+            for page, _last in self._pages(
+                path, {"per_page": PAGE_SIZE}, lane=Lane.BACKGROUND, action="list milestones"
+            )
             for raw in page
         ]
 
@@ -508,8 +540,12 @@ class GitLabIntegration(Integration):
 
         def post() -> RemoteProject:
             try:
-                created = self._call(lambda: milestones.create(body, **CALL_OPTIONS), lane=Lane.USER,
-                                     action="create milestone", retry_transient=False)
+                created = self._call(
+                    lambda: milestones.create(body, **CALL_OPTIONS),
+                    lane=Lane.USER,
+                    action="create milestone",
+                    retry_transient=False,
+                )
             except ValidationError:
                 # Titles are unique per project: a create that landed before its answer was lost
                 # makes the retry collide with itself.
@@ -521,20 +557,8 @@ class GitLabIntegration(Integration):
 
         return self._create_once(post, lambda: self._find_milestone(idempotency_key))
 
-    def _create_once(self, post: Callable[[], T], find: Callable[[], T | None], attempts: int = 3) -> T:
-        """POST; after an unknown outcome look for the marker, and POST again only if it is absent."""
-        attempt = 0
-        while True:
-            try:
-                return post()
-            except TransientError:
-                attempt += 1
-                found = find()
-                if found is not None:
-                    return found
-                if attempt >= attempts:
-                    raise
-                self._retry_sleep(backoff_delay(attempt))
+    def _create_once(self, post: Callable[[], T], find: Callable[[], T | None]) -> T:
+        return create_once(post, find, sleep=self._retry_sleep)
 
     # -------------------------------------------------------------------------------- comments
 
@@ -554,8 +578,12 @@ class GitLabIntegration(Integration):
         notes = issues.get(iid, lazy=True).notes
 
         def post() -> str:
-            note = self._call(lambda: notes.create({"body": content}, **CALL_OPTIONS), lane=Lane.USER,
-                              action="add note", retry_transient=False)
+            note = self._call(
+                lambda: notes.create({"body": content}, **CALL_OPTIONS),
+                lane=Lane.USER,
+                action="add note",
+                retry_transient=False,
+            )
             return str(note.attributes["id"])
 
         def find() -> str | None:

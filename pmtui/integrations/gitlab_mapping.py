@@ -473,8 +473,11 @@ def service_message(message: Any) -> str:
         parts = []
         for name, value in message.items():
             items = value if isinstance(value, list) else [value]
-            parts.append(f"{name} {', '.join(str(v) for v in items)}" if name != "base" else ", ".join(
-                str(v) for v in items))
+            parts.append(
+                f"{name} {', '.join(str(v) for v in items)}"
+                if name != "base"
+                else ", ".join(str(v) for v in items)
+            )
         return "; ".join(parts) or "no message"
     if isinstance(message, list):
         return "; ".join(str(m) for m in message)

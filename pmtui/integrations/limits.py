@@ -218,3 +218,29 @@ def with_retries(
             if on_retry:
                 on_retry(attempt, exc, delay)
             sleep(delay)
+
+
+def create_once(
+    post: Callable[[], T],
+    find: Callable[[], T | None],
+    *,
+    attempts: int = 3,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Create; after an unknown outcome look for what was created, and create again only if it is absent.
+
+    For services that keep no client-chosen id (Motion, Notion, GitLab): ``find`` looks the object up
+    by the idempotency marker the create carried, so a dropped connection never makes a duplicate.
+    """
+    attempt = 0
+    while True:
+        try:
+            return post()
+        except TransientError:
+            attempt += 1
+            found = find()
+            if found is not None:
+                return found
+            if attempt >= attempts:
+                raise
+            sleep(backoff_delay(attempt))

@@ -40,7 +40,7 @@ from pmtui.integrations.base import (
     parse_remote_time,
     with_marker,
 )
-from pmtui.integrations.limits import Lane, RateLimiter, backoff_delay, limiter_for, with_retries
+from pmtui.integrations.limits import Lane, RateLimiter, create_once, limiter_for, with_retries
 from pmtui.integrations.motion_mapping import (
     MotionStatus,
     WriteOptions,
@@ -104,13 +104,20 @@ def translate_status_error(exc: httpx.HTTPStatusError, action: str) -> ServiceEr
     status = response.status_code
     message = _service_message(response)
     if status in (401, 403):
-        return AuthError(f"{action}: Motion refused the API key ({message})", service=SERVICE,
-                         env_var=ENV_VAR, status=status)
+        return AuthError(
+            f"{action}: Motion refused the API key ({message})",
+            service=SERVICE,
+            env_var=ENV_VAR,
+            status=status,
+        )
     if status == 404:
         return NotFoundError(f"{action}: {message}", service=SERVICE, status=status)
     if status == 429:
-        return RateLimitedError(f"{action}: {message}", service=SERVICE,
-                                retry_after=parse_retry_after(response.headers.get("Retry-After")))
+        return RateLimitedError(
+            f"{action}: {message}",
+            service=SERVICE,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        )
     if status in (400, 422):
         return ValidationError(message, service=SERVICE, status=status)
     if status >= 500 or status == 408:
@@ -166,8 +173,9 @@ class MotionIntegration(Integration):
 
     # ------------------------------------------------------------------------------------- http
 
-    def _send(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-              json: Any = None, action: str) -> Any:
+    def _send(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None, action: str
+    ) -> Any:
         try:
             response = self.client.request(method, path, params=params, json=json)
             response.raise_for_status()
@@ -176,18 +184,31 @@ class MotionIntegration(Integration):
         except httpx.TimeoutException as exc:
             raise TransientError(f"{action}: Motion did not answer in time", service=SERVICE) from exc
         except httpx.TransportError as exc:
-            raise TransientError(f"{action}: connection to Motion failed ({type(exc).__name__})",
-                                 service=SERVICE) from exc
+            raise TransientError(
+                f"{action}: connection to Motion failed ({type(exc).__name__})", service=SERVICE
+            ) from exc
         if response.status_code == 204 or not response.content:
             return None
         try:
             return response.json()
         except ValueError as exc:
-            raise PermanentError(f"{action}: Motion answered with something that is not JSON",
-                                 service=SERVICE, status=response.status_code) from exc
+            raise PermanentError(
+                f"{action}: Motion answered with something that is not JSON",
+                service=SERVICE,
+                status=response.status_code,
+            ) from exc
 
-    def _call(self, method: str, path: str, *, lane: Lane, action: str, retry_transient: bool = True,
-              params: dict[str, Any] | None = None, json: Any = None) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        lane: Lane,
+        action: str,
+        retry_transient: bool = True,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+    ) -> Any:
         return with_retries(
             lambda: self._send(method, path, params=params, json=json, action=action),
             limiter=self.limiter,
@@ -197,8 +218,9 @@ class MotionIntegration(Integration):
             sleep=self._retry_sleep,
         )
 
-    def _pages(self, path: str, key: str, params: dict[str, Any], *, lane: Lane,
-               action: str) -> Iterator[tuple[list[dict[str, Any]], bool]]:
+    def _pages(
+        self, path: str, key: str, params: dict[str, Any], *, lane: Lane, action: str
+    ) -> Iterator[tuple[list[dict[str, Any]], bool]]:
         """Each page's items and whether it is the last; ``nextCursor`` is absent (or null) at the end."""
         cursor: str | None = None
         while True:
@@ -229,16 +251,18 @@ class MotionIntegration(Integration):
         """The workspace's statuses (one request per workspace per process)."""
         workspace = workspace_id or self.workspace_id(lane)
         if workspace not in self._statuses:
-            body = self._call("GET", "/v1/statuses", lane=lane, action="list statuses",
-                              params={"workspaceId": workspace})
+            body = self._call(
+                "GET", "/v1/statuses", lane=lane, action="list statuses", params={"workspaceId": workspace}
+            )
             self._statuses[workspace] = parse_statuses(body)
         return self._statuses[workspace]
 
     def _user_index(self, workspace: str, lane: Lane) -> dict[str, str]:
         if workspace not in self._users:
             users: list[dict[str, Any]] = []
-            for page, _last in self._pages("/v1/users", "users", {"workspaceId": workspace}, lane=lane,
-                                           action="list users"):
+            for page, _last in self._pages(
+                "/v1/users", "users", {"workspaceId": workspace}, lane=lane, action="list users"
+            ):
                 users.extend(page)
             self._users[workspace] = user_index(users)
         return self._users[workspace]
@@ -274,19 +298,33 @@ class MotionIntegration(Integration):
             me = self._call("GET", "/v1/users/me", lane=Lane.USER, action="who am I") or {}
             workspaces = self._workspaces(Lane.USER)
         except ServiceError as exc:
-            return Health(service=self.service, ok=False, detail=exc.message, hint=exc.hint,
-                          rate_remaining=self.limiter.remaining, rate_limit=self.limiter.rate * 60)
+            return Health(
+                service=self.service,
+                ok=False,
+                detail=exc.message,
+                hint=exc.hint,
+                rate_remaining=self.limiter.remaining,
+                rate_limit=self.limiter.rate * 60,
+            )
         account = me.get("email") or me.get("name") or me.get("id")
         known = ", ".join(f"{w['id']} ({w.get('name', '?')})" for w in workspaces) or "none"
         wanted = self.settings.workspace_id
-        chosen = next((w for w in workspaces if w["id"] == wanted), None) if wanted else (
-            workspaces[0] if workspaces else None
+        chosen = (
+            next((w for w in workspaces if w["id"] == wanted), None)
+            if wanted
+            else (workspaces[0] if workspaces else None)
         )
         if chosen is None:
             detail = f"workspace {wanted} not found" if wanted else "the API key sees no workspace"
-            return Health(service=self.service, ok=False, detail=detail, account=account,
-                          hint=f"set motion.workspace_id to one of: {known}",
-                          rate_remaining=self.limiter.remaining, rate_limit=self.limiter.rate * 60)
+            return Health(
+                service=self.service,
+                ok=False,
+                detail=detail,
+                account=account,
+                hint=f"set motion.workspace_id to one of: {known}",
+                rate_remaining=self.limiter.remaining,
+                rate_limit=self.limiter.rate * 60,
+            )
         self._workspace_id = str(chosen["id"])
         return Health(
             service=self.service,
@@ -310,10 +348,16 @@ class MotionIntegration(Integration):
             # Motion gives new tasks the workspace default, which reads as todo: skip the status lookup.
             del fields["status"]
         options = self._options(fields, idempotency_key=idempotency_key, lane=Lane.USER)
-        body = self._payload(fields, options, creating=True, workspace_id=self.workspace_id(Lane.USER),
-                             project_external_id=project_external_id)
-        raw = self._call("POST", "/v1/tasks", lane=Lane.USER, action="create task", json=body,
-                         retry_transient=False)
+        body = self._payload(
+            fields,
+            options,
+            creating=True,
+            workspace_id=self.workspace_id(Lane.USER),
+            project_external_id=project_external_id,
+        )
+        raw = self._call(
+            "POST", "/v1/tasks", lane=Lane.USER, action="create task", json=body, retry_transient=False
+        )
         return self._remember(to_remote_task(raw))
 
     def update_task(self, external_id: str, patch: TaskPatch) -> RemoteTask:
@@ -366,8 +410,9 @@ class MotionIntegration(Integration):
         since = parse_remote_time(cursor) if cursor else None
         newest = since
         params = {"workspaceId": self.workspace_id(Lane.BACKGROUND)}
-        for page, last in self._pages("/v1/tasks", "tasks", params, lane=Lane.BACKGROUND,
-                                      action="list tasks"):
+        for page, last in self._pages(
+            "/v1/tasks", "tasks", params, lane=Lane.BACKGROUND, action="list tasks"
+        ):
             items: list[RemoteTask] = []
             seen: list[str] = []
             for raw in page:
@@ -388,15 +433,17 @@ class MotionIntegration(Integration):
         params = {"workspaceId": self.workspace_id(Lane.BACKGROUND)}
         return [
             to_remote_project(raw)
-            for page, _last in self._pages("/v1/projects", "projects", params, lane=Lane.BACKGROUND,
-                                           action="list projects")
+            for page, _last in self._pages(
+                "/v1/projects", "projects", params, lane=Lane.BACKGROUND, action="list projects"
+            )
             for raw in page
         ]
 
     def _find_project(self, key: str) -> RemoteProject | None:
         params = {"workspaceId": self.workspace_id(Lane.USER)}
-        for page, _last in self._pages("/v1/projects", "projects", params, lane=Lane.USER,
-                                       action="find project"):
+        for page, _last in self._pages(
+            "/v1/projects", "projects", params, lane=Lane.USER, action="find project"
+        ):
             for raw in page:
                 remote = to_remote_project(raw)
                 if remote.ref.idempotency_key == key:
@@ -408,36 +455,32 @@ class MotionIntegration(Integration):
         found = self._find_project(idempotency_key)
         if found is not None:
             return found
-        body = project_payload(project, workspace_id=self.workspace_id(Lane.USER),
-                               idempotency_key=idempotency_key)
+        body = project_payload(
+            project, workspace_id=self.workspace_id(Lane.USER), idempotency_key=idempotency_key
+        )
         return self._create_once(
             lambda: to_remote_project(
-                self._call("POST", "/v1/projects", lane=Lane.USER, action="create project", json=body,
-                           retry_transient=False)
+                self._call(
+                    "POST",
+                    "/v1/projects",
+                    lane=Lane.USER,
+                    action="create project",
+                    json=body,
+                    retry_transient=False,
+                )
             ),
             lambda: self._find_project(idempotency_key),
         )
 
-    def _create_once(self, post: Callable[[], T], find: Callable[[], T | None], attempts: int = 3) -> T:
-        """POST; after an unknown outcome look for the marker, and POST again only if it is absent."""
-        attempt = 0
-        while True:
-            try:
-                return post()
-            except TransientError:
-                attempt += 1
-                found = find()
-                if found is not None:
-                    return found
-                if attempt >= attempts:
-                    raise
-                self._retry_sleep(backoff_delay(attempt))
+    def _create_once(self, post: Callable[[], T], find: Callable[[], T | None]) -> T:
+        return create_once(post, find, sleep=self._retry_sleep)
 
     # -------------------------------------------------------------------------------- comments
 
     def _raw_comments(self, external_id: str, lane: Lane) -> Iterator[dict[str, Any]]:
-        for page, _last in self._pages("/v1/comments", "comments", {"taskId": external_id}, lane=lane,
-                                       action="list comments"):
+        for page, _last in self._pages(
+            "/v1/comments", "comments", {"taskId": external_id}, lane=lane, action="list comments"
+        ):
             yield from page
 
     def add_comment(self, external_id: str, body: str, *, idempotency_key: str) -> str:
@@ -445,8 +488,14 @@ class MotionIntegration(Integration):
         content = with_marker(body, idempotency_key)
 
         def post() -> str:
-            raw = self._call("POST", "/v1/comments", lane=Lane.USER, action="add comment",
-                             json={"taskId": external_id, "content": content}, retry_transient=False)
+            raw = self._call(
+                "POST",
+                "/v1/comments",
+                lane=Lane.USER,
+                action="add comment",
+                json={"taskId": external_id, "content": content},
+                retry_transient=False,
+            )
             return str(raw["id"])
 
         def find() -> str | None:

@@ -143,9 +143,7 @@ def status_to_motion(status: Status, statuses: Sequence[MotionStatus]) -> str:
     if status is Status.TODO:
         return default.name
     if status is Status.IN_PROGRESS:
-        progress = next(
-            (s for s in statuses if not s.is_resolved and "progress" in s.name.lower()), default
-        )
+        progress = next((s for s in statuses if not s.is_resolved and "progress" in s.name.lower()), default)
         return progress.name
     if done is None:
         raise ValueError("the workspace has no resolved status to complete a task with")
@@ -241,8 +239,9 @@ def to_remote_task(raw: Mapping[str, Any]) -> RemoteTask:
         "deadline_type": raw.get("deadlineType"),
         "workspace_id": workspace_id,
     }
-    return RemoteTask(ref=ref, task=task, project_external_id=str(project_id) if project_id else None,
-                      extra=extra)
+    return RemoteTask(
+        ref=ref, task=task, project_external_id=str(project_id) if project_id else None, extra=extra
+    )
 
 
 def project_status_from_motion(status: Any) -> ProjectStatus:

@@ -58,7 +58,7 @@ from pmtui.integrations.base import (
     TaskPatch,
     parse_remote_time,
 )
-from pmtui.integrations.limits import Lane, RateLimiter, backoff_delay, limiter_for, with_retries
+from pmtui.integrations.limits import Lane, RateLimiter, create_once, limiter_for, with_retries
 from pmtui.integrations.notion_mapping import (
     PAGE_SIZE,
     DataSourceSchema,
@@ -612,20 +612,8 @@ class NotionIntegration(Integration):
 
         return self._create_once(post, lambda: self._find_project(schema, idempotency_key))
 
-    def _create_once(self, post: Callable[[], T], find: Callable[[], T | None], attempts: int = 3) -> T:
-        """Create; after an unknown outcome look for the key, and create again only if it is absent."""
-        attempt = 0
-        while True:
-            try:
-                return post()
-            except TransientError:
-                attempt += 1
-                found = find()
-                if found is not None:
-                    return found
-                if attempt >= attempts:
-                    raise
-                self._retry_sleep(backoff_delay(attempt))
+    def _create_once(self, post: Callable[[], T], find: Callable[[], T | None]) -> T:
+        return create_once(post, find, sleep=self._retry_sleep)
 
     # -------------------------------------------------------------------------------- comments
 
