@@ -588,3 +588,31 @@ class SyncEngine:
                 detail=detail or {},
             )
         )
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something in the sync's state a person should look at (shown under "Needs attention")."""
+
+    source: str
+    what: str
+    detail: str
+
+
+def attention_notices(store: Any) -> list[Notice]:
+    """Held mass disappearances (per service, the latest) and a failing Delta mirror."""
+    notices: list[Notice] = []
+    rows = store._rows(
+        "SELECT service, reason FROM decisions WHERE kind = 'sync' AND request_id = 'sync' "
+        "AND starts_with(reason, 'held ') "
+        'QUALIFY row_number() OVER (PARTITION BY service ORDER BY "at" DESC) = 1'
+    )
+    for service, reason in rows:
+        label = Service(service).label if service else "sync"
+        notices.append(Notice(label, "deletions held for review", str(reason)))
+    from pmtui.core.mirror import mirror_status
+
+    mirror = mirror_status(store)
+    if mirror.failing and mirror.reason:
+        notices.append(Notice("Delta mirror", "mirror failing (retried at each sync)", mirror.reason))
+    return notices

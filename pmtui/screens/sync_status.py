@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from pmtui.core.board import ServiceStatus, StatusSummary, ago, status_summary
+from pmtui.core.sync import Notice, attention_notices
 from pmtui.models import REMOTE_SERVICES, JournalEntry, JournalState, Service, SyncRun
 from pmtui.screens.base import SYNC_MISSING, Backend, EngineScreen, error_text
 from pmtui.widgets.status_line import StatusLine
@@ -28,6 +29,7 @@ class SyncOverview:
     summary: StatusSummary
     runs: list[SyncRun]
     failed_steps: list[JournalEntry]
+    notices: list[Notice]
 
 
 @dataclass
@@ -119,6 +121,7 @@ class SyncStatusScreen(EngineScreen):
             summary=status_summary(store, self.backend.engine.configured_services()),
             runs=store.sync_runs(limit=50),
             failed_steps=store.journal_entries(states=[JournalState.FAILED]),
+            notices=attention_notices(store),
         )
         self.post_message(self.Loaded(overview))
 
@@ -166,9 +169,11 @@ class SyncStatusScreen(EngineScreen):
             history.add_row("no sync has run yet", "", "", "", "", "", "", "", "")
         attention = self.query_one("#sync-attention", DataTable)
         attention.clear()
+        for notice in overview.notices:
+            attention.add_row(notice.source, notice.what, "", notice.detail[:80])
         for entry in overview.failed_steps:
             attention.add_row(entry.service.label, entry.op, str(entry.attempts), (entry.error or "")[:80])
-        if not overview.failed_steps:
+        if not overview.failed_steps and not overview.notices:
             attention.add_row("nothing needs attention", "", "", "")
 
     def _service_cells(self, status: ServiceStatus, now: Any) -> list[Any]:

@@ -6,6 +6,8 @@ orchestrator (as the TUI and `pmtui do` make them) or straight into the cache (a
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pmtui.models import (
     CompleteTask,
     Priority,
@@ -261,3 +263,27 @@ def test_completing_locally_closes_it_remotely(world: World) -> None:
     world.later()
     runs = world.sync(Service.GITLAB)
     assert runs[Service.GITLAB].pushed == 0
+
+
+def test_held_deletions_and_a_failing_mirror_need_attention(world: World, tmp_path: Path) -> None:
+    from pmtui.core.mirror import mirror_after_sync
+    from pmtui.core.sync import attention_notices
+
+    motion = world.sandbox.emulator("motion")
+    for raw in list(motion.state["tasks"].values()):
+        motion.admin_mutate({"op": "delete", "kind": "task", "id": raw["id"]})
+    world.later()
+    world.sync(Service.MOTION)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the mirror wants a folder")
+    settings = world.engine.settings.model_copy(
+        update={"mirror": world.engine.settings.mirror.model_copy(update={"target": str(blocked / "mirror")})}
+    )
+    report = mirror_after_sync(world.engine.store, settings)
+    assert report is not None
+    assert not report.ok
+    notices = attention_notices(world.engine.store)
+    assert [(n.source, n.what) for n in notices] == [
+        ("Motion", "deletions held for review"),
+        ("Delta mirror", "mirror failing (retried at each sync)"),
+    ]
