@@ -25,3 +25,19 @@ def config_file(pmtui_home: Path) -> Path:
     path = pmtui_home / "config" / "config.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture(autouse=True)
+def pristine_logging() -> Iterator[None]:
+    """Undo `configure_logging` after each test: in-process CLI runs would otherwise stop the pmtui loggers
+    from propagating, and a later test's `caplog` would see nothing."""
+    import logging
+
+    yield
+    for name in ("pmtui", "httpx", "httpcore", "gql", "urllib3", "gitlab", "notion_client"):
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+            handler.close()
+        logger.propagate = True
+        logger.setLevel(logging.NOTSET)
