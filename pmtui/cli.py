@@ -51,11 +51,25 @@ def _err(text: str) -> None:
     print(text, file=sys.stderr)
 
 
-def _not_yet(command: str, what: str) -> None:
-    """The command exists and is documented, but its engine is not built yet: say so, exit 1."""
-    _err(f"pmtui {command}: not available yet ({what}).")
-    _err("  hint: `pmtui doctor` checks your setup; `pmtui sandbox serve` runs the local emulators.")
-    raise typer.Exit(EXIT_FAILED)
+def _refresh_before_briefing(settings: Settings) -> None:
+    """`pmtui briefing --refresh`: sync every configured service first, one progress line each on stderr."""
+    from pmtui.core.engine import Engine, EngineEvent
+
+    _configure_logging(settings)
+
+    def progress(event: EngineEvent) -> None:
+        if event.kind == "sync-start":
+            _err(f"  {event.message} ...")
+        elif event.kind == "sync-done":
+            run = event.data.get("run")
+            detail = f" ({run.pulled} pulled, {run.pushed} pushed)" if run is not None else ""
+            _err(f"  {event.message}{detail}")
+
+    with Engine.open(settings) as engine:
+        if not engine.configured_services():
+            _err("--refresh: no service is configured; briefing from the cache")
+            return
+        engine.sync(on_progress=progress)
 
 
 def _load_settings() -> Settings:
@@ -128,9 +142,9 @@ def briefing(
     )
     from pmtui.core.store import Store, store_path
 
-    if refresh:
-        _err("`--refresh` needs `pmtui sync`, which is not available yet; briefing from the cache.")
     settings = _load_settings()
+    if refresh:
+        _refresh_before_briefing(settings)
     tz = settings.tzinfo()
     clock = datetime.now(UTC)
     try:

@@ -135,10 +135,10 @@ def test_bad_date_exits_2_with_a_clear_message(cache: Path, value: str) -> None:
     assert "Traceback" not in result.output
 
 
-def test_refresh_says_sync_is_missing_and_briefs_from_the_cache(cache: Path) -> None:
+def test_refresh_without_services_briefs_from_the_cache(cache: Path) -> None:
     result = runner.invoke(app, ["briefing", "--refresh", "--date", DAY])
     assert result.exit_code == 0
-    assert "`--refresh` needs `pmtui sync`, which is not available yet" in result.stderr
+    assert "--refresh: no service is configured; briefing from the cache" in result.stderr
     assert "Top priorities" in result.stdout
 
 

@@ -131,3 +131,16 @@ def test_watch_syncs_on_a_webhook_and_stops_cleanly(sandbox: Sandbox, pmtui_home
             watcher.kill()
     assert watcher.returncode == 0
     assert "Traceback" not in (watcher.stderr.read() if watcher.stderr else "")
+
+
+def test_briefing_refresh_syncs_first(sandbox: Sandbox, pmtui_home: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pmtui.cli", "briefing", "--refresh"],
+        env=_env(pmtui_home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Linear: ok (48 pulled, 0 pushed)" in result.stderr
+    assert "Fix login redirect loop" in result.stdout
