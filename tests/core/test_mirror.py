@@ -315,6 +315,7 @@ def test_a_spark_api_reader_accepts_the_tables(
     assert Mirror(store, str(target)).run().ok
     server = SparkConnectServer()
     server.start(background=True)
+    spark = None
     try:
         _, port = server.listening_address
         spark = SparkSession.builder.remote(f"sc://localhost:{port}").getOrCreate()
@@ -333,4 +334,8 @@ def test_a_spark_api_reader_accepts_the_tables(
             )[0][0]
         )
     finally:
+        # Close the client before the server: pyspark's exit handler otherwise keeps retrying a server
+        # that is gone, and the test process never exits (seen in CI: pytest hung after its summary).
+        if spark is not None:
+            spark.stop()
         server.stop()
