@@ -28,6 +28,7 @@ TINY = {
     "mirror.files": 3,
     "agent.rules": 50,
     "agent.llm": 50,
+    "agent.providers": 50,
 }
 
 

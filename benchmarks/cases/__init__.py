@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from benchmarks.cases import agent, briefing, mirror, store, sync, tui
+from benchmarks.cases import agent, briefing, llm_providers, mirror, store, sync, tui
 from benchmarks.harness import Case, Metric, Target
 
 FIFTY_K = 50_000
+LLM_OVERHEAD_MS = 50
+"""What pmtui + litellm may add to one planner call, at the median and at p90, on top of the model's time."""
 
 CASES: tuple[Case, ...] = (
     Case(
@@ -172,6 +174,24 @@ CASES: tuple[Case, ...] = (
         "LLM planner overhead over a 200 ms local model",
         agent.llm_planner,
         (Metric("overhead_ms", "ms"), Metric("total_ms", "ms"), Metric("model_calls", "call")),
+        full_n=FIFTY_K,
+        quick_n=1000,
+        full_reps=5,
+        quick_reps=2,
+    ),
+    Case(
+        "agent.providers",
+        "LLM planner overhead per litellm adapter (OpenAI, Anthropic, Ollama) over a 200 ms local model",
+        llm_providers.provider_overhead,
+        tuple(
+            metric
+            for provider in ("openai", "anthropic", "ollama")
+            for metric in (
+                Metric(f"{provider}_p50_ms", "ms", Target("<=", LLM_OVERHEAD_MS)),
+                Metric(f"{provider}_p90_ms", "ms", Target("<=", LLM_OVERHEAD_MS)),
+                Metric(f"{provider}_pmtui_p50_ms", "ms"),
+            )
+        ),
         full_n=FIFTY_K,
         quick_n=1000,
         full_reps=5,

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 import statistics
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 from benchmarks.harness import Run, Sample, Skip
+from benchmarks.model_server import API_KEY, FixedDelayModel
 from benchmarks.workloads import NOW
 from pmtui.core.agent.context import PlannerContext, TaskHandle
 from pmtui.models import Service
@@ -83,70 +80,6 @@ def rule_planner(run: Run) -> Iterator[Sample]:
         yield {"p50_ms": statistics.median(latencies), "p99_ms": _percentile(latencies, 0.99)}
 
 
-class FixedDelayModel:
-    """A local OpenAI-compatible chat.completions server: every answer is one create_task call, late."""
-
-    def __init__(self, delay: float) -> None:
-        self.delay = delay
-        self.calls = 0
-        model = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers["Content-Length"]))
-                time.sleep(model.delay)
-                model.calls += 1
-                arguments = {"ref": "a1", "title": "Write release notes", "due": "2026-11-27"}
-                payload = {
-                    "id": f"chatcmpl-{model.calls}",
-                    "object": "chat.completion",
-                    "created": int(time.time()),
-                    "model": "bench-model",
-                    "choices": [
-                        {
-                            "index": 0,
-                            "finish_reason": "tool_calls",
-                            "message": {
-                                "role": "assistant",
-                                "content": None,
-                                "tool_calls": [
-                                    {
-                                        "id": f"call_{model.calls}",
-                                        "type": "function",
-                                        "function": {
-                                            "name": "create_task",
-                                            "arguments": json.dumps(arguments),
-                                        },
-                                    }
-                                ],
-                            },
-                        }
-                    ],
-                    "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
-                }
-                data = json.dumps(payload).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}/v1"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def llm_planner(run: Run) -> Iterator[Sample]:
     """``LLMPlanner.plan`` against a model that answers after exactly 200 ms: overhead = total - 200 ms.
 
@@ -164,7 +97,7 @@ def llm_planner(run: Run) -> Iterator[Sample]:
         raise Skip("litellm is not installed")
     from pmtui.config import AgentSettings
 
-    os.environ["OPENAI_API_KEY"] = "sk-bench-not-a-key"
+    os.environ["OPENAI_API_KEY"] = API_KEY
     model = FixedDelayModel(MODEL_DELAY)
     try:
         settings = AgentSettings(

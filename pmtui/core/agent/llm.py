@@ -83,7 +83,12 @@ _KEY_VARS = {
     "deepseek": "DEEPSEEK_API_KEY",
     "openrouter": "OPENROUTER_API_KEY",
     "together_ai": "TOGETHERAI_API_KEY",
+    "ollama": "OLLAMA_API_KEY",  # only an Ollama behind an authenticating proxy needs one
+    "ollama_chat": "OLLAMA_API_KEY",
 }
+_CONNECTION_FAILURES = ("connection error", "connection refused", "connecterror", "name or service not known")
+"""How a failed connect reads when litellm wraps it in another class (its Anthropic adapter raises
+InternalServerError for a refused connection)."""
 
 
 class LLMError(PmtuiError):
@@ -620,13 +625,13 @@ def model_error(exc: BaseException, model: str, api_base: str | None) -> LLMErro
             hint="raise [agent] timeout_seconds, or try a smaller model",
             retriable=True,
         )
-    if kind == "APIConnectionError" or "connection error" in detail.lower():
+    if kind == "APIConnectionError" or any(text in detail.lower() for text in _CONNECTION_FAILURES):
         hint = (
             f"is the server at {api_base} running? check [agent] api_base"
             if api_base
             else "check the network, or set [agent] api_base for a local server"
         )
-        if provider == "ollama" and not api_base:
+        if provider in ("ollama", "ollama_chat") and not api_base:
             hint = "start Ollama (`ollama serve`), or set [agent] api_base"
         return LLMError(f"{model}: cannot reach {where}", hint=hint, retriable=True)
     if kind == "NotFoundError":
