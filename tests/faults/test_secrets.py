@@ -24,9 +24,14 @@ def sandbox(pmtui_home: Path) -> Iterator[Sandbox]:
 
 
 def _pmtui(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pmtui.cli", "-v", *args], capture_output=True, text=True,
-                          env={**os.environ, "PMTUI_HOME": str(home), "PMTUI_NO_KEYRING": "1", **(env or {})},
-                          timeout=180, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "pmtui.cli", "-v", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PMTUI_HOME": str(home), "PMTUI_NO_KEYRING": "1", **(env or {})},
+        timeout=180,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_keys_never_reach_an_artefact(sandbox: Sandbox, pmtui_home: Path) -> None:
@@ -49,8 +54,16 @@ def test_keys_never_reach_an_artefact(sandbox: Sandbox, pmtui_home: Path) -> Non
     texts += [path.read_text() for path in logs]
     cache = store_path(pmtui_home / "data")
     with Store(cache, read_only=True) as store:
-        for table in ("tasks", "projects", "external_refs", "journal", "decisions", "conflicts", "sync_runs",
-                      "comments"):
+        for table in (
+            "tasks",
+            "projects",
+            "external_refs",
+            "journal",
+            "decisions",
+            "conflicts",
+            "sync_runs",
+            "comments",
+        ):
             texts.append(repr(store._rows(f"SELECT * FROM {table}")))
     raw = cache.read_bytes()
     for key in [*keys, "lin_api_WRONGWRONGWRONG"]:
