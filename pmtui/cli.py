@@ -37,6 +37,10 @@ sandbox_app = typer.Typer(
 )
 app.add_typer(config_app, name="config")
 app.add_typer(sandbox_app, name="sandbox")
+cache_app = typer.Typer(
+    help="Check the local cache, or rebuild a damaged one from the services.", no_args_is_help=True
+)
+app.add_typer(cache_app, name="cache")
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -606,6 +610,51 @@ def config_init(
     path = write_template(force=force)
     _out(f"wrote {path}")
     _out("next: set your keys (e.g. export PMTUI_LINEAR_API_KEY=...), then run `pmtui doctor`")
+
+
+@cache_app.command("check")
+def cache_check() -> None:
+    """Read the whole cache once; exit 0 if it is sound, 4 (with the fix) if it is damaged."""
+    from pmtui.core.recovery import check_cache
+    from pmtui.core.store import DAMAGED_HINT, store_path
+
+    path = store_path(paths.data_dir())
+    if not path.exists():
+        _out(f"no cache at {path} yet (`pmtui sync` creates it)")
+        return
+    problem = check_cache(path)
+    if problem is None:
+        _out(f"ok: {path} reads end to end")
+        return
+    _err(f"error: {problem}")
+    _err(f"  hint: {DAMAGED_HINT}")
+    raise typer.Exit(4)
+
+
+@cache_app.command("rebuild")
+def cache_rebuild(
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even a cache that reads fine.")] = False,
+) -> None:
+    """Move a damaged cache aside (kept as pmtui.duckdb.damaged-<time>) and rebuild it from the services.
+
+    Local-only tasks and unpushed edits still readable in the damaged file are carried over; what cannot
+    be read is reported as unknown (docs/recovery.md). Exits 0 when nothing is lost, 1 otherwise.
+    """
+    from pmtui.core.engine import EngineEvent
+    from pmtui.core.recovery import rebuild_cache
+    from pmtui.core.store import store_path
+
+    settings = _load_settings()
+    _configure_logging(settings)
+
+    def progress(event: EngineEvent) -> None:
+        if event.kind == "sync-start":
+            _err(f"  {event.message} ...")
+
+    report = rebuild_cache(settings, store_path(paths.data_dir()), force=force, on_event=progress)
+    for line in report.lines():
+        _out(line)
+    raise typer.Exit(EXIT_OK if report.ok else EXIT_FAILED)
 
 
 @sandbox_app.command("serve")

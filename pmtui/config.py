@@ -23,7 +23,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from pmtui import paths
 from pmtui.errors import ConfigError
-from pmtui.models import ConflictPolicy, Service
+from pmtui.models import ConflictPolicy, Service, Status
 
 ENV_PREFIX = "PMTUI_"
 
@@ -117,6 +117,12 @@ class GitLabSettings(ServiceSettings):
     """GitLab instance root (the client appends /api/v4)."""
     project: str | None = None
     """Project for new issues: numeric id or `group/name` path."""
+    board: str | None = None
+    """Issue board to follow, by name or numeric id: its lists become statuses and kanban columns.
+    Unset: only the To Do/Doing/In Progress/Review labels carry status."""
+    board_lists: dict[str, Status] = Field(default_factory=dict)
+    """Board list (label) name -> status (todo, in_progress, done, canceled), over the built-in names
+    (To Do, Backlog -> todo; Doing, In Progress, Review -> in_progress; Done -> done). Others: in_progress."""
 
 
 class RoutingRule(_Section):
@@ -190,9 +196,11 @@ class AgentSettings(_Section):
     planner: Literal["rules", "llm"] = "rules"
     """`rules`: offline and instant. `llm`: litellm tool calling with `model`."""
     model: str | None = None
-    """Any litellm model string, e.g. `openai/gpt-4o-mini`, `anthropic/claude-...`, `ollama/llama3.1`."""
+    """Any litellm model string, e.g. `openai/gpt-4o-mini`, `anthropic/claude-...`, `ollama_chat/llama3.1`
+    (`ollama_chat/` uses Ollama's chat API with native tool calls)."""
     api_base: str | None = None
-    """An OpenAI-compatible server URL (a local model server, say)."""
+    """The model server's URL, for a local or self-hosted one: `http://localhost:11434` for Ollama,
+    `http://host:port/v1` for an OpenAI-compatible server. Unset: the provider's own service."""
     timeout_seconds: float = Field(default=60.0, gt=0)
     """How long one model call may take."""
 

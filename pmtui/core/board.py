@@ -17,6 +17,7 @@ import pyarrow as pa
 from pmtui.models import REMOTE_SERVICES, JournalState, Priority, Service, Status
 
 if TYPE_CHECKING:
+    from pmtui.core.milestones import ProjectTrack
     from pmtui.core.store import Store
 
 SortKey = Literal["due", "priority", "title", "updated", "status", "service"]
@@ -281,11 +282,16 @@ class FacetValue:
     value: str
     label: str
     count: int
+    detail: str = ""
+    """For a project: its progress and outlook, ``4/9 · at risk`` (:class:`ProjectTrack`)."""
 
 
 def facet_values(store: Store, *, now: datetime, tz: tzinfo, label_limit: int = 200) -> list[FacetValue]:
     """Every facet value with its count of open tasks, for the facet picker."""
+    from pmtui.core.milestones import project_tracks
+
     found: list[FacetValue] = []
+    tracks = project_tracks(store, now.astimezone(tz).date())
     with store._lock:
         for service, count in store._rows(
             f"WITH r AS ({_HOME_REFS_SQL}) SELECT coalesce(r.service, 'local'), count(*) FROM tasks t "
@@ -299,7 +305,9 @@ def facet_values(store: Store, *, now: datetime, tz: tzinfo, label_limit: int = 
             "WHERE NOT p.deleted AND NOT t.deleted AND t.status IN ('todo', 'in_progress') "
             "GROUP BY ALL ORDER BY 3 DESC, 2"
         ):
-            found.append(FacetValue("project", project_id, name, int(count)))
+            track = tracks.get(project_id)
+            detail = track.text() if track is not None else ""
+            found.append(FacetValue("project", project_id, name, int(count), detail))
         for label, count in store._rows(
             "SELECT label, count(*) FROM (SELECT unnest(labels) AS label FROM tasks "
             "WHERE NOT deleted AND status IN ('todo', 'in_progress')) GROUP BY ALL "
@@ -320,6 +328,13 @@ def facet_values(store: Store, *, now: datetime, tz: tzinfo, label_limit: int = 
 def project_names(store: Store) -> dict[str, str]:
     """Project id -> name, for facet labels."""
     return {pid: name for pid, name in store._rows("SELECT id, name FROM projects WHERE NOT deleted")}
+
+
+def project_track(store: Store, project_id: str, *, now: datetime, tz: tzinfo) -> ProjectTrack | None:
+    """The progress and outlook of one project (for the facet bar when the project facet is set)."""
+    from pmtui.core.milestones import project_tracks
+
+    return project_tracks(store, now.astimezone(tz).date(), only=project_id).get(project_id)
 
 
 # ------------------------------------------------------------------------------------------ status

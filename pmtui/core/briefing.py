@@ -19,10 +19,11 @@ import json
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Literal
 
+from pmtui.core.activity import ActivitySummary, open_tasks_summary
 from pmtui.models import REMOTE_SERVICES, Priority, Service
 
 if TYPE_CHECKING:
@@ -345,6 +346,34 @@ class ProjectSection:
     items: tuple[ProjectProgress, ...]
 
 
+@dataclass(frozen=True, kw_only=True)
+class MilestoneItem:
+    """A milestone's progress and outlook (:mod:`pmtui.core.milestones` has the at-risk rules)."""
+
+    id: str
+    name: str
+    project: str | None
+    service: str
+    start: date | None
+    due: date | None
+    done: int
+    total: int
+    expected: float | None
+    """The share of tasks that should be done today, on a straight line from start to due."""
+    state: str
+    """``on_track``, ``at_risk``, ``overdue``, ``no_due`` or ``no_tasks`` (done ones are left out)."""
+    at_risk: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class MilestoneSection:
+    """Milestones not yet done (Linear project milestones, GitLab milestones), soonest due first."""
+
+    total: int = 0
+    at_risk: int = 0
+    items: tuple[MilestoneItem, ...] = ()
+
+
 SyncState = Literal["ok", "failed", "running", "skipped", "never_synced", "not_configured"]
 
 
@@ -396,7 +425,10 @@ class Briefing:
     upcoming: TaskSection
     completed: TaskSection
     projects: ProjectSection
+    milestones: MilestoneSection = field(default_factory=MilestoneSection)
     sync: tuple[ServiceHealth, ...]
+    gitlab_activity: ActivitySummary = field(default_factory=ActivitySummary)
+    """Open MRs and their pipelines across open tasks, from the cached GitLab activity."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dicts and lists, keys in declaration order (dates and datetimes left as objects)."""
@@ -418,6 +450,7 @@ class Limits:
     upcoming: int = 10
     completed: int = 8
     projects: int = 8
+    milestones: int = 8
 
 
 # ------------------------------------------------------------------------------------------------ SQL
@@ -769,7 +802,9 @@ def build_briefing(
         upcoming=TaskSection(total=upcoming, items=rows("upcoming")),
         completed=TaskSection(total=completed, items=rows("completed")),
         projects=_projects(store, values),
+        milestones=_milestones(store, today, limits.milestones),
         sync=health,
+        gitlab_activity=open_tasks_summary(store),
     )
 
 
@@ -792,6 +827,29 @@ def _projects(store: Store, values: dict[str, Any]) -> ProjectSection:
             )
         )
     return ProjectSection(total=int(rows[0][6]) if rows else 0, items=tuple(items))
+
+
+def _milestones(store: Store, today: date, limit: int) -> MilestoneSection:
+    from pmtui.core.milestones import milestone_progress
+
+    found = milestone_progress(store, today, include_done=False)
+    items = tuple(
+        MilestoneItem(
+            id=m.id,
+            name=m.name,
+            project=m.project,
+            service=m.service,
+            start=m.start,
+            due=m.due,
+            done=m.done,
+            total=m.total,
+            expected=None if m.expected is None else round(m.expected, 3),
+            state=m.state,
+            at_risk=m.at_risk,
+        )
+        for m in found[:limit]
+    )
+    return MilestoneSection(total=len(found), at_risk=sum(m.at_risk for m in found), items=items)
 
 
 def empty_briefing(*, today: date, now: datetime, tz: tzinfo, configured: Sequence[Service] = ()) -> Briefing:
@@ -1076,9 +1134,70 @@ def render_briefing(b: Briefing, *, width: int = MAX_WIDTH, cache_path: str | No
             )
         lines += _more(b.projects.total, len(b.projects.items))
 
+    if b.milestones.items:
+        lines += _heading(
+            "Milestones",
+            b.milestones.total,
+            width,
+            note="done / total; at risk = behind a straight line from start to due",
+        )
+        for milestone in b.milestones.items:
+            label = f"{milestone.project} / {milestone.name}" if milestone.project else milestone.name
+            lines.append(
+                _row(
+                    width,
+                    _Cell(label, flex=True),
+                    _Cell(Text(milestone_due_text(milestone.due, today), style="dim"), 11),
+                    _Cell(f"{milestone.done}/{milestone.total}", 7, right=True),
+                    _Cell(Text(progress_bar(milestone.done, milestone.total), style="green"), 12),
+                    _Cell(milestone_state_text(milestone.state), 8),
+                )
+            )
+        lines += _more(b.milestones.total, len(b.milestones.items))
+
+    if b.gitlab_activity.text():
+        note = f"from the cache, {plural(b.gitlab_activity.tasks, 'open task')}"
+        lines += _heading("Code (GitLab)", None, width, note=note)
+        lines.append(_row(width, _Cell(_activity_text(b.gitlab_activity), flex=True)))
+
     lines += _heading("Sync", None, width)
     lines += _sync_lines(b, width)
     return Group(*lines)
+
+
+def _activity_text(summary: ActivitySummary) -> Text:
+    """The GitLab summary line; a failing pipeline in red (and said in words, for NO_COLOR)."""
+    from rich.text import Text
+
+    return Text(summary.text(), style="bold red" if summary.failing_pipelines else "")
+
+
+MILESTONE_STATES: dict[str, tuple[str, str]] = {
+    "at_risk": ("at risk", "bold red"),
+    "overdue": ("overdue", "bold red"),
+    "on_track": ("on track", "green"),
+    "no_tasks": ("no tasks", "dim"),
+    "no_due": ("no date", "dim"),
+    "done": ("done", "green"),
+}
+"""Milestone state -> (words, style): the words carry the meaning, the colour only repeats it."""
+
+
+def milestone_state_text(state: str) -> Text:
+    """``at risk`` in bold red, ``on track`` in green, and so on (see :data:`MILESTONE_STATES`)."""
+    from rich.text import Text
+
+    words, style = MILESTONE_STATES.get(state, (state.replace("_", " "), ""))
+    return Text(words, style=style)
+
+
+def milestone_due_text(due: date | None, today: date) -> str:
+    """``today``, ``Wed 25`` within six days either side, else ``19 Dec`` (the year if not this one)."""
+    if due is None:
+        return "no date"
+    if abs((due - today).days) <= 6:
+        return day_label(due, today)
+    return due.strftime("%d %b") + (f" {due.year}" if due.year != today.year else "")
 
 
 def _first_run(cache_path: str | None) -> RenderableType:

@@ -46,6 +46,7 @@ class Check:
     hint: str | None = None
 
     def as_dict(self) -> dict[str, str | None]:
+        """The check as plain fields for `pmtui doctor --json`; ``hint`` is None when nothing needs fixing."""
         return asdict(self)
 
 

@@ -78,6 +78,7 @@ class Engine:
         return cls(settings, store, on_event=on_event)
 
     def close(self) -> None:
+        """Close the integrations built so far, then the store, which releases the cache file's lock."""
         for integration in self._integrations.values():
             integration.close()
         self._integrations.clear()
@@ -90,6 +91,10 @@ class Engine:
         self.close()
 
     def emit(self, kind: str, message: str, **data: Any) -> None:
+        """Call ``on_event`` synchronously in the calling (worker) thread, so a callback must only hand off.
+
+        The TUI's callback posts a message; without a callback the event is dropped.
+        """
         self.on_event(EngineEvent(kind, message, data))
 
     # ---------------------------------------------------------------------------------- services
@@ -195,6 +200,16 @@ class Engine:
         from pmtui.core.sync import SyncEngine
 
         SyncEngine(self).resolve_conflict(conflict_id, choice, value)  # type: ignore[arg-type]
+
+    def refresh_comments(self, task_id: str) -> int:
+        """Read one task's comments on every service holding it and carry the new ones; returns the count.
+
+        For the task in view: a sync reads comments only of tasks whose remote changed, and not every
+        service marks a task changed when someone comments on it.
+        """
+        from pmtui.core.comments import CommentSync
+
+        return CommentSync(self).refresh(task_id)
 
     def recover(self) -> list[str]:
         """Settle journal steps left pending by a crash (run at start and by `pmtui sync`)."""

@@ -30,6 +30,7 @@ class RecoveryReport:
 
     @property
     def touched(self) -> int:
+        """How many steps recovery settled (finished, abandoned or compensated); failures are not counted."""
         return len(self.finished) + len(self.abandoned) + len(self.compensated)
 
 
@@ -98,7 +99,9 @@ class Journal:
         return self.store.journal_entries(states=[JournalState.FAILED])
 
     def all(self) -> list[JournalEntry]:
+        """Every step in any state, oldest first (:meth:`pending` and :meth:`attention` filter it)."""
         return self.store.journal_entries()
 
     def forget(self, entries: list[JournalEntry]) -> None:
+        """Drop steps, storing nothing: the call failed cleanly, or its replay left nothing to record."""
         self.store.journal_delete([e.id for e in entries])

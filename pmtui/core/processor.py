@@ -14,6 +14,7 @@ import contextlib
 import functools
 import hashlib
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,11 +22,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pmtui.config import Settings
+from pmtui.core.comments import COMMENT_OP, mapping_ref, post_comment, settle_comment
 from pmtui.core.journal import Journal
 from pmtui.core.router import RouteDecision
 from pmtui.core.store import Store
 from pmtui.errors import NotFoundError, PmtuiError, RateLimitedError, ServiceError, TransientError
 from pmtui.integrations.base import Integration, RemoteTask, TaskPatch
+from pmtui.integrations.limits import backoff_delay
 from pmtui.models import (
     Action,
     ActionResult,
@@ -56,6 +59,9 @@ from pmtui.models import (
 )
 
 log = logging.getLogger("pmtui.processor")
+
+UNKNOWN_OUTCOME_ATTEMPTS = 3
+"""Calls per write whose outcome stays unknown (each after a lookup by key) before it is left to recovery."""
 
 IntegrationProvider = Callable[[Service], Integration]
 
@@ -91,6 +97,7 @@ class SagaOutcome:
 
     @property
     def ok(self) -> bool:
+        """True when every action is done, skipped or queued (a queued write waits for the next sync)."""
         return all(
             r.status in (ResultStatus.DONE, ResultStatus.SKIPPED, ResultStatus.QUEUED) for r in self.results
         )
@@ -326,27 +333,52 @@ class TaskProcessor:
             entity_id=entity_id,
         )
         try:
-            remote = call()
-        except TransientError:
-            # The outcome is unknown (a dropped connection after the service committed, say).
-            remote_or_none = integration.find_by_idempotency_key(key, hint)
-            if remote_or_none is None:
-                remote = call()
-            else:
-                remote = remote_or_none
-                self._decide(
-                    request_id,
-                    "retry",
-                    _Ref(step_ref, op),
-                    service,
-                    "outcome unknown; found the object by its idempotency key",
-                    {"key": key},
-                )
+            remote = self._call_once(call, integration, key, hint, request_id, _Ref(step_ref, op), service)
         except ServiceError:
             self.journal.forget([entry])
             raise
         self.journal.close(entry, lambda: store_result(remote))
         return remote
+
+    def _call_once(
+        self,
+        call: Callable[[], RemoteTask],
+        integration: Integration,
+        key: str,
+        hint: Task | None,
+        request_id: str,
+        ref: _Ref,
+        service: Service,
+    ) -> RemoteTask:
+        """Call; after an unknown outcome look the object up by its key, and call again only if absent.
+
+        A burst of 5xx answers (or dropped connections) can last longer than one retry, so this tries
+        up to :data:`UNKNOWN_OUTCOME_ATTEMPTS` times with backoff; the lookup before each new attempt is
+        what keeps a create that did land from being made twice. A final failure leaves the journal
+        step open for recovery to settle the same way.
+        """
+        attempt = 1
+        while True:
+            try:
+                return call()
+            except TransientError:
+                found = integration.find_by_idempotency_key(key, hint)
+                if found is not None:
+                    self._decide(
+                        request_id,
+                        "retry",
+                        ref,
+                        service,
+                        "outcome unknown; found the object by its idempotency key",
+                        {"key": key, "attempt": attempt},
+                    )
+                    return found
+                if attempt >= UNKNOWN_OUTCOME_ATTEMPTS:
+                    raise
+                # The integration's own clock: tests run it fake, so a burst costs no wall time.
+                sleep: Callable[[float], None] = getattr(integration, "_retry_sleep", time.sleep)
+                sleep(backoff_delay(attempt))
+                attempt += 1
 
     def _create_project(
         self,
@@ -625,36 +657,56 @@ class TaskProcessor:
         ), None
 
     def _comment(self, request_id: str, action: AddComment) -> tuple[ActionResult, Callable[[], None] | None]:
+        """Post the comment on every service holding the task, each through the journal.
+
+        A service that is unreachable keeps it for the next sync to carry (the comment is stored
+        locally with a "made in pmtui" mapping); a refusal by the first service fails the action.
+        """
         task = self._resolve(action.task)
         refs = [r for r in self.store.refs_for(task.id) if r.service is not Service.LOCAL]
         comment = Comment(id=idempotency_key(request_id, action.ref), task_id=task.id, body=action.body)
-        target = refs[0] if refs else None
-        if target is not None:
-            integration = self.integrations(target.service)
-            entry = self.journal.begin(
-                request_id=request_id,
-                step=0,
-                service=target.service,
-                op="add_comment",
-                idempotency_key=comment.id,
-                entity_id=task.id,
-                external_id=target.external_id,
-                payload={"body": action.body},
-            )
+        posted: list[Service] = []
+        queued: list[Service] = []
+        for target in refs:
             try:
-                integration.add_comment(target.external_id, action.body, idempotency_key=comment.id)
-            except ServiceError:
-                self.journal.forget([entry])
-                raise
-            self.journal.close(entry, lambda: self.store.add_comment(comment))
-        else:
-            self.store.add_comment(comment)
-        where = target.service.label if target else "the local cache"
+                post_comment(
+                    self.store,
+                    self.journal,
+                    self.integrations(target.service),
+                    request_id=request_id,
+                    comment=comment,
+                    target=target,
+                    text=action.body,
+                )
+            except ServiceError as exc:
+                if not exc.retriable and not posted and not queued:
+                    raise
+                log.warning("comment on %s not posted now: %s", target.service.value, exc)
+                queued.append(target.service)
+                continue
+            posted.append(target.service)
+        with self.store.transaction():
+            if not self.store._rows("SELECT 1 FROM comments WHERE id = ?", [comment.id]):
+                self.store.add_comment(comment)
+            self.store.upsert_refs([mapping_ref(comment.id, Service.LOCAL, comment.id, origin=True)])
+        where = ", ".join(s.label for s in posted) or "the local cache"
+        if queued:
+            names = ", ".join(s.label for s in queued)
+            return ActionResult(
+                ref=action.ref,
+                type=action.type,
+                status=ResultStatus.QUEUED,
+                service=queued[0],
+                entity_id=task.id,
+                message=(
+                    f"commented on {task.title!r} in {where}; {names} unreachable: the next sync posts it"
+                ),
+            ), None
         return ActionResult(
             ref=action.ref,
             type=action.type,
             status=ResultStatus.DONE,
-            service=target.service if target else Service.LOCAL,
+            service=posted[0] if posted else Service.LOCAL,
             entity_id=task.id,
             message=f"commented on {task.title!r} in {where}",
         ), None
@@ -797,12 +849,8 @@ class TaskProcessor:
                 integration.delete_task(entry.external_id)
             self.journal.forget([entry])
             return f"delete on {entry.service.label}: applied again (idempotent)"
-        if entry.op == "add_comment" and entry.external_id:
-            body = str(entry.payload.get("body", ""))
-            if not any(body in c.body for c in integration.list_comments(entry.external_id)):
-                integration.add_comment(entry.external_id, body, idempotency_key=entry.idempotency_key)
-            self.journal.forget([entry])
-            return f"comment on {entry.service.label}: posted once"
+        if entry.op == COMMENT_OP:
+            return settle_comment(self.store, self.journal, integration, entry)
         if entry.op == "create_project":
             self.journal.forget([entry])
             return f"create project on {entry.service.label}: left for the next sync to pick up"

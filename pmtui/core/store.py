@@ -202,6 +202,19 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX external_refs_entity ON external_refs (entity, entity_id)",
         ],
     ),
+    (
+        4,
+        "cached GitLab activity per task (merge requests, pipelines, commits)",
+        [
+            """CREATE TABLE gitlab_activity (
+                task_id VARCHAR PRIMARY KEY,
+                external_id VARCHAR NOT NULL,
+                issue_updated_at TIMESTAMPTZ,
+                fetched_at TIMESTAMPTZ NOT NULL,
+                payload JSON NOT NULL
+            )""",
+        ],
+    ),
 ]
 """(version, description, statements). Append only: a released migration is never edited."""
 
@@ -250,6 +263,51 @@ def _task_schema() -> pa.Schema:
     return pa.schema([(name, types.get(name, pa.string())) for name in TASK_COLUMNS])
 
 
+DAMAGED_HINT = (
+    "run `pmtui cache rebuild`: it moves the damaged file aside (never deletes it) and rebuilds the cache "
+    "from the services; see docs/recovery.md"
+)
+
+
+class StoreDamagedError(StoreError):
+    """The cache file exists but is not a readable DuckDB database (truncated, overwritten, damaged).
+
+    The file is left exactly where it is: `pmtui cache rebuild` (:mod:`pmtui.core.recovery`) moves it aside.
+    """
+
+
+_REF_COLUMNS = (
+    "entity",
+    "entity_id",
+    "service",
+    "external_id",
+    "key",
+    "url",
+    "container",
+    "remote_updated_at",
+    "base",
+    "idempotency_key",
+    "synced_at",
+    "origin",
+)
+_ARROW_MIN_ROWS = 8
+"""Below this many rows a plain ``executemany`` is cheaper than building and registering an Arrow table."""
+
+
+def _ref_types() -> list[pa.DataType]:
+    """Arrow types of :data:`_REF_COLUMNS`, in order (pyarrow stays off the read path's imports)."""
+    import pyarrow as pa
+
+    ts = pa.timestamp("us", tz="UTC")
+    return [pa.string()] * 7 + [ts, pa.string(), pa.string(), ts, pa.bool_()]
+
+
+_DUCKDB_HEADER_BYTES = 3 * 4096
+"""A DuckDB file's main header and its two database headers, before the first block."""
+_OPEN_PATHS: dict[Path, int] = {}
+"""Cache files this process has open, with how many Stores hold each (DuckDB shares one instance)."""
+
+
 def _lock_holder(message: str) -> str | None:
     found = re.search(r"Conflicting lock is held in (.+?) \(PID (\d+)\)", message)
     if found:
@@ -269,7 +327,16 @@ class Store:
         self.read_only = read_only
         self._lock = threading.RLock()
         self._depth = 0
+        self._opened: Path | None = None
         target = str(path)
+        # The on-disk size check below is only meaningful for a file nobody has touched since its last
+        # checkpoint: a WAL to replay, or another Store of this process sharing DuckDB's database
+        # instance, makes the database larger in memory than on disk.
+        settled = (
+            self.path is not None
+            and not Path(f"{self.path}.wal").exists()
+            and self.path.resolve() not in _OPEN_PATHS
+        )
         if self.path is not None:
             if read_only and not self.path.exists():
                 raise StoreError(
@@ -288,14 +355,19 @@ class Store:
                     holder=holder,
                     hint="close the other pmtui (the TUI runs its own sync), or wait for it to finish",
                 ) from exc
-            raise StoreError(
-                f"cannot open the cache {target}: {text}", hint="see docs/troubleshooting.md, 'corrupt cache'"
-            ) from exc
+            if "permission denied" in text.lower():
+                raise StoreError(
+                    f"cannot open the cache {target}: permission denied",
+                    hint="give your user read and write access to the file and its folder",
+                ) from exc
+            raise StoreDamagedError(f"the cache {target} is damaged: {text}", hint=DAMAGED_HINT) from exc
         except duckdb.Error as exc:
-            raise StoreError(
-                f"cannot open the cache {target}: {exc}",
-                hint="if the file is damaged, move it away; `pmtui sync` rebuilds it from the services",
-            ) from exc
+            raise StoreDamagedError(f"the cache {target} is damaged: {exc}", hint=DAMAGED_HINT) from exc
+        if settled:
+            self._check_intact(target)
+        if self.path is not None:
+            self._opened = self.path.resolve()
+            _OPEN_PATHS[self._opened] = _OPEN_PATHS.get(self._opened, 0) + 1
         self.conn.execute("SET TimeZone = 'UTC'").fetchall()
         if not read_only:
             self.migrate()
@@ -306,28 +378,77 @@ class Store:
     # DuckDB 2.x refuses new work on a connection while a result is unread, so every statement is
     # drained here: writes are completed, reads fetched whole.
 
+    # A read that reaches a damaged block raises duckdb.IOException mid-command; it becomes a
+    # StoreDamagedError (a line and exit 4 in the CLI) instead of a traceback.
+
     def _exec(self, sql: str, params: Sequence[Any] | None = None) -> None:
-        with self._lock:
+        with self._lock, self._io_errors():
             self.conn.execute(sql, list(params or [])).fetchall()
 
     def _rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
-        with self._lock:
+        with self._lock, self._io_errors():
             return self.conn.execute(sql, list(params or [])).fetchall()
 
     def _arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
-        with self._lock:
+        with self._lock, self._io_errors():
             relation = self.conn.sql(sql, params=list(params)) if params else self.conn.sql(sql)
             return relation.to_arrow_table()
 
     def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        with self._lock:
+        with self._lock, self._io_errors():
             self.conn.executemany(sql, [list(r) for r in rows]).fetchall()
+
+    @contextmanager
+    def _io_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except duckdb.IOException as exc:
+            raise StoreDamagedError(
+                f"the cache {self.path or ':memory:'} could not be read or written: {exc}",
+                hint=f"if the disk is not full, the file is damaged: {DAMAGED_HINT}",
+            ) from exc
+
+    def _check_intact(self, target: str) -> None:
+        """Refuse a truncated file at open: DuckDB itself notices only when a query reaches a lost block.
+
+        A healthy file is its headers plus whole blocks, and holds every block in use. ``total_blocks``
+        is no guide (DuckDB trims free blocks off the end of the file but keeps counting them), so the
+        check is on the block boundary and on the blocks in use.
+        """
+        if self.path is None or not self.path.exists():
+            return
+        rows = self.conn.execute(
+            "SELECT block_size, used_blocks FROM pragma_database_size() "
+            "WHERE database_name = current_database()"
+        ).fetchall()
+        if not rows:
+            return
+        block_size, used_blocks = (int(v or 0) for v in rows[0])
+        size = self.path.stat().st_size
+        body = size - _DUCKDB_HEADER_BYTES
+        whole = block_size <= 0 or (body >= 0 and body % block_size == 0)
+        if whole and (block_size <= 0 or used_blocks <= body // block_size):
+            return
+        self.conn.close()
+        raise StoreDamagedError(
+            f"the cache {target} is damaged: the file ends at {size} bytes, inside its data (truncated)",
+            hint=DAMAGED_HINT,
+        )
 
     # ------------------------------------------------------------------------------------- lifecycle
 
     def close(self) -> None:
+        """Close the connection; safe to call twice.
+
+        Stores of one process share DuckDB's instance of a file, so each drops only its own count of it.
+        """
         with self._lock:
             self.conn.close()
+            opened, self._opened = self._opened, None
+            if opened is not None:
+                left = _OPEN_PATHS.pop(opened, 1) - 1
+                if left > 0:
+                    _OPEN_PATHS[opened] = left
 
     def __enter__(self) -> Store:
         return self
@@ -452,6 +573,7 @@ class Store:
         return len(tasks)
 
     def get_task(self, task_id: str) -> Task | None:
+        """The task with this id, soft-deleted ones included; None if the cache never had it."""
         rows = self._tasks_where("id = ?", [task_id])
         return rows[0] if rows else None
 
@@ -484,6 +606,7 @@ class Store:
         )
 
     def count_tasks(self) -> int:
+        """How many tasks are not deleted (closed ones included), in one count query."""
         with self._lock:
             row = next(iter(self._rows("SELECT count(*) FROM tasks WHERE NOT deleted")), None)
         return int(row[0]) if row else 0
@@ -502,6 +625,7 @@ class Store:
     # -------------------------------------------------------------------------------------- projects
 
     def upsert_projects(self, projects: Iterable[Project]) -> None:
+        """Insert or replace projects by id in one transaction; an empty iterable writes nothing."""
         rows = [
             (
                 p.id,
@@ -521,12 +645,17 @@ class Store:
                 tx._many("INSERT OR REPLACE INTO projects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def list_projects(self, *, include_deleted: bool = False) -> list[Project]:
+        """Projects by name; deleted ones only with ``include_deleted``."""
         where = "TRUE" if include_deleted else "NOT deleted"
         with self._lock:
             table = self._arrow(f"SELECT * FROM projects WHERE {where} ORDER BY name")
         return [Project.model_validate(row) for row in table.to_pylist()]
 
     def find_project(self, name_or_id: str) -> Project | None:
+        """The live project whose id, or name ignoring case, is ``name_or_id``; None if there is none.
+
+        If two projects share the name, which one is returned is unspecified.
+        """
         with self._lock:
             table = self._arrow(
                 "SELECT * FROM projects WHERE NOT deleted AND (id = ? OR lower(name) = lower(?)) LIMIT 1",
@@ -536,12 +665,43 @@ class Store:
         return Project.model_validate(rows[0]) if rows else None
 
     def upsert_milestones(self, milestones: Iterable[Milestone]) -> None:
+        """Insert or replace milestones by id in one transaction; an empty iterable writes nothing."""
         rows = [(m.id, m.project_id, m.name, m.start, m.due, m.closed, m.updated_at) for m in milestones]
         if rows:
             with self.transaction() as tx:
                 tx._many("INSERT OR REPLACE INTO milestones VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
+    def list_milestones(self) -> list[Milestone]:
+        """Every stored milestone, by due date (undated last), then name."""
+        with self._lock:
+            table = self._arrow("SELECT * FROM milestones ORDER BY due NULLS LAST, name, id")
+        return [Milestone.model_validate(row) for row in table.to_pylist()]
+
+    def delete_milestones(self, milestone_ids: Sequence[str]) -> None:
+        """Forget milestones (gone from their service); tasks keep the id, which then matches nothing."""
+        if milestone_ids:
+            with self._lock:
+                self._exec("DELETE FROM milestones WHERE list_contains(?, id)", [list(milestone_ids)])
+
+    def set_task_milestones(self, assignments: Sequence[tuple[str, str | None]]) -> int:
+        """Set ``milestone_id`` of many tasks, (task id, milestone id or None) pairs, in one statement.
+
+        Only tasks whose milestone really changes are written (and get a new ``updated_at``, so the Delta
+        mirror carries the change); returns how many.
+        """
+        if not assignments:
+            return 0
+        with self._lock:
+            rows = self._rows(
+                "UPDATE tasks SET milestone_id = m.mid, updated_at = ? "
+                "FROM (SELECT unnest(?::VARCHAR[]) AS tid, unnest(?::VARCHAR[]) AS mid) m "
+                "WHERE tasks.id = m.tid AND tasks.milestone_id IS DISTINCT FROM m.mid",
+                [datetime.now(UTC), [a[0] for a in assignments], [a[1] for a in assignments]],
+            )
+        return int(rows[0][0]) if rows else 0
+
     def add_comment(self, comment: Comment) -> None:
+        """Store a comment, replacing one with the same id, so storing a listed comment again is harmless."""
         with self._lock:
             self._exec(
                 "INSERT OR REPLACE INTO comments VALUES (?, ?, ?, ?, ?)",
@@ -549,6 +709,7 @@ class Store:
             )
 
     def comments_for(self, task_id: str) -> list[Comment]:
+        """The task's cached comments, oldest first; empty if none were ever stored."""
         with self._lock:
             table = self._arrow("SELECT * FROM comments WHERE task_id = ? ORDER BY created_at", [task_id])
         return [Comment.model_validate(row) for row in table.to_pylist()]
@@ -556,6 +717,11 @@ class Store:
     # --------------------------------------------------------------------------------- external refs
 
     def upsert_refs(self, refs: Iterable[ExternalRef]) -> None:
+        """Insert or replace refs; a page of them goes in as one Arrow-backed statement.
+
+        ``executemany`` cost ~160 ms per page of refs on a first sync (most of a 4,000-task sync's
+        time), so anything beyond a handful of rows is written from an Arrow table instead.
+        """
         rows = [
             (
                 r.entity.value,
@@ -565,29 +731,46 @@ class Store:
                 r.key,
                 r.url,
                 r.container,
-                r.remote_updated_at,
+                _utc(r.remote_updated_at),
                 json.dumps(r.base, default=str),
                 r.idempotency_key,
-                r.synced_at,
+                _utc(r.synced_at),
                 r.origin,
             )
             for r in refs
         ]
-        if rows:
+        if not rows:
+            return
+        insert = (
+            "INSERT OR REPLACE INTO external_refs (entity, entity_id, service, external_id, key, "
+            "url, container, remote_updated_at, base, idempotency_key, synced_at, origin) "
+        )
+        if len(rows) < _ARROW_MIN_ROWS:
             with self.transaction() as tx:
-                tx._many(
-                    "INSERT OR REPLACE INTO external_refs (entity, entity_id, service, external_id, key, "
-                    "url, container, remote_updated_at, base, idempotency_key, synced_at, origin) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
+                tx._many(insert + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            return
+        import pyarrow as pa
+
+        columns = zip(*rows, strict=True)
+        table = pa.Table.from_arrays(
+            [pa.array(column, type=kind) for column, kind in zip(columns, _ref_types(), strict=True)],
+            names=list(_REF_COLUMNS),
+        )
+        with self._lock, self.transaction() as tx:
+            self.conn.register("incoming_refs", table)
+            try:
+                tx._exec(insert + f"SELECT {', '.join(_REF_COLUMNS)} FROM incoming_refs")
+            finally:
+                self.conn.unregister("incoming_refs")
 
     def refs_for(self, entity_id: str, entity: EntityType = EntityType.TASK) -> list[ExternalRef]:
+        """Every service's ref for one entity (a task linked to two services has two)."""
         return self._refs_where("entity = ? AND entity_id = ?", [entity.value, entity_id])
 
     def ref_by_external(
         self, service: Service, external_id: str, entity: EntityType = EntityType.TASK
     ) -> ExternalRef | None:
+        """The ref of ``service``'s object ``external_id``, or None if pmtui has never stored it."""
         rows = self._refs_where(
             "service = ? AND entity = ? AND external_id = ?", [service.value, entity.value, external_id]
         )
@@ -611,9 +794,11 @@ class Store:
         return {ref.external_id: ref for ref in rows}
 
     def refs_for_service(self, service: Service, entity: EntityType = EntityType.TASK) -> list[ExternalRef]:
+        """Every ref of one service and entity kind: what the sync's deletion checks compare a listing to."""
         return self._refs_where("service = ? AND entity = ?", [service.value, entity.value])
 
     def delete_ref(self, ref: ExternalRef) -> None:
+        """Forget the link to one remote object; the entity itself stays in the cache."""
         with self._lock:
             self._exec(
                 "DELETE FROM external_refs WHERE service = ? AND entity = ? AND external_id = ?",
@@ -655,6 +840,7 @@ class Store:
             )
 
     def journal_entries(self, *, states: Sequence[JournalState] | None = None) -> list[JournalEntry]:
+        """Journal steps, only those in ``states`` when given, oldest first and in step order."""
         where, params = "TRUE", []
         if states:
             where = f"state IN ({', '.join('?' for _ in states)})"
@@ -668,6 +854,7 @@ class Store:
         return entries
 
     def journal_delete(self, entry_ids: Sequence[str]) -> None:
+        """Remove steps by id; ``Journal.close`` calls it in the transaction that stores the step's result."""
         if entry_ids:
             with self._lock:
                 self._exec(
@@ -677,6 +864,7 @@ class Store:
     # ------------------------------------------------------------------------------ cursors and runs
 
     def get_cursor(self, service: Service, resource: str) -> str | None:
+        """The saved cursor of ``service``'s ``resource``; None if never saved (the next pull lists all)."""
         with self._lock:
             row = next(
                 iter(
@@ -690,6 +878,7 @@ class Store:
         return row[0] if row else None
 
     def set_cursor(self, service: Service, resource: str, cursor: str | None) -> None:
+        """Save a cursor; the sync calls it in the transaction that stores the page, so no page is skipped."""
         with self._lock:
             self._exec(
                 "INSERT OR REPLACE INTO sync_cursors VALUES (?, ?, ?, ?)",
@@ -697,6 +886,7 @@ class Store:
             )
 
     def record_sync_run(self, run: SyncRun) -> None:
+        """Insert or replace a run by id: a sync records it at start and rewrites it when it ends."""
         with self._lock:
             self._exec(
                 "INSERT OR REPLACE INTO sync_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -717,6 +907,7 @@ class Store:
             )
 
     def sync_runs(self, *, service: Service | None = None, limit: int = 50) -> list[SyncRun]:
+        """Recorded runs, newest first, of one service when given, at most ``limit``."""
         where, params = ("service = ?", [service.value]) if service else ("TRUE", [])
         with self._lock:
             table = self._arrow(
@@ -737,6 +928,7 @@ class Store:
     # ------------------------------------------------------------------------------------- decisions
 
     def log_decision(self, decision: Decision) -> None:
+        """Append one decision; the log is never rewritten, so a repeated id raises."""
         with self._lock:
             self._exec(
                 "INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -756,6 +948,7 @@ class Store:
     def decisions(
         self, *, request_id: str | None = None, task_id: str | None = None, limit: int = 200
     ) -> list[Decision]:
+        """Logged decisions, newest first, filtered by request and/or task, at most ``limit``."""
         clauses, params = [], []
         if request_id:
             clauses.append("request_id = ?")
@@ -777,6 +970,7 @@ class Store:
     # ------------------------------------------------------------------------------------- conflicts
 
     def add_conflict(self, conflict: Conflict) -> None:
+        """Insert or replace a conflict by id: resolving one rewrites it with ``resolved_at`` set."""
         with self._lock:
             self._exec(
                 "INSERT OR REPLACE INTO conflicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -796,6 +990,7 @@ class Store:
             )
 
     def conflicts(self, *, open_only: bool = True, task_id: str | None = None) -> list[Conflict]:
+        """Conflicts oldest first: only unresolved ones unless ``open_only=False``, of one task when given."""
         clauses, params = [], []
         if open_only:
             clauses.append("resolved_at IS NULL")
@@ -837,6 +1032,69 @@ class Store:
                 row = next(iter(self._rows(f"SELECT count(*) FROM {name}")), None)
                 counts[name] = int(row[0]) if row else 0
         return counts
+
+
+    # ------------------------------------------------------------------------------ gitlab activity
+    # One row per task whose GitLab issue's code activity was fetched (pmtui.core.activity decides
+    # when); ``issue_updated_at`` is the issue's remote update time the payload was fetched against.
+
+    def gitlab_activity(self, task_id: str) -> dict[str, Any] | None:
+        """The cached activity row of a task (payload decoded), or None."""
+        rows = self._rows(
+            "SELECT task_id, external_id, issue_updated_at, fetched_at, payload FROM gitlab_activity "
+            "WHERE task_id = ?",
+            [task_id],
+        )
+        if not rows:
+            return None
+        task, external_id, issue_updated_at, fetched_at, payload = rows[0]
+        return {
+            "task_id": task,
+            "external_id": external_id,
+            "issue_updated_at": _utc(issue_updated_at),
+            "fetched_at": _utc(fetched_at),
+            "payload": json.loads(payload) if payload else {},
+        }
+
+    def put_gitlab_activity(
+        self,
+        task_id: str,
+        external_id: str,
+        *,
+        issue_updated_at: datetime | None,
+        fetched_at: datetime,
+        payload: dict[str, Any],
+    ) -> None:
+        """Write (or replace) a task's cached activity."""
+        self._exec(
+            "INSERT OR REPLACE INTO gitlab_activity VALUES (?, ?, ?, ?, ?)",
+            [task_id, external_id, _utc(issue_updated_at), _utc(fetched_at), json.dumps(payload)],
+        )
+
+    def stale_gitlab_activity(self) -> list[tuple[str, str, datetime | None]]:
+        """Cached tasks whose GitLab issue changed since the fetch: (task id, issue id, its updated_at).
+
+        Compares with the ref the last pull wrote; a task that lost its GitLab ref is not listed.
+        """
+        rows = self._rows(
+            "SELECT a.task_id, r.external_id, r.remote_updated_at FROM gitlab_activity a "
+            "JOIN external_refs r ON r.entity = 'task' AND r.entity_id = a.task_id AND r.service = 'gitlab' "
+            "WHERE r.external_id <> a.external_id OR (r.remote_updated_at IS NOT NULL AND "
+            "(a.issue_updated_at IS NULL OR r.remote_updated_at > a.issue_updated_at)) "
+            "ORDER BY a.task_id"
+        )
+        return [(str(t), str(e), _utc(u)) for t, e, u in rows]
+
+    def open_tasks_gitlab_activity(self) -> list[dict[str, Any]]:
+        """The cached activity payloads of open tasks (empty when the file predates the table)."""
+        try:
+            rows = self._rows(
+                "SELECT a.payload FROM gitlab_activity a JOIN tasks t ON t.id = a.task_id "
+                "WHERE NOT t.deleted AND t.status IN ('todo', 'in_progress') ORDER BY a.task_id"
+            )
+        except duckdb.CatalogException:  # a read-only open of a cache older than migration 4
+            return []
+        return [json.loads(payload) for (payload,) in rows if payload]
 
 
 def store_path(data_dir: Path) -> Path:

@@ -21,12 +21,14 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from pmtui.core.comments import CommentSync
 from pmtui.core.merge import TaskOutcome, canonical_value, merge_fields, merge_task_states, same_value
+from pmtui.core.milestones import absorb_milestones, link_task_milestones
 from pmtui.errors import NotFoundError, PmtuiError
 from pmtui.integrations.base import Integration, RemoteTask, TaskPatch
 from pmtui.models import (
@@ -172,7 +174,13 @@ class SyncEngine:
         self.store = engine.store
         self.settings = engine.settings
         self._new_tasks: list[Task] = []
+        self._keyed: dict[str, Task | None] = {}
+        """The current page's idempotency keys and the local task each names (None: not pmtui's)."""
+        self._project_ids: dict[tuple[Service, str], str] = {}
+        """Remote project id -> local project id, as found during the current service's sync."""
         self._new_refs: list[ExternalRef] = []
+        self.comments = CommentSync(engine)
+        """Comments of the tasks that changed: pulled after each service, carried after all of them."""
 
     # --------------------------------------------------------------------------------- entry points
 
@@ -204,6 +212,7 @@ class SyncEngine:
                     "sync-done", f"{service.label}: {status}", {"service": service.value, "run": report.run}
                 )
             )
+        self.comments.carry([run.service for run in runs if run.status == "ok"])
         return runs
 
     def sync_service(self, service: Service, *, run_id: str | None = None) -> ServiceReport:
@@ -211,6 +220,7 @@ class SyncEngine:
         run = SyncRun(run_id=run_id or new_id(), service=service)
         report = ServiceReport(run=run)
         started = time.perf_counter()
+        self._project_ids.clear()
         self.store.record_sync_run(run)
         integration: Integration | None = None
         requests_before = 0
@@ -218,8 +228,14 @@ class SyncEngine:
             integration = self.engine.integration(service)
             limiter = getattr(integration, "limiter", None)
             requests_before = getattr(limiter, "requests", 0)
+            self.comments.begin(service)
             self._pull(service, integration, report)
+            if service is Service.GITLAB:  # cached MR/commit activity of the issues that changed
+                from pmtui.core.activity import refresh_changed
+
+                refresh_changed(self.store, integration)
             self._push(service, integration, report)
+            self.comments.pull(service, integration)
             run.status = "ok"
             self.engine.unhealthy.discard(service)
         except PmtuiError as exc:
@@ -245,12 +261,19 @@ class SyncEngine:
             self._pull_projects(service, integration)
         seen: set[str] = set()
         full_scan = False
+        tracks_milestones = False
         for page in integration.list_changes(cursor):
             with self.store.transaction():
+                if page.milestones is not None:  # a listing that reports milestones (Linear)
+                    tracks_milestones = True
+                    absorb_milestones(self.store, service, page.milestones)
                 known = self.store.refs_by_external(service, [r.ref.external_id for r in page.items])
+                self._prefetch_adoptable(page.items, known)
                 for remote in page.items:
                     self._absorb(service, integration, remote, report, known.get(remote.ref.external_id))
                 self._flush_new()
+                if tracks_milestones:
+                    link_task_milestones(self.store, service, page.items)
                 if page.cursor is not None and page.cursor != cursor:
                     self.store.set_cursor(service, "tasks", page.cursor)
             if page.full_scan:
@@ -294,6 +317,7 @@ class SyncEngine:
             ref = self._adopt(service, remote)
             if ref is None:
                 self._create_local(service, remote, report)
+                self.comments.changed(service, remote.ref.external_id, new=True)
                 return
         if (
             ref.remote_updated_at is not None
@@ -302,6 +326,7 @@ class SyncEngine:
             and not remote.deleted
         ):
             return  # already seen (an overlapping re-read)
+        self.comments.changed(service, remote.ref.external_id)
         task = self.store.get_task(ref.entity_id)
         if task is None:
             self._create_local(service, remote, report)
@@ -312,7 +337,7 @@ class SyncEngine:
         """A remote task pmtui already knows under another name: its own create, or a link in the text."""
         key = remote.ref.idempotency_key
         if key:
-            existing = self.store.get_task(key)
+            existing = self._keyed[key] if key in self._keyed else self.store.get_task(key)
             if existing is not None:
                 ref = remote.ref.model_copy(
                     update={"entity_id": existing.id, "origin": not self.store.refs_for(existing.id)}
@@ -366,8 +391,26 @@ class SyncEngine:
     def _local_project(self, service: Service, external_id: str | None) -> str | None:
         if not external_id:
             return None
+        found = self._project_ids.get((service, external_id))
+        if found is not None:
+            return found
         ref = self.store.ref_by_external(service, external_id, EntityType.PROJECT)
+        if ref is not None:
+            # A project's ref never moves to another project, so it can be remembered for the run;
+            # a miss is not remembered (the project may be imported later in the same sync).
+            self._project_ids[(service, external_id)] = ref.entity_id
         return ref.entity_id if ref else None
+
+    def _prefetch_adoptable(self, items: Sequence[RemoteTask], known: Mapping[str, ExternalRef]) -> None:
+        """Load, in one query, the tasks that a page's unknown remote tasks may be pmtui's own creates of.
+
+        One ``get_task`` per new remote task cost ~2 ms each: a fifth of a first sync's local work.
+        """
+        keys = [
+            r.ref.idempotency_key for r in items if r.ref.idempotency_key and r.ref.external_id not in known
+        ]
+        found = self.store.tasks_by_ids(keys) if keys else {}
+        self._keyed = {key: found.get(key) for key in keys}
 
     def _fields(self, service: Service, ref: ExternalRef) -> tuple[str, ...]:
         """Which fields this ref exchanges: all the service holds for the origin, else the flow fields."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from pmtui.models import Comment, ExternalRef, Project, Service, Task
+from pmtui.models import Comment, ExternalRef, Milestone, Project, Service, Task
 
 IDEMPOTENCY_MARKER = "pmtui:id="
 """Prefix of the marker pmtui leaves on objects it creates where the service keeps no client id."""
@@ -81,6 +81,18 @@ class RemoteTask:
     project_external_id: str | None = None
     deleted: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    milestone_external_id: str | None = None
+    """The milestone the task belongs to, on listings that report milestones (see ``ChangePage``)."""
+
+
+class RemoteComment(Comment):
+    """A comment as a service lists it: ``task_id`` is the task's *external* id, and the marker it carried.
+
+    ``idempotency_key`` is what :meth:`Integration.comment_marker` gives for the key pmtui posted it
+    with (None when it carries none), so the sync can tell its own comments from people's.
+    """
+
+    idempotency_key: str | None = None
 
 
 @dataclass
@@ -89,6 +101,19 @@ class RemoteProject:
 
     ref: ExternalRef
     project: Project
+
+
+@dataclass
+class RemoteMilestone:
+    """A dated checkpoint inside a project (a Linear project milestone) as the service holds it.
+
+    ``milestone.project_id`` is meaningless here; ``project_external_id`` names the project, which the
+    engine maps to its local id. ``milestone.start`` is already derived where the service keeps none.
+    """
+
+    ref: ExternalRef
+    milestone: Milestone
+    project_external_id: str | None = None
 
 
 @dataclass
@@ -106,6 +131,9 @@ class ChangePage:
     full_scan: bool = False
     seen: list[str] | None = None
     """On a full scan: the external ids of every live object on this page (changed or not)."""
+    milestones: list[RemoteMilestone] | None = None
+    """Every live milestone of the scope, on the first page of a listing that reports milestones (None
+    elsewhere). Such a listing also sets each task's ``milestone_external_id``."""
 
 
 @dataclass
@@ -193,9 +221,13 @@ class Integration(abc.ABC):
 
         raise NotConfiguredError(f"{self.service.value} has no comments", service=self.service.value)
 
-    def list_comments(self, external_id: str) -> list[Comment]:
+    def list_comments(self, external_id: str) -> list[RemoteComment]:
         """The task's comments, oldest first (without system notes)."""
         return []
+
+    def comment_marker(self, key: str) -> str:
+        """How a comment posted with ``key`` shows in :attr:`RemoteComment.idempotency_key`."""
+        return key
 
     def close(self) -> None:  # noqa: B027 - optional hook: most integrations have nothing to release
         """Release the client's connections."""

@@ -21,6 +21,11 @@ keyset for issues (405/400) is asked again with offset pages, remembered for thi
 ``updated_after`` is inclusive, so the newest issue of the previous run comes back once more: the
 engine compares ``remote_updated_at`` and drops it. Nothing changed costs exactly one request.
 
+Boards: with ``gitlab.board`` set, the board's lists carry status (:mod:`pmtui.integrations.gitlab_boards`).
+The board is read once (``GET /projects/:id/boards``, lists embedded) and kept for :data:`BOARD_TTL`
+seconds; a status write then reads the issue first so that its one ``PUT`` removes exactly the old list's
+label and adds the new one.
+
 Deleting closes the issue (``archives=True``): GitLab deletion needs owner rights and destroys the
 history. ``hard_delete=True`` deletes for real; such issues then simply stop being listed (an
 incremental listing cannot see deletions; ``get_task`` answers None for them).
@@ -54,12 +59,15 @@ from pmtui.integrations.base import (
     ChangePage,
     Health,
     Integration,
+    RemoteComment,
     RemoteProject,
     RemoteTask,
     TaskPatch,
     parse_remote_time,
     with_marker,
 )
+from pmtui.integrations.gitlab_activity import IssueActivity, fetch_issue_activity
+from pmtui.integrations.gitlab_boards import Board, BoardSnapshot, fetch_board, fetch_snapshot
 from pmtui.integrations.gitlab_mapping import (
     comment_body,
     format_time,
@@ -74,7 +82,7 @@ from pmtui.integrations.gitlab_mapping import (
     to_remote_task,
 )
 from pmtui.integrations.limits import Lane, RateLimiter, create_once, limiter_for, with_retries
-from pmtui.models import Comment, Project, Service, Task
+from pmtui.models import Project, Service, Task
 
 T = TypeVar("T")
 
@@ -85,6 +93,8 @@ PAGE_SIZE = 100
 CALL_OPTIONS: dict[str, Any] = {"obey_rate_limit": False, "retry_transient_errors": False}
 """Passed to every python-gitlab call: with_retries owns throttling and retries (module docstring)."""
 Raw = dict[str, Any]
+BOARD_TTL = 600.0
+"""Seconds a followed board's lists are trusted before they are read again."""
 
 
 def parse_retry_after(
@@ -175,6 +185,8 @@ class GitLabIntegration(Integration):
         self._keyset = keyset
         self._local = threading.local()
         self._user_ids: dict[str, int] = {}
+        self._board: tuple[float, Board | None] | None = None
+        self._board_lock = threading.Lock()
         self.gl.session.hooks.setdefault("response", []).append(self._remember_response)
 
     # ------------------------------------------------------------------------------------- http
@@ -336,7 +348,7 @@ class GitLabIntegration(Integration):
         return raw
 
     def _task(self, raw: Mapping[str, Any]) -> RemoteTask:
-        return to_remote_task(self._learn_users(raw))
+        return to_remote_task(self._learn_users(raw), self.board())
 
     def _user_index(self, fields: Mapping[str, Any]) -> dict[str, int] | None:
         """Username -> id for the assignee in ``fields``: people seen on issues, else one user lookup."""
@@ -359,7 +371,7 @@ class GitLabIntegration(Integration):
 
     def _payload(self, fields: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
         try:
-            return to_payload(fields, user_ids=self._user_index(fields), **kwargs)
+            return to_payload(fields, user_ids=self._user_index(fields), board=self.board(), **kwargs)
         except ValueError as exc:
             raise ValidationError(str(exc), service=SERVICE) from exc
 
@@ -401,7 +413,8 @@ class GitLabIntegration(Integration):
         """PUT the changed fields; a labels or description change reads the issue first (diff, marker)."""
         fields = dict(patch.fields)
         current: Raw | None = None
-        if "labels" in fields or "description" in fields:
+        moves_list = "status" in fields and self.board() is not None
+        if "labels" in fields or "description" in fields or moves_list:
             current = self._get_raw(external_id, Lane.USER)
         key = to_remote_task(current).ref.idempotency_key if current is not None else None
         body = self._payload(
@@ -506,6 +519,63 @@ class GitLabIntegration(Integration):
             for raw in page
         ]
 
+    def issue_activity(self, external_id: str, *, background: bool = False) -> IssueActivity:
+        """The issue's merge requests (state, draft, pipeline, closes) and the commits that reference it.
+
+        See :mod:`pmtui.integrations.gitlab_activity`; ``background`` puts the requests in the
+        background lane (a sync's refresh) instead of the user's (the task in view).
+        """
+        issues, iid = self._issue_path(external_id)
+        lane = Lane.BACKGROUND if background else Lane.USER
+
+        def pages(path: str, action: str) -> Iterator[list[Raw]]:
+            for page, _last in self._pages(path, {"per_page": PAGE_SIZE}, lane=lane, action=action):
+                yield page
+
+        def get(path: str, action: str) -> Raw:
+            raw = self._call(lambda: self.gl.http_get(path, **CALL_OPTIONS), lane=lane, action=action)
+            return dict(raw) if isinstance(raw, dict) else {}
+
+        return fetch_issue_activity(f"{issues.path}/{iid}", pages=pages, get=get)
+
+    # ---------------------------------------------------------------------------------- boards
+
+    def board(self, *, refresh: bool = False) -> Board | None:
+        """The followed board (``gitlab.board``), read at most every :data:`BOARD_TTL` s; None if unset."""
+        if self.settings.board is None:
+            return None
+        with self._board_lock:
+            cached = self._board
+            if refresh or cached is None or time.monotonic() - cached[0] > BOARD_TTL:
+                cached = (time.monotonic(), fetch_board(self, self.settings.board))
+                self._board = cached
+            return cached[1]
+
+    def board_snapshot(self) -> BoardSnapshot | None:
+        """The followed board, re-read, and the column each open issue shows in (for the kanban)."""
+        board = self.board(refresh=True)
+        return fetch_snapshot(self, board) if board is not None else None
+
+    def move_to_column(self, external_id: str, column: str) -> RemoteTask:
+        """Move the issue to a board column (``open``, ``list:<id>``, ``closed``) in one ``PUT``.
+
+        For moves the canonical status cannot express (two lists that both mean in progress).
+        """
+        board = self.board()
+        if board is None:
+            raise NotConfiguredError(
+                "no GitLab board is followed", service=SERVICE, hint="set gitlab.board to a board's name"
+            )
+        current = self._get_raw(external_id, Lane.USER)
+        try:
+            body = board.move_body(column, list(current.get("labels") or []), str(current.get("state")))
+        except ValueError as exc:
+            raise ValidationError(str(exc), service=SERVICE) from exc
+        if not body:
+            return self._task(current)
+        _issues, iid = self._issue_path(external_id)
+        return self._task(self._put(iid, body))
+
     # -------------------------------------------------------------------------------- projects
 
     def list_projects(self) -> list[RemoteProject]:
@@ -594,9 +664,9 @@ class GitLabIntegration(Integration):
 
         return self._create_once(post, find)
 
-    def list_comments(self, external_id: str) -> list[Comment]:
+    def list_comments(self, external_id: str) -> list[RemoteComment]:
         """The issue's user notes, oldest first, markers stripped (system notes skipped)."""
-        comments: list[Comment] = []
+        comments: list[RemoteComment] = []
         for raw in self._raw_notes(external_id, Lane.BACKGROUND):
             comment = to_comment(raw, external_id)
             if comment is not None:

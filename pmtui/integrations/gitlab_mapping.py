@@ -20,8 +20,9 @@ GitLab issue (read)                                  canonical        write
                                                                       "won't do")
 ===================================================  ===============  ========================================
 
-The full board mapping (any board's lists, not just these names) is a later step; this one is small on
-purpose. "To Do" is never added: an open issue without a stage label already reads as ``todo``.
+This table holds while no board is followed. With ``gitlab.board`` set, the board's lists decide
+instead (:mod:`pmtui.integrations.gitlab_boards`): every function here that reads or writes status takes
+that ``board``. Without one, "To Do" is never added: an open issue without a stage label reads as ``todo``.
 
 Priority (scoped labels, read case-insensitively, written in lower case):
 
@@ -61,12 +62,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pmtui.integrations.base import RemoteProject, RemoteTask, parse_remote_time, split_marker, with_marker
+from pmtui.integrations.base import (
+    RemoteComment,
+    RemoteProject,
+    RemoteTask,
+    parse_remote_time,
+    split_marker,
+    with_marker,
+)
 from pmtui.models import (
     SYNCED_TASK_FIELDS,
-    Comment,
     EntityType,
     ExternalRef,
     Priority,
@@ -77,6 +84,9 @@ from pmtui.models import (
     Task,
     TaskKind,
 )
+
+if TYPE_CHECKING:
+    from pmtui.integrations.gitlab_boards import Board
 
 PRIORITY_PREFIX = "priority::"
 PRIORITY_LABELS: dict[Priority, str] = {
@@ -111,14 +121,15 @@ def is_stage_label(name: str) -> bool:
     return name.casefold() in _STAGE_FOLDED
 
 
-def is_reserved_label(name: str) -> bool:
-    """A label the status or priority mapping owns."""
-    return is_priority_label(name) or is_stage_label(name)
+def is_reserved_label(name: str, board: Board | None = None) -> bool:
+    """A label the status or priority mapping owns (with a board, its list labels too)."""
+    on_board = board is not None and board.is_list_label(name)
+    return is_priority_label(name) or is_stage_label(name) or on_board
 
 
-def canonical_labels(labels: Iterable[str]) -> list[str]:
-    """The labels that are ``Task.labels``: all but the priority and stage labels."""
-    return [name for name in labels if not is_reserved_label(name)]
+def canonical_labels(labels: Iterable[str], board: Board | None = None) -> list[str]:
+    """The labels that are ``Task.labels``: all but the priority, stage and board list labels."""
+    return [name for name in labels if not is_reserved_label(name, board)]
 
 
 def priority_from_labels(labels: Iterable[str]) -> Priority:
@@ -190,8 +201,11 @@ def _username(value: Any) -> str | None:
     return None
 
 
-def to_remote_task(raw: Mapping[str, Any]) -> RemoteTask:
-    """A GitLab issue as a canonical :class:`RemoteTask` (marker stripped, status and priority by label)."""
+def to_remote_task(raw: Mapping[str, Any], board: Board | None = None) -> RemoteTask:
+    """A GitLab issue as a canonical :class:`RemoteTask` (marker stripped, status and priority by label).
+
+    With a followed ``board`` the status is its list's (and ``extra["board_list"]`` names the list).
+    """
     labels = [str(name) for name in raw.get("labels") or [] if isinstance(name, str)]
     description, key = split_marker(raw.get("description"))
     created = parse_remote_time(raw.get("created_at"))
@@ -202,11 +216,11 @@ def to_remote_task(raw: Mapping[str, Any]) -> RemoteTask:
     fields: dict[str, Any] = {
         "title": str(raw.get("title") or "").strip() or "(untitled)",
         "description": description,
-        "status": status_from_issue(state, labels),
+        "status": board.status_of(state, labels) if board else status_from_issue(state, labels),
         "priority": priority_from_labels(labels),
         "due": due_from_gitlab(raw.get("due_date")),
         "due_all_day": True,
-        "labels": canonical_labels(labels),
+        "labels": canonical_labels(labels, board),
         "kind": TaskKind.CODE,
         "assignee": assignee,
         "completed_at": parse_remote_time(raw.get("closed_at")) if state == "closed" else None,
@@ -242,6 +256,9 @@ def to_remote_task(raw: Mapping[str, Any]) -> RemoteTask:
         "author": _username(raw.get("author")),
         "closed_by": _username(raw.get("closed_by")),
     }
+    if board is not None:
+        found = board.list_of(labels)
+        extra["board_list"] = found.label if found else None
     return RemoteTask(
         ref=ref,
         task=task,
@@ -289,11 +306,11 @@ def comment_body(raw: Mapping[str, Any]) -> tuple[str, str | None]:
     return text, key
 
 
-def to_comment(raw: Mapping[str, Any], task_external_id: str) -> Comment | None:
+def to_comment(raw: Mapping[str, Any], task_external_id: str) -> RemoteComment | None:
     """A user note as a canonical :class:`Comment`; None for system notes and empty bodies."""
     if raw.get("system"):
         return None
-    text, _key = comment_body(raw)
+    text, key = comment_body(raw)
     if not text.strip():
         return None
     fields: dict[str, Any] = {
@@ -301,11 +318,12 @@ def to_comment(raw: Mapping[str, Any], task_external_id: str) -> Comment | None:
         "task_id": task_external_id,
         "body": text,
         "author": _username(raw.get("author")),
+        "idempotency_key": key,
     }
     created = parse_remote_time(raw.get("created_at"))
     if created:
         fields["created_at"] = created
-    return Comment(**fields)
+    return RemoteComment(**fields)
 
 
 def merge_request_summary(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -337,17 +355,20 @@ def _matching(current: Sequence[str], wanted: Iterable[str]) -> list[str]:
 
 
 def label_changes(
-    fields: Mapping[str, Any], current_labels: Sequence[str] | None
+    fields: Mapping[str, Any], current_labels: Sequence[str] | None, board: Board | None = None
 ) -> tuple[list[str], list[str]]:
     """``(add, remove)`` label names for an update of ``status``/``priority``/``labels`` in ``fields``.
 
     ``current_labels`` is needed when ``labels`` changes (to diff against it); for status and priority
     alone it only helps remove differently-cased variants. Raises ``ValueError`` when it is needed.
+    With a ``board``, a status change moves the issue between the board's lists instead.
     """
     current = list(current_labels or [])
     add: list[str] = []
     remove: list[str] = []
-    if "status" in fields and fields["status"] is not None:
+    if board is not None and "status" in fields and fields["status"] is not None:
+        add, remove = board.status_changes(Status(fields["status"]), current_labels)
+    elif "status" in fields and fields["status"] is not None:
         status = Status(fields["status"])
         if status is Status.IN_PROGRESS:
             if status_from_issue("opened", current) is not Status.IN_PROGRESS or not current_labels:
@@ -367,8 +388,8 @@ def label_changes(
         if current_labels is None:
             raise ValueError("changing labels needs the issue's current labels")
         wanted = [str(name).strip() for name in fields["labels"] or []]
-        wanted = canonical_labels(name for name in wanted if name)
-        have = canonical_labels(current)
+        wanted = canonical_labels((name for name in wanted if name), board)
+        have = canonical_labels(current, board)
         add.extend(name for name in wanted if name not in have)
         remove.extend(name for name in have if name not in wanted)
     add = list(dict.fromkeys(add))
@@ -376,13 +397,19 @@ def label_changes(
     return add, remove
 
 
-def create_labels(fields: Mapping[str, Any]) -> list[str]:
-    """The full label list of a new issue: canonical labels, its priority and its stage."""
-    labels = canonical_labels(str(name).strip() for name in fields.get("labels") or [] if str(name).strip())
+def create_labels(fields: Mapping[str, Any], board: Board | None = None) -> list[str]:
+    """The full label list of a new issue: canonical labels, its priority and its stage (or board list)."""
+    labels = canonical_labels(
+        (str(name).strip() for name in fields.get("labels") or [] if str(name).strip()), board
+    )
     priority = PRIORITY_LABELS.get(Priority(fields.get("priority") or Priority.NONE))
     if priority:
         labels.append(priority)
-    if fields.get("status") is not None and Status(fields["status"]) is Status.IN_PROGRESS:
+    if board is not None:
+        stage = board.create_label(Status(fields.get("status") or Status.TODO))
+        if stage:
+            labels.append(stage)
+    elif fields.get("status") is not None and Status(fields["status"]) is Status.IN_PROGRESS:
         labels.append(DOING_LABEL)
     return list(dict.fromkeys(labels))
 
@@ -405,6 +432,7 @@ def to_payload(
     idempotency_key: str | None = None,
     user_ids: Mapping[str, int] | None = None,
     project_external_id: str | None = None,
+    board: Board | None = None,
 ) -> dict[str, Any]:
     """GitLab's write body (``POST``/``PUT /projects/:id/issues``) for canonical ``fields``.
 
@@ -412,7 +440,7 @@ def to_payload(
     follow-up ``state_event=close`` (:func:`needs_close`). Updates carry only the fields present, and
     labels as ``add_labels``/``remove_labels``. ``idempotency_key`` keeps the marker on a description.
     Raises ``ValueError`` for an unknown assignee, a bad milestone id, or labels without
-    ``current_labels``.
+    ``current_labels``. A followed ``board`` maps status to its lists (one edit moves the card).
     """
     body: dict[str, Any] = {}
     if "title" in fields and fields["title"] is not None:
@@ -421,11 +449,11 @@ def to_payload(
         text = fields.get("description") or ""
         body["description"] = with_marker(text, idempotency_key) if idempotency_key else text
     if creating:
-        labels = create_labels(fields)
+        labels = create_labels(fields, board)
         if labels:
             body["labels"] = labels
     else:
-        add, remove = label_changes(fields, current_labels)
+        add, remove = label_changes(fields, current_labels, board)
         if add:
             body["add_labels"] = ",".join(add)
         if remove:

@@ -102,6 +102,7 @@ class RateLimiter:
 
     @property
     def remaining(self) -> float:
+        """Tokens available now (fractional, refilled to this moment); takes none and ignores a pause."""
         with self._lock:
             self._refill(self._clock())
             return self._tokens

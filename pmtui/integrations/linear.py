@@ -21,7 +21,9 @@ can be retried safely: the retry either creates the object or is refused, and th
 by that id. Creates therefore run with ``retry_transient=True``.
 
 Listing: ``issues(first: 250, filter: {team, updatedAt > cursor}, orderBy: updatedAt,
-includeArchived: true)``, one request per :class:`ChangePage`; nothing changed costs one request.
+includeArchived: true)``, one request per :class:`ChangePage`; nothing changed costs one request. The
+first request of a listing also asks for the team's project milestones (a second root field of the
+same query), so milestones cost no request of their own; the first page carries them.
 Linear does not document the direction of ``orderBy: updatedAt`` (the emulator lists ascending), so only
 the LAST page carries the new cursor (the newest ``updatedAt`` seen in the whole listing); earlier pages
 repeat the cursor the listing started from, which is always safe to store. Archived and trashed issues
@@ -64,6 +66,8 @@ from pmtui.integrations.base import (
     ChangePage,
     Health,
     Integration,
+    RemoteComment,
+    RemoteMilestone,
     RemoteProject,
     RemoteTask,
     TaskPatch,
@@ -79,13 +83,15 @@ from pmtui.integrations.linear_mapping import (
     task_fields,
     to_comment,
     to_payload,
+    to_remote_milestones,
     to_remote_project,
     to_remote_task,
     unknown_label_ids,
     user_index,
+    uuid_to_key,
     wanted_labels,
 )
-from pmtui.models import Comment, Project, Service, Task
+from pmtui.models import Project, Service, Task
 
 SERVICE = Service.LINEAR.value
 ENV_VAR = SECRET_ENV[Service.LINEAR]
@@ -231,7 +237,7 @@ class LinearIntegration(Integration):
     service: ClassVar[Service] = Service.LINEAR
     capabilities: ClassVar[Capabilities] = Capabilities(
         projects=True,
-        milestones=False,
+        milestones=True,
         due_dates=True,
         due_times=False,
         scheduling=False,
@@ -352,11 +358,17 @@ class LinearIntegration(Integration):
         )
 
     def _pages(
-        self, document: str, variables: dict[str, Any], path: Sequence[str], *, lane: Lane, action: str
+        self,
+        document: str,
+        variables: dict[str, Any],
+        path: Sequence[str],
+        *,
+        lane: Lane,
+        action: str,
+        after: str | None = None,
     ) -> Iterator[tuple[list[Raw], bool]]:
         """Each page's nodes of the connection at ``path`` in the answer (one request per page), and
-        whether it is the last page."""
-        after: str | None = None
+        whether it is the last page; ``after`` resumes a listing whose first page came some other way."""
         while True:
             data: Any = self._call(document, {**variables, "after": after}, lane=lane, action=action)
             for step in path:
@@ -637,22 +649,63 @@ class LinearIntegration(Integration):
 
         Only the last page carries the new cursor (the module docstring says why).
         """
-        filters: dict[str, Any] = {"team": {"id": {"eq": self._team_id(Lane.BACKGROUND)}}}
+        team_id = self._team_id(Lane.BACKGROUND)
+        filters: dict[str, Any] = {"team": {"id": {"eq": team_id}}}
         if cursor:
             filters["updatedAt"] = {"gt": cursor}
         newest_at = parse_remote_time(cursor) if cursor else None
         newest = cursor
-        variables = {"first": q.ISSUE_PAGE_SIZE, "filter": filters}
-        for page, last in self._pages(
-            q.ISSUES_CHANGED, variables, ["issues"], lane=Lane.BACKGROUND, action="list issues"
-        ):
+        milestone_filter = {"project": {"accessibleTeams": {"some": {"id": {"eq": team_id}}}}}
+        variables: dict[str, Any] = {
+            "first": q.ISSUE_PAGE_SIZE,
+            "filter": filters,
+            "withMilestones": True,
+            "milestoneFilter": milestone_filter,
+        }
+        after: str | None = None
+        while True:
+            data = self._call(
+                q.ISSUES_CHANGED, {**variables, "after": after}, lane=Lane.BACKGROUND, action="list issues"
+            )
+            milestones = None
+            if variables["withMilestones"]:
+                milestones = self._milestones(data.get("projectMilestones"), milestone_filter)
+                variables["withMilestones"] = False
+            connection = data.get("issues")
+            if not isinstance(connection, Mapping):
+                raise NotFoundError("list issues: Linear returned nothing", service=SERVICE)
+            info = connection.get("pageInfo") or {}
+            after = info.get("endCursor")
+            last = not info.get("hasNextPage") or not after
+            page = [n for n in connection.get("nodes") or [] if isinstance(n, dict)]
             labels = self._label_names_for(page, Lane.BACKGROUND)
             items = [to_remote_task(raw, labels=labels) for raw in page]
             for raw, item in zip(page, items, strict=True):
                 updated = item.ref.remote_updated_at
                 if updated is not None and (newest_at is None or updated > newest_at):
                     newest_at, newest = updated, str(raw.get("updatedAt"))
-            yield ChangePage(items=items, cursor=newest if last else cursor, last=last)
+            yield ChangePage(items=items, cursor=newest if last else cursor, last=last, milestones=milestones)
+            if last:
+                return
+
+    def _milestones(self, connection: Any, milestone_filter: dict[str, Any]) -> list[RemoteMilestone]:
+        """The team's milestones from the first issue page's answer, plus any further pages (a team
+        with more than ``MILESTONE_PAGE_SIZE`` costs one request per extra page, nothing otherwise)."""
+        if not isinstance(connection, Mapping):
+            raise NotFoundError("list milestones: Linear returned nothing", service=SERVICE)
+        raws = [n for n in connection.get("nodes") or [] if isinstance(n, dict)]
+        info = connection.get("pageInfo") or {}
+        if info.get("hasNextPage") and info.get("endCursor"):
+            for page, _last in self._pages(
+                q.PROJECT_MILESTONES,
+                {"first": q.LIST_PAGE_SIZE, "filter": milestone_filter},
+                ["projectMilestones"],
+                lane=Lane.BACKGROUND,
+                action="list milestones",
+                after=str(info["endCursor"]),
+            ):
+                raws.extend(page)
+        return to_remote_milestones(raws)
 
     # ------------------------------------------------------------------------------------ projects
 
@@ -705,9 +758,9 @@ class LinearIntegration(Integration):
             return ident
         return str(self._payload_entity(data, "commentCreate", "comment", "add comment")["id"])
 
-    def list_comments(self, external_id: str) -> list[Comment]:
+    def list_comments(self, external_id: str) -> list[RemoteComment]:
         """The issue's comments, oldest first."""
-        comments: list[Comment] = []
+        comments: list[RemoteComment] = []
         for page, _last in self._pages(
             q.ISSUE_COMMENTS,
             {"id": external_id, "first": q.LIST_PAGE_SIZE},
@@ -720,6 +773,10 @@ class LinearIntegration(Integration):
                 if comment is not None:
                     comments.append(comment)
         return sorted(comments, key=lambda c: c.created_at)
+
+    def comment_marker(self, key: str) -> str:
+        """A Linear comment's marker is its id: the key as a UUID (see :func:`key_to_uuid`)."""
+        return uuid_to_key(key_to_uuid(key))
 
     def close(self) -> None:
         """Close the HTTP session this integration opened (a client handed in connected stays open)."""

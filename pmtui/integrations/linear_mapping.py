@@ -16,9 +16,15 @@ Priority (Linear's ``priority`` number, both ways): 0 none, 1 urgent, 2 high, 3 
 Other fields: ``dueDate`` (``YYYY-MM-DD``) <-> ``due`` at 00:00 UTC with ``due_all_day=True`` (a timed
 due is written as its UTC date: Linear has no due times); ``labelIds`` <-> label names (through the
 cached label map the integration keeps); ``assignee`` <-> the user's ``displayName`` (matched on
-display name, name or email when writing); ``project`` <-> ``project_external_id``; ``kind`` is always
+display name, name or email when writing); ``project`` <-> ``project_external_id``; ``projectMilestone``
+-> ``milestone_external_id`` (read only: pmtui never moves an issue between milestones); ``kind`` is always
 engineering; ``estimate`` is not canonical and travels in ``RemoteTask.extra``. An archived or trashed
 issue is ``deleted=True``.
+
+Project milestones (:func:`to_remote_milestones`) have a ``targetDate`` but no start, and "at risk" needs
+one (a straight line from start to due). The start is derived, in this order: the target date of the
+milestone before it in the same project (by target date: work towards this one starts when the previous
+one is due), else the project's ``startDate``, else the day the milestone was created.
 
 Idempotency: Linear accepts a client-chosen ``id`` on creates, so pmtui's 32-hex key *is* the issue's
 id, formatted as a UUID (:func:`key_to_uuid`); the issue found by that id is the one the key created.
@@ -31,12 +37,19 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from pmtui.integrations.base import RemoteProject, RemoteTask, parse_remote_time, split_marker
+from pmtui.integrations.base import (
+    RemoteComment,
+    RemoteMilestone,
+    RemoteProject,
+    RemoteTask,
+    parse_remote_time,
+    split_marker,
+)
 from pmtui.models import (
     SYNCED_TASK_FIELDS,
-    Comment,
     EntityType,
     ExternalRef,
+    Milestone,
     Priority,
     Project,
     ProjectStatus,
@@ -252,6 +265,7 @@ def to_remote_task(raw: Raw, *, labels: Mapping[str, str] | None = None) -> Remo
     task = Task(**fields)
     team = raw.get("team") if isinstance(raw.get("team"), Mapping) else None
     project = raw.get("project") if isinstance(raw.get("project"), Mapping) else None
+    milestone = raw.get("projectMilestone") if isinstance(raw.get("projectMilestone"), Mapping) else None
     ident = str(raw["id"])
     ref = ExternalRef(
         entity_id=task.id,
@@ -281,6 +295,7 @@ def to_remote_task(raw: Raw, *, labels: Mapping[str, str] | None = None) -> Remo
         project_external_id=str(project["id"]) if project and project.get("id") else None,
         deleted=task.deleted,
         extra=extra,
+        milestone_external_id=str(milestone["id"]) if milestone and milestone.get("id") else None,
     )
 
 
@@ -322,9 +337,76 @@ def to_remote_project(raw: Raw) -> RemoteProject:
     return RemoteProject(ref=ref, project=project)
 
 
-def to_comment(raw: Raw, task_external_id: str) -> Comment | None:
-    """A Linear comment as a canonical :class:`Comment`; None for an empty body."""
-    text, _key = split_marker(raw.get("body"))
+def _date(value: Any) -> date | None:
+    return date.fromisoformat(str(value)[:10]) if value else None
+
+
+def milestone_starts(raws: Iterable[Raw]) -> dict[str, date | None]:
+    """Milestone id -> its derived start (see the module docstring for the rule and why).
+
+    Within a project, milestones are ordered by target date (then ``sortOrder``); the start of one is the
+    latest target date strictly before its own, else the project's ``startDate``, else its ``createdAt``
+    day. A milestone without a target date gets the project's start (or its creation day): it has no line.
+    """
+    by_project: dict[str, list[Raw]] = {}
+    for raw in raws:
+        project = raw.get("project") if isinstance(raw.get("project"), Mapping) else {}
+        assert isinstance(project, Mapping)
+        by_project.setdefault(str(project.get("id") or ""), []).append(raw)
+    starts: dict[str, date | None] = {}
+    for siblings in by_project.values():
+        targets = sorted({d for raw in siblings if (d := _date(raw.get("targetDate"))) is not None})
+        for raw in siblings:
+            project = raw.get("project") if isinstance(raw.get("project"), Mapping) else {}
+            assert isinstance(project, Mapping)
+            created = parse_remote_time(raw.get("createdAt"))
+            fallback = _date(project.get("startDate")) or (created.date() if created else None)
+            due = _date(raw.get("targetDate"))
+            earlier = [d for d in targets if due is not None and d < due]
+            starts[str(raw["id"])] = earlier[-1] if earlier else fallback
+    return starts
+
+
+def to_remote_milestones(raws: Iterable[Raw]) -> list[RemoteMilestone]:
+    """Linear project milestones (as ``MilestoneFields`` selects them) as :class:`RemoteMilestone` s.
+
+    All of a project's milestones must be passed together: each one's start depends on its siblings.
+    Archived milestones are left out (the listing does not return them; this is a safety net).
+    """
+    live = [raw for raw in raws if raw.get("id") and not raw.get("archivedAt")]
+    starts = milestone_starts(live)
+    found = []
+    for raw in live:
+        ident = str(raw["id"])
+        project = raw.get("project") if isinstance(raw.get("project"), Mapping) else {}
+        assert isinstance(project, Mapping)
+        updated = parse_remote_time(raw.get("updatedAt")) or parse_remote_time(raw.get("createdAt"))
+        fields: dict[str, Any] = {
+            "name": str(raw.get("name") or "").strip() or "(untitled)",
+            "start": starts.get(ident),
+            "due": _date(raw.get("targetDate")),
+        }
+        if updated:
+            fields["updated_at"] = updated
+        milestone = Milestone(**fields)
+        ref = ExternalRef(
+            entity=EntityType.MILESTONE,
+            entity_id=milestone.id,
+            service=Service.LINEAR,
+            external_id=ident,
+            remote_updated_at=updated,
+        )
+        project_id = str(project["id"]) if project.get("id") else None
+        found.append(RemoteMilestone(ref=ref, milestone=milestone, project_external_id=project_id))
+    return found
+
+
+def to_comment(raw: Raw, task_external_id: str) -> RemoteComment | None:
+    """A Linear comment as a canonical :class:`Comment`; None for an empty body.
+
+    Its marker is the key its id stands for (pmtui creates comments with ``id`` = the key as a UUID).
+    """
+    text, key = split_marker(raw.get("body"))
     if not text.strip():
         return None
     fields: dict[str, Any] = {
@@ -332,11 +414,12 @@ def to_comment(raw: Raw, task_external_id: str) -> Comment | None:
         "task_id": task_external_id,
         "body": text,
         "author": _person(raw.get("user")),
+        "idempotency_key": key or uuid_to_key(str(raw["id"])),
     }
     created = parse_remote_time(raw.get("createdAt"))
     if created:
         fields["created_at"] = created
-    return Comment(**fields)
+    return RemoteComment(**fields)
 
 
 # ------------------------------------------------------------------------------------------ writing

@@ -39,7 +39,23 @@ fragment IssueFields on Issue {
   state { id name type }
   team { id key }
   project { id }
+  projectMilestone { id }
   assignee { id name displayName email }
+}
+"""
+
+MILESTONE_PAGE_SIZE = 100
+"""``first`` of the milestone listing riding on the first issue page (a team rarely has more)."""
+
+MILESTONE_FIELDS = """
+fragment MilestoneFields on ProjectMilestone {
+  id
+  name
+  targetDate
+  sortOrder
+  createdAt
+  updatedAt
+  project { id startDate }
 }
 """
 
@@ -127,15 +143,44 @@ query Issue($id: String!) {
 
 ISSUES_CHANGED = (
     """
-query IssuesChanged($first: Int!, $after: String, $filter: IssueFilter) {
+query IssuesChanged(
+  $first: Int!
+  $after: String
+  $filter: IssueFilter
+  $withMilestones: Boolean = false
+  $milestoneFilter: ProjectMilestoneFilter
+) {
   issues(first: $first, after: $after, filter: $filter, orderBy: updatedAt, includeArchived: true) {
     nodes { ...IssueFields }
+    pageInfo { hasNextPage endCursor }
+  }
+  projectMilestones(first: """
+    + str(MILESTONE_PAGE_SIZE)
+    + """, filter: $milestoneFilter) @include(if: $withMilestones) {
+    nodes { ...MilestoneFields }
     pageInfo { hasNextPage endCursor }
   }
 }
 """
     + ISSUE_FIELDS
+    + MILESTONE_FIELDS
 )
+"""The change listing. The first page also lists the team's project milestones (``withMilestones``):
+all of them, every sync, at no extra request; they are few, and a milestone's derived start depends on
+its siblings, so an incremental read would not do."""
+
+PROJECT_MILESTONES = (
+    """
+query ProjectMilestones($first: Int!, $after: String, $filter: ProjectMilestoneFilter) {
+  projectMilestones(first: $first, after: $after, filter: $filter) {
+    nodes { ...MilestoneFields }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+    + MILESTONE_FIELDS
+)
+"""The milestones past the first ``MILESTONE_PAGE_SIZE`` (only for teams with more than that)."""
 
 ISSUE_CREATE = (
     """
@@ -217,6 +262,8 @@ mutation ProjectCreate($input: ProjectCreateInput!) {
 DOCUMENTS: dict[str, str] = {
     name: value
     for name, value in dict(globals()).items()
-    if name.isupper() and isinstance(value, str) and name not in ("ISSUE_FIELDS", "PROJECT_FIELDS")
+    if name.isupper()
+    and isinstance(value, str)
+    and name not in ("ISSUE_FIELDS", "PROJECT_FIELDS", "MILESTONE_FIELDS")
 }
 """Every sendable document by constant name (the fragments alone are not operations)."""

@@ -40,6 +40,7 @@ class LocalIntegration(Integration):
         self._lookup = lookup or (lambda _id: None)
 
     def health(self) -> Health:
+        """Always healthy: there is no remote side to reach."""
         return Health(service=Service.LOCAL, ok=True, detail="tasks kept in the local cache only")
 
     def _remote(self, task: Task) -> RemoteTask:
@@ -53,6 +54,7 @@ class LocalIntegration(Integration):
         return RemoteTask(ref=ref, task=task)
 
     def create_project(self, project: Project, *, idempotency_key: str) -> RemoteProject:
+        """Echo the project back with a ``local`` ref whose external id is the project's own id."""
         ref = ExternalRef(
             entity_id=project.id,
             service=Service.LOCAL,
@@ -64,9 +66,11 @@ class LocalIntegration(Integration):
     def create_task(
         self, task: Task, *, idempotency_key: str, project_external_id: str | None = None
     ) -> RemoteTask:
+        """Echo the task back with a ``local`` ref (external id = task id), so a retry gives the same ref."""
         return self._remote(task)
 
     def update_task(self, external_id: str, patch: TaskPatch) -> RemoteTask:
+        """The cached task (or a placeholder) with ``patch`` applied; moving to done sets ``completed_at``."""
         current = self._lookup(external_id)
         if current is None:
             current = Task(id=external_id, title="(local task)")
@@ -76,14 +80,20 @@ class LocalIntegration(Integration):
         return self._remote(Task.model_validate(changed.model_dump()))
 
     def delete_task(self, external_id: str) -> None:
+        """Nothing to do: the only copy is the cache's, which the engine updates itself."""
         return None
 
     def get_task(self, external_id: str) -> RemoteTask | None:
+        """The cached task through ``lookup``; None if the cache does not have it."""
         task = self._lookup(external_id)
         return self._remote(task) if task else None
 
     def find_by_idempotency_key(self, key: str, hint: Task | None = None) -> RemoteTask | None:
+        """``key`` looked up as a task id. A local create never leaves the process, so a step left pending
+        finds nothing here and recovery treats it as never run.
+        """
         return self.get_task(key)
 
     def list_changes(self, cursor: str | None) -> Iterator[ChangePage]:
+        """One empty last page, the cursor unchanged: nothing changes a local task behind pmtui's back."""
         yield ChangePage(items=[], cursor=cursor, last=True)

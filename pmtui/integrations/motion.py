@@ -34,6 +34,7 @@ from pmtui.integrations.base import (
     ChangePage,
     Health,
     Integration,
+    RemoteComment,
     RemoteProject,
     RemoteTask,
     TaskPatch,
@@ -54,7 +55,7 @@ from pmtui.integrations.motion_mapping import (
     to_remote_task,
     user_index,
 )
-from pmtui.models import Comment, Project, Service, Status, Task, utcnow
+from pmtui.models import Project, Service, Status, Task, utcnow
 
 T = TypeVar("T")
 
@@ -506,11 +507,11 @@ class MotionIntegration(Integration):
 
         return self._create_once(post, find)
 
-    def list_comments(self, external_id: str) -> list[Comment]:
+    def list_comments(self, external_id: str) -> list[RemoteComment]:
         """The task's comments, oldest first, markers stripped."""
-        comments: list[Comment] = []
+        comments: list[RemoteComment] = []
         for raw in self._raw_comments(external_id, Lane.BACKGROUND):
-            text, _key = comment_body(raw)
+            text, key = comment_body(raw)
             if not text.strip():
                 continue
             creator: dict[str, Any] = raw["creator"] if isinstance(raw.get("creator"), dict) else {}
@@ -519,11 +520,12 @@ class MotionIntegration(Integration):
                 "task_id": external_id,
                 "body": text,
                 "author": creator.get("email") or creator.get("name"),
+                "idempotency_key": key,
             }
             created = parse_remote_time(raw.get("createdAt") or raw.get("createdTime"))
             if created:
                 fields["created_at"] = created
-            comments.append(Comment(**fields))
+            comments.append(RemoteComment(**fields))
         return comments
 
     def close(self) -> None:

@@ -53,6 +53,7 @@ from pmtui.integrations.base import (
     ChangePage,
     Health,
     Integration,
+    RemoteComment,
     RemoteProject,
     RemoteTask,
     TaskPatch,
@@ -80,7 +81,7 @@ from pmtui.integrations.notion_mapping import (
     to_remote_project,
     to_remote_task,
 )
-from pmtui.models import Comment, Project, Service, Task, utcnow
+from pmtui.models import Project, Service, Task, utcnow
 
 T = TypeVar("T")
 
@@ -658,11 +659,11 @@ class NotionIntegration(Integration):
 
         return self._create_once(post, find)
 
-    def list_comments(self, external_id: str) -> list[Comment]:
+    def list_comments(self, external_id: str) -> list[RemoteComment]:
         """The page's comments, oldest first, pmtui's tags stripped (author: the Notion user id)."""
-        comments: list[Comment] = []
+        comments: list[RemoteComment] = []
         for raw in self._raw_comments(external_id, Lane.BACKGROUND):
-            text, _tag = comment_text(raw)
+            text, tag = comment_text(raw)
             if not text.strip():
                 continue
             author = as_dict(raw.get("created_by"))
@@ -671,12 +672,17 @@ class NotionIntegration(Integration):
                 "task_id": external_id,
                 "body": text,
                 "author": author.get("name") or author.get("id"),
+                "idempotency_key": tag,
             }
             created = parse_remote_time(raw.get("created_time"))
             if created:
                 fields["created_at"] = created
-            comments.append(Comment(**fields))
+            comments.append(RemoteComment(**fields))
         return comments
+
+    def comment_marker(self, key: str) -> str:
+        """Notion comments carry a short visible tag of the key, not the key (see :func:`comment_tag`)."""
+        return comment_tag(key)
 
     def close(self) -> None:
         """Close the HTTP client when this integration built it."""

@@ -156,6 +156,7 @@ class DataSourceSchema:
         return next((p.name for p in self.properties.values() if p.type == "title"), None)
 
     def get(self, name: str | None) -> PropertySchema | None:
+        """The property configured as ``name``; None when the name is unset or the data source lacks it."""
         return self.properties.get(name) if name else None
 
 

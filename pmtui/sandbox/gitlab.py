@@ -1483,8 +1483,15 @@ class GitLabEmulator(GitLabViews, ServiceEmulator):
             raise HttpError(404, {"message": "404 Board Not Found"})
         return board
 
+    @staticmethod
+    def _offset_only(request: Request) -> None:
+        """Boards and lists have no keyset pagination: GitLab's paginate helper answers 405."""
+        if is_keyset(request):
+            raise HttpError(405, {"error": "Keyset pagination is not yet available for this type of request"})
+
     def _list_boards(self, request: Request) -> Response:
         project = self._project(request.params["id"])
+        self._offset_only(request)
         boards = sorted(
             (b for b in self.state["boards"].values() if b["project_id"] == project["id"]),
             key=lambda b: b["id"],
@@ -1498,6 +1505,7 @@ class GitLabEmulator(GitLabViews, ServiceEmulator):
     def _list_board_lists(self, request: Request) -> Response:
         project = self._project(request.params["id"])
         board = self._board(project, request.params["board_id"])
+        self._offset_only(request)
         lists = sorted(board["lists"], key=lambda x: x["position"])
         return offset_page(request, lists, self._board_list_json)
 
@@ -1533,7 +1541,8 @@ class GitLabEmulator(GitLabViews, ServiceEmulator):
     def admin_mutate(self, op: dict[str, Any]) -> Any:
         """Edit as another user would (default ``alex.chen``), through the same code as the API.
 
-        ``kind``: ``issue`` | ``note`` | ``merge_request`` | ``milestone`` | ``project``. Issues are named
+        ``kind``: ``issue`` | ``note`` | ``merge_request`` | ``milestone`` | ``project`` | ``board`` (create
+        only: ``name`` and ``labels``, one list per label). Issues are named
         by global ``id`` or by ``iid`` (+ ``project_id``, default 1); notes by ``id`` plus their issue.
         """
         with self.lock:
@@ -1590,6 +1599,11 @@ class GitLabEmulator(GitLabViews, ServiceEmulator):
                         issue["milestone_id"] = None
                 self._invalidate()
                 return {"deleted": milestone["id"]}
+        elif kind == "board" and action == "create":
+            labels = fields.get("labels") or []
+            if not isinstance(labels, list) or not all(isinstance(n, str) and n for n in labels):
+                raise HttpError(400, {"message": "labels must be a list of label names"})
+            return self._board_json(self.create_board(project, str(fields.get("name") or "Board"), labels))
         elif kind == "project" and action == "create":
             return self._project_json(self.create_project(fields))
         raise HttpError(400, {"message": f"gitlab has no admin mutation {action!r} for kind {kind!r}"})

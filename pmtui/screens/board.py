@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -18,8 +19,10 @@ from pmtui.core.board import (
     FacetValue,
     facet_values,
     project_names,
+    project_track,
     query_board,
 )
+from pmtui.core.milestones import ProjectTrack
 from pmtui.models import (
     Action,
     ActionResult,
@@ -29,13 +32,14 @@ from pmtui.models import (
     Priority,
     ResultStatus,
     Service,
+    Status,
     TaskChanges,
     UpdateTask,
 )
 from pmtui.screens.base import EngineScreen, result_line, severity_of
 from pmtui.screens.modals import ChoiceModal, InputModal
 from pmtui.screens.task_form import TaskForm, parse_due
-from pmtui.widgets.kanban import Kanban
+from pmtui.widgets.kanban import STATUS_COLUMNS, ColumnSpec, Kanban
 from pmtui.widgets.status_line import StatusLine
 from pmtui.widgets.task_table import TaskTable
 
@@ -63,11 +67,15 @@ class BoardScreen(EngineScreen):
     class RowsLoaded(Message):
         """A board query returned (``generation`` drops answers to older filters)."""
 
-        def __init__(self, rows: BoardRows, generation: int, elapsed_ms: float) -> None:
+        def __init__(
+            self, rows: BoardRows, generation: int, elapsed_ms: float, track: ProjectTrack | None = None
+        ) -> None:
             super().__init__()
             self.rows = rows
             self.generation = generation
             self.elapsed_ms = elapsed_ms
+            self.track = track
+            """The progress of the project facet's project, when one is set."""
 
     class ActionsDone(Message):
         """Actions from a key press finished."""
@@ -76,6 +84,22 @@ class BoardScreen(EngineScreen):
             super().__init__()
             self.what = what
             self.results = results
+
+    class GitLabBoardLoaded(Message):
+        """The followed GitLab board's columns and the column of each task (task id -> column key)."""
+
+        def __init__(self, specs: list[ColumnSpec], columns: dict[str, str]) -> None:
+            super().__init__()
+            self.specs = specs
+            self.columns = columns
+
+    class GitLabMoved(Message):
+        """Cards moved between GitLab board lists (``columns``: task id -> new column key)."""
+
+        def __init__(self, title: str, columns: dict[str, str]) -> None:
+            super().__init__()
+            self.title = title
+            self.columns = columns
 
     class FacetsLoaded(Message):
         def __init__(self, values: list[FacetValue], names: dict[str, str]) -> None:
@@ -89,8 +113,16 @@ class BoardScreen(EngineScreen):
         self.kanban = False
         self._generation = 0
         self._project_names: dict[str, str] = {}
+        self.project_progress: ProjectTrack | None = None
         self.rows = BoardRows.empty()
         self.last_query_ms = 0.0
+        self.gitlab_specs: list[ColumnSpec] | None = None
+        """The followed GitLab board's columns, once read (cached; refreshed when the data changes)."""
+        self.gitlab_columns: dict[str, str] = {}
+        """Task id -> GitLab board column key, from the last board read."""
+        self._gitlab_fresh = False
+        self._follow: str | None = None
+        """A card just moved: focus it in its new column once the board shows it there."""
 
     def compose(self) -> ComposeResult:
         tz, clock = self.backend.tz(), self.backend.clock
@@ -113,6 +145,7 @@ class BoardScreen(EngineScreen):
         self.query_one("#board-filter", Input).display = False
         self._show_facets()
         self.query_one("#board-table", TaskTable).focus()
+        self.watch(self.app, "data_version", self._gitlab_stale, init=False)
         self.reload()
 
     # ------------------------------------------------------------------------------------- data
@@ -129,26 +162,159 @@ class BoardScreen(EngineScreen):
         rows = query_board(self.backend.store, flt, now=self.backend.now(), tz=self.backend.tz())
         if not self._project_names:
             self._project_names = project_names(self.backend.store)
-        self.post_message(self.RowsLoaded(rows, generation, (time.perf_counter() - started) * 1000))
+        track = None
+        if flt.project:
+            track = project_track(
+                self.backend.store, flt.project, now=self.backend.now(), tz=self.backend.tz()
+            )
+        self.post_message(self.RowsLoaded(rows, generation, (time.perf_counter() - started) * 1000, track))
 
-    def on_board_screen_rows_loaded(self, event: RowsLoaded) -> None:
+    async def on_board_screen_rows_loaded(self, event: RowsLoaded) -> None:
         if event.generation != self._generation:
             return
         self.rows = event.rows
+        self.project_progress = event.track
         self.last_query_ms = event.elapsed_ms
         self.query_one("#board-table", TaskTable).set_rows(event.rows)
         if self.kanban:
-            self._show_kanban()
+            await self._show_kanban()
         self._show_title()
         self._show_facets()
 
-    def _show_kanban(self) -> None:
-        statuses: set[str] = (
-            {"todo", "in_progress"} if self.filter.status == "open" else set(STATUS_FACETS[2:])
+    async def _show_kanban(self) -> None:
+        kanban = self.query_one(Kanban)
+        had_focus = kanban.focused_table() is not None and self.focused in kanban.tables()
+        if self.gitlab_view() and not self._gitlab_fresh:
+            self._gitlab_fresh = True
+            self._load_gitlab_board()
+        specs = self.gitlab_specs if self.gitlab_view() and self.gitlab_specs else STATUS_COLUMNS
+        replaced = tuple(specs) != kanban.specs
+        await kanban.set_columns(specs)
+        if specs is not STATUS_COLUMNS:
+            kanban.show_groups(self._gitlab_groups())
+        else:
+            statuses: set[str] = (
+                {"todo", "in_progress"} if self.filter.status == "open" else set(STATUS_FACETS[2:])
+            )
+            if self.filter.status not in ("open", "all"):
+                statuses = {str(self.filter.status)}
+            kanban.show(self.rows, statuses)
+        if replaced and had_focus:
+            table = kanban.focused_table()
+            if table:
+                table.focus()
+        self._follow_card(kanban)
+
+    def _follow_card(self, kanban: Kanban) -> None:
+        if self._follow is None:
+            return
+        for column in kanban.columns():
+            index = column.table.rows.index_of(self._follow) if column.display else None
+            if index is not None:
+                column.table.focus()
+                column.table.cursor = index
+                self._follow = None
+                return
+
+    # ---------------------------------------------------------------------------- GitLab board
+
+    def gitlab_view(self) -> bool:
+        """Whether the kanban shows the followed GitLab board's own lists (filtered to GitLab)."""
+        return self.filter.service == Service.GITLAB.value and bool(self.backend.engine.settings.gitlab.board)
+
+    def _gitlab_stale(self, _version: int) -> None:
+        self._gitlab_fresh = False
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="board-gitlab",
+        description="reading the GitLab board",
+    )
+    def _load_gitlab_board(self) -> None:
+        integration: Any = self.backend.engine.integration(Service.GITLAB)
+        snapshot = integration.board_snapshot()
+        if snapshot is None:
+            return
+        refs = self.backend.store.refs_by_external(Service.GITLAB, list(snapshot.columns))
+        columns = {ref.entity_id: snapshot.columns[iid] for iid, ref in refs.items()}
+        specs = [(key, title, status.value) for key, title, status in snapshot.column_titles()]
+        self.post_message(self.GitLabBoardLoaded(specs, columns))
+
+    async def on_board_screen_git_lab_board_loaded(self, event: GitLabBoardLoaded) -> None:
+        self.gitlab_specs = event.specs
+        self.gitlab_columns = event.columns
+        if self.kanban:
+            await self._show_kanban()
+
+    def _gitlab_groups(self) -> dict[str, BoardRows]:
+        """The rows split by GitLab board column; a task the last read did not place goes by status."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        specs = self.gitlab_specs or []
+        first_of: dict[str, str] = {}
+        for key, _title, status in specs:
+            first_of.setdefault(status, key)
+        first_of["done"] = first_of["canceled"] = "closed"
+        statuses = self.rows.table.column("status").to_pylist() if len(self.rows) else []
+        placed: dict[str, list[str]] = {}
+        for task_id, status in zip(self.rows.ids, statuses, strict=True):
+            if Status(status).is_closed:
+                key = "closed"
+            else:
+                key = self.gitlab_columns.get(task_id) or first_of.get(status, "open")
+            placed.setdefault(key, []).append(task_id)
+        groups: dict[str, BoardRows] = {}
+        for key, ids in placed.items():
+            mask = pc.is_in(self.rows.table.column("id"), value_set=pa.array(ids, type=pa.string()))
+            groups[key] = BoardRows(self.rows.table.filter(mask), self.rows.total)
+        return groups
+
+    async def on_kanban_move_requested(self, event: Kanban.MoveRequested) -> None:
+        event.stop()
+        target = event.target
+        self._follow = event.task_ids[0]
+        if self.gitlab_view() and self.gitlab_specs:
+            self._move_on_gitlab(event.task_ids, target.key, target.title_text)
+            return
+        changes = TaskChanges(status=Status(target.status))
+        self._run(
+            f"move to {target.title_text}", [UpdateTask(task=t, changes=changes) for t in event.task_ids]
         )
-        if self.filter.status not in ("open", "all"):
-            statuses = {str(self.filter.status)}
-        self.query_one(Kanban).show(self.rows, statuses)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="board-actions",
+        description="moving on the GitLab board",
+    )
+    def _move_on_gitlab(self, task_ids: list[str], column: str, title: str) -> None:
+        """One ``PUT`` per issue moves the card between the board's lists (two lists may share a status,
+        which no canonical change can express); a status change then goes through the orchestrator
+        (GitLab already matches, so it only updates the cache and the other services)."""
+        integration: Any = self.backend.engine.integration(Service.GITLAB)
+        moved: dict[str, str] = {}
+        for task_id in task_ids:
+            ref = next((r for r in self.backend.store.refs_for(task_id) if r.service is Service.GITLAB), None)
+            task = self.backend.store.get_task(task_id)
+            if ref is None or task is None:
+                continue
+            remote = integration.move_to_column(ref.external_id, column)
+            moved[task_id] = column
+            if remote.task.status is not task.status:
+                self.backend.run_action(
+                    UpdateTask(task=task_id, changes=TaskChanges(status=remote.task.status))
+                )
+        self.post_message(self.GitLabMoved(title, moved))
+
+    def on_board_screen_git_lab_moved(self, event: GitLabMoved) -> None:
+        self.gitlab_columns.update(event.columns)
+        count = len(event.columns)
+        self.notify(f"{count} card(s) moved to {event.title}", title="GitLab board", timeout=4)
+        self.data_changed()
 
     def _show_title(self) -> None:
         table = self._table()
@@ -159,7 +325,13 @@ class BoardScreen(EngineScreen):
         self.query_one("#board-title", Static).update(text)
 
     def _show_facets(self) -> None:
-        parts = [f"{name}: [b]{value}[/b]" for name, value in self.filter.describe(self._project_names)]
+        parts = []
+        for name, value in self.filter.describe(self._project_names):
+            part = f"{name}: [b]{escape(value)}[/b]"
+            track = self.project_progress
+            if name == "project" and self.filter.project and track is not None:
+                part += f" [{'bold red' if track.at_risk else 'dim'}]{track.text()}[/]"
+            parts.append(part)
         if self.filter.text:
             parts.insert(0, f"filter: [b]{self.filter.text}[/b]")
         self.query_one("#board-facets", Static).update("  ".join(parts))
@@ -236,7 +408,8 @@ class BoardScreen(EngineScreen):
         for value in event.values:
             count = f" ({value.count:,})" if value.facet not in ("status",) else ""
             prefix = {"service": "service: ", "project": "project: ", "label": "label: "}.get(value.facet, "")
-            choices.append((f"{prefix}{value.label}{count}", f"{value.facet}:{value.value}"))
+            detail = f" · {value.detail}" if value.detail else ""
+            choices.append((f"{prefix}{value.label}{count}{detail}", f"{value.facet}:{value.value}"))
 
         def chosen(picked: str | None) -> None:
             if not picked:
@@ -263,7 +436,7 @@ class BoardScreen(EngineScreen):
             await switcher.mount(Kanban(tz=self.backend.tz(), now=self.backend.clock, id="board-kanban"))
         switcher.current = "board-kanban" if self.kanban else "board-table"
         if self.kanban:
-            self._show_kanban()
+            await self._show_kanban()
             table = self.query_one(Kanban).focused_table()
         else:
             table = self.query_one("#board-table", TaskTable)

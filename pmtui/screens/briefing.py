@@ -15,7 +15,14 @@ from textual.widgets import Footer, Label, OptionList, Sparkline, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from pmtui.core.board import ago, due_text
-from pmtui.core.briefing import Briefing, TaskRow, build_briefing, progress_bar
+from pmtui.core.briefing import (
+    Briefing,
+    TaskRow,
+    build_briefing,
+    milestone_due_text,
+    milestone_state_text,
+    progress_bar,
+)
 from pmtui.models import ActionResult, CompleteTask, TaskChanges, UpdateTask
 from pmtui.screens.base import SYNC_MISSING, Backend, EngineScreen, result_line, severity_of
 from pmtui.widgets.status_line import StatusLine
@@ -88,6 +95,8 @@ class BriefingScreen(EngineScreen):
             with VerticalScroll(id="briefing-side"):
                 yield Static("Progress", classes="section-title")
                 yield Vertical(id="briefing-projects")
+                yield Static("Milestones", classes="section-title", id="briefing-milestones-title")
+                yield Static("", id="briefing-milestones")
                 yield Static("Sync", classes="section-title")
                 yield Static("", id="briefing-sync")
         yield StatusLine(self.backend.clock)
@@ -210,6 +219,7 @@ class BriefingScreen(EngineScreen):
         if not rows:
             rows.append(Horizontal(Label(Text("no open projects", style="dim")), classes="project-row"))
         projects.mount_all(rows)
+        self._show_milestones(b)
 
         now = self.backend.now()
         sync = Text()
@@ -235,7 +245,36 @@ class BriefingScreen(EngineScreen):
             sync.append("\n")
         if not sync.plain:
             sync.append("no services configured", style="dim")
+        code = b.gitlab_activity.text()
+        if code:
+            sync.append("\nGitLab code: ", style="bold")
+            sync.append(code, style="red" if b.gitlab_activity.failing_pipelines else "")
         self.query_one("#briefing-sync", Static).update(sync)
+
+    def _show_milestones(self, b: Briefing) -> None:
+        """One line per milestone, soonest due first: name, bar, done/total, its state in words (at risk
+        and overdue in red, also counted in the section title), then the due day."""
+        section = b.milestones
+        title = Text("Milestones")
+        if section.at_risk:
+            title.append(f"  {section.at_risk} at risk", style="bold red")
+        self.query_one("#briefing-milestones-title", Static).update(title)
+        lines = Text(no_wrap=True, overflow="ellipsis")
+        for n, item in enumerate(section.items):
+            if n:
+                lines.append("\n")
+            lines.append(f"{item.name[:14]:<14} ", style="bold red" if item.at_risk else "bold")
+            lines.append(progress_bar(item.done, item.total, 6), style="green")
+            lines.append(f" {item.done}/{item.total}".ljust(7), style="dim")
+            state = milestone_state_text(item.state)
+            state.pad_right(9 - len(state.plain))
+            lines.append_text(state)  # before the due day: a narrow panel cuts from the right
+            lines.append(milestone_due_text(item.due, b.date), style="dim")
+        if section.total > len(section.items):
+            lines.append(f"\n… {section.total - len(section.items)} more", style="dim")
+        if not section.items:
+            lines.append("no open milestones", style="dim")
+        self.query_one("#briefing-milestones", Static).update(lines)
 
     # -------------------------------------------------------------------------------- actions
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.table import Table
@@ -14,7 +15,8 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Footer, Static
 
-from pmtui.core.board import TaskLocation, due_text, pending_steps_for, task_location
+from pmtui.core.activity import CachedActivity, activity_for_task, read_cached
+from pmtui.core.board import TaskLocation, ago, due_text, pending_steps_for, task_location
 from pmtui.models import (
     ActionResult,
     AddComment,
@@ -41,6 +43,26 @@ def strip_port(url: str | None) -> str:
     return re.sub(r"^(https?://[^/:]+):\d+", r"\1", url)
 
 
+MR_STATE_STYLES = {"opened": "yellow", "merged": "green", "closed": "dim", "locked": "dim"}
+PIPELINE_STYLES = {"success": "green", "failed": "bold red", "canceled": "dim", "skipped": "dim"}
+
+
+def _when(at: str | None, now: datetime) -> str | None:
+    """How long ago an ISO instant from GitLab was ("3d ago"); None when missing or unreadable."""
+    if not at:
+        return None
+    try:
+        then = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return _ago_text(then, now) if then.tzinfo is not None else None
+
+
+def _ago_text(then: datetime, now: datetime) -> str:
+    span = ago(then, now)
+    return "just now" if span == "now" else f"{span} ago"
+
+
 @dataclass
 class TaskDetail:
     """Everything the detail screen shows, read in one worker."""
@@ -52,6 +74,8 @@ class TaskDetail:
     decisions: list[Decision]
     conflicts: list[Conflict]
     steps: list[tuple[str, str, str, str | None]]
+    activity: CachedActivity | None = None
+    """The GitLab activity cached at the last fetch (shown at once; the worker refreshes it)."""
 
 
 def load_detail(backend: Backend, task_id: str) -> TaskDetail | None:
@@ -68,6 +92,7 @@ def load_detail(backend: Backend, task_id: str) -> TaskDetail | None:
         decisions=store.decisions(task_id=task_id, limit=20),
         conflicts=store.conflicts(task_id=task_id),
         steps=pending_steps_for(store, task_id),
+        activity=read_cached(store, task_id),
     )
 
 
@@ -88,9 +113,11 @@ class TaskDetailScreen(EngineScreen):
             self.detail = detail
 
     class MergeRequestsLoaded(Message):
-        def __init__(self, items: list[dict[str, Any]] | None, error: str | None = None) -> None:
+        """The GitLab activity (MRs, pipelines, commits) was fetched, or read fresh from the cache."""
+
+        def __init__(self, activity: CachedActivity | None, error: str | None = None) -> None:
             super().__init__()
-            self.items = items
+            self.activity = activity
             self.error = error
 
     class ActionDone(Message):
@@ -104,6 +131,7 @@ class TaskDetailScreen(EngineScreen):
         self.task_id = task_id
         self.detail: TaskDetail | None = None
         self._mr_requested = False
+        self._force_activity = False
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail-body"):
@@ -141,10 +169,14 @@ class TaskDetailScreen(EngineScreen):
         self.query_one("#detail-mrs", Static).display = bool(gitlab)
         if gitlab and not self._mr_requested:
             self._mr_requested = True
-            self.query_one("#detail-mrs", Static).update(
-                Text.assemble(("Merge requests\n", "bold"), ("  loading…", "dim"))
-            )
-            self._load_merge_requests(gitlab[0].external_id)
+            if event.detail.activity is not None:
+                self._draw_activity(event.detail.activity, note="refreshing…")
+            else:
+                self.query_one("#detail-mrs", Static).update(
+                    self._section("Merge requests and commits", Text("  loading…", style="dim"))
+                )
+            force, self._force_activity = self._force_activity, False
+            self._load_merge_requests(force)
 
     def _draw(self, detail: TaskDetail) -> None:
         task = detail.task
@@ -236,36 +268,87 @@ class TaskDetailScreen(EngineScreen):
         group="detail-mrs",
         description="loading merge requests",
     )
-    def _load_merge_requests(self, external_id: str) -> None:
+    def _load_merge_requests(self, force: bool = False) -> None:
+        """The activity from the cache when fresh, else fetched from GitLab and cached (this thread)."""
+        from pmtui.core.activity import ActivitySource
         from pmtui.screens.base import error_text
 
         try:
-            integration: Any = self.backend.engine.integration(Service.GITLAB)
-            fetch = getattr(integration, "related_merge_requests", None)
-            items = fetch(external_id) if callable(fetch) else []
+            integration = self.backend.engine.integration(Service.GITLAB)
+            if not isinstance(integration, ActivitySource):
+                self.post_message(self.MergeRequestsLoaded(None))
+                return
+            activity = activity_for_task(
+                self.backend.store, integration, self.task_id, now=self.backend.now(), force=force
+            )
         except Exception as exc:  # noqa: BLE001 - shown in the section; the rest of the screen works without it
             self.post_message(self.MergeRequestsLoaded(None, error_text(exc, "loading merge requests")))
             return
-        self.post_message(self.MergeRequestsLoaded(items))
+        self.post_message(self.MergeRequestsLoaded(activity))
 
     def on_task_detail_screen_merge_requests_loaded(self, event: MergeRequestsLoaded) -> None:
+        cached = self.detail.activity if self.detail is not None else None
+        if event.activity is not None:
+            if self.detail is not None:
+                self.detail.activity = event.activity
+            self._draw_activity(event.activity)
+        elif event.error and cached is not None:
+            self._draw_activity(cached, error=event.error)
+        else:
+            body = Text(
+                f"  {event.error}\n" if event.error else "  none\n", style="red" if event.error else "dim"
+            )
+            self.query_one("#detail-mrs", Static).update(self._section("Merge requests and commits", body))
+
+    COMMITS_SHOWN: ClassVar[int] = 8
+
+    def _draw_activity(
+        self, cached: CachedActivity, *, note: str | None = None, error: str | None = None
+    ) -> None:
+        """Merge requests (state, draft, closes, pipeline) then commits, newest first."""
+        activity = cached.activity
+        now = self.backend.now()
         body = Text()
-        if event.error:
-            body.append(f"  {event.error}\n", style="red")
-        elif not event.items:
-            body.append("  none\n", style="dim")
-        for item in event.items or []:
-            state = item.get("state") or ""
-            pipeline = item.get("pipeline")
-            body.append(f"  !{item.get('iid')} ", style="cyan")
-            body.append(str(item.get("title", "")))
-            body.append(f"  {state}", style="green" if state == "merged" else "yellow")
-            if item.get("draft"):
+        if error:
+            body.append(f"  {error} (showing the cached copy)\n", style="red")
+        if not activity.merge_requests:
+            body.append("  no merge requests\n", style="dim")
+        for mr in activity.merge_requests:
+            body.append(f"  !{mr.iid} ", style="cyan")
+            body.append(mr.title.removeprefix("Draft: "))
+            body.append(f"  {mr.state}", style=MR_STATE_STYLES.get(mr.state, ""))
+            if mr.draft:
                 body.append(" draft", style="dim")
-            if pipeline:
-                body.append(f"  pipeline {pipeline}", style="green" if pipeline == "success" else "red")
+            if mr.closes:
+                body.append("  closes", style="bold")
+            if mr.pipeline:
+                body.append(f"  pipeline {mr.pipeline}", style=PIPELINE_STYLES.get(mr.pipeline, "yellow"))
             body.append("\n")
-        self.query_one("#detail-mrs", Static).update(self._section("Merge requests", body))
+        commits = activity.commits
+        body.append(f"  Commits ({len(commits)})\n", style="bold")
+        if not commits:
+            body.append("    none reference this issue\n", style="dim")
+        for commit in commits[: self.COMMITS_SHOWN]:
+            body.append(f"    {commit.short_id:<8} ", style="cyan")
+            body.append(commit.title or "mentioned in a note")
+            who = [part for part in (commit.author, _when(commit.at, now)) if part]
+            if commit.merge_request_iid is not None:
+                who.append(f"!{commit.merge_request_iid}")
+            if commit.mentioned and commit.title:
+                who.append("mentioned")
+            if who:
+                body.append("  " + " · ".join(who), style="dim")
+            body.append("\n")
+        if len(commits) > self.COMMITS_SHOWN:
+            body.append(f"    … and {len(commits) - self.COMMITS_SHOWN} more\n", style="dim")
+        fetched = f"fetched {_ago_text(cached.fetched_at, now)}"
+        title = Text.assemble(
+            ("Merge requests and commits", "bold underline"),
+            (f"  {fetched}" + (f", {note}" if note else ""), "dim"),
+        )
+        from rich.console import Group
+
+        self.query_one("#detail-mrs", Static).update(Group(title, body))
 
     # -------------------------------------------------------------------------------- actions
 
@@ -274,6 +357,7 @@ class TaskDetailScreen(EngineScreen):
 
     def action_refresh(self) -> None:
         self._mr_requested = False
+        self._force_activity = True
         self.reload()
 
     def action_comment(self) -> None:

@@ -681,7 +681,16 @@ GOLDEN_KEYS: dict[str, list[str]] = {
         "upcoming",
         "completed",
         "projects",
+        "milestones",
         "sync",
+        "gitlab_activity",
+    ],
+    "gitlab_activity": [
+        "tasks",
+        "open_merge_requests",
+        "draft_merge_requests",
+        "failing_pipelines",
+        "running_pipelines",
     ],
     "counts": [
         "open",
@@ -701,6 +710,7 @@ GOLDEN_KEYS: dict[str, list[str]] = {
     "reason": ["label", "points"],
     "ref": ["service", "key", "url"],
     "project": ["id", "name", "status", "due", "done", "total", "trend"],
+    "milestones": ["total", "at_risk", "items"],
     "sync": [
         "service",
         "label",
@@ -731,7 +741,9 @@ def test_json_shape_is_stable(seeded: Store) -> None:
         "reason": list(data["priorities"]["items"][0]["reasons"][0]),
         "ref": list(data["overdue"]["items"][0]["ref"]),
         "project": list(data["projects"]["items"][0]),
+        "milestones": list(data["milestones"]),
         "sync": list(data["sync"][0]),
+        "gitlab_activity": list(data["gitlab_activity"]),
     }
     assert shape == GOLDEN_KEYS
     assert data["schema_version"] == 1
