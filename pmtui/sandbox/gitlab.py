@@ -362,10 +362,15 @@ class GitLabEmulator(GitLabViews, ServiceEmulator):
         """What pmtui's GitLab config needs to point at the seeded project."""
         with self.lock:
             project = self.state["projects"]["1"]
+            boards = sorted(
+                (b for b in self.state["boards"].values() if b["project_id"] == project["id"]),
+                key=lambda b: int(b["id"]),
+            )
             return {
                 "project_id": project["id"],
                 "project_path": path_of(project),
                 "user": self.state["users"][str(OWNER_ID)]["username"],
+                "board": boards[0]["name"] if boards else None,
             }
 
     # ------------------------------------------------------------------------------------ lookups

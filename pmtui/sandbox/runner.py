@@ -117,6 +117,11 @@ class Sandbox:
             lines.append("enabled = true")
             for key, value in values.items():
                 lines.append(f"{key} = {_toml_value(value)}")
+            board = self.hints("gitlab").get("board") if section == "gitlab" else None
+            if board:
+                # Follow the seeded board, so the demo's kanban can show its lists as columns. Only the
+                # written config does: tests built on settings_dict() keep GitLab's plain label mapping.
+                lines.append(f"board = {_toml_value(board)}")
             if with_keys:
                 lines.append(f"api_key = {_toml_value(self.api_key(section))}")
             if local_budgets:

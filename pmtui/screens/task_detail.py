@@ -356,9 +356,31 @@ class TaskDetailScreen(EngineScreen):
         self.app.pop_screen()
 
     def action_refresh(self) -> None:
+        """Fetch again what a sync may not have seen: GitLab activity, and comments on every service."""
         self._mr_requested = False
         self._force_activity = True
         self.reload()
+        self._refresh_comments()
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="detail-comments",
+        description="reading comments",
+    )
+    def _refresh_comments(self) -> None:
+        """Read the task's comments on each service holding it (a comment alone does not always mark a
+        task changed there, so a sync can miss it) and carry new ones to the others, then redraw."""
+        from pmtui.screens.base import error_text
+
+        try:
+            added = self.backend.engine.refresh_comments(self.task_id)
+        except Exception as exc:  # noqa: BLE001 - a toast; the screen keeps the cached comments
+            self.app.call_from_thread(self.notify, error_text(exc, "reading comments"), severity="warning")
+            return
+        if added:
+            self.post_message(self.Loaded(load_detail(self.backend, self.task_id)))
 
     def action_comment(self) -> None:
         def written(body: str | None) -> None:
