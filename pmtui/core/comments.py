@@ -179,6 +179,8 @@ class CommentSync:
         self.journal: Journal = engine.journal
         self._incremental: dict[Service, bool] = {}
         self._due: dict[Service, set[str]] = {}
+        self._dirty: set[Service] = set()
+        """Services whose due list changed since it was last saved (see :meth:`flush`)."""
 
     # ------------------------------------------------------------------------------------ change hooks
 
@@ -199,7 +201,17 @@ class CommentSync:
         if external_id in due:
             return
         due.add(external_id)
-        self._save_due(service, due)
+        self._dirty.add(service)
+
+    def flush(self, service: Service) -> None:
+        """Save the due list, once per page, in the transaction that stores the page and its cursor.
+
+        Saving it per changed task cost a write (~3 ms) each; per page keeps the same crash guarantee:
+        the page, its cursor and the tasks whose comments it made due commit together.
+        """
+        if service in self._dirty:
+            self._dirty.discard(service)
+            self._save_due(service, self._due.get(service, set()))
 
     def _load_due(self, service: Service) -> set[str]:
         text = self.store.get_cursor(service, DUE_RESOURCE)
@@ -239,10 +251,13 @@ class CommentSync:
                     remote = integration.list_comments(external_id)
                 except PmtuiError as exc:
                     log.warning("reading %s comments failed: %s", service.value, exc)
+                    self._save_due(service, due)
                     return added
                 added += self.absorb(service, integration, ref, remote)
             due.discard(external_id)
-            self._save_due(service, due)
+        # Saved once at the end: a crash before it leaves tasks due that were already read, and reading
+        # them again stores nothing twice (absorb recognises every comment it has).
+        self._save_due(service, due)
         return added
 
     def absorb(

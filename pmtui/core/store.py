@@ -877,6 +877,15 @@ class Store:
             )
         return row[0] if row else None
 
+    def cursor_updated_at(self, service: Service, resource: str) -> datetime | None:
+        """When ``service``'s ``resource`` cursor was last saved; None if never (a listing is due)."""
+        with self._lock:
+            rows = self._rows(
+                "SELECT updated_at FROM sync_cursors WHERE service = ? AND resource = ?",
+                [service.value, resource],
+            )
+        return _utc(rows[0][0]) if rows else None
+
     def set_cursor(self, service: Service, resource: str, cursor: str | None) -> None:
         """Save a cursor; the sync calls it in the transaction that stores the page, so no page is skipped."""
         with self._lock:
@@ -1005,6 +1014,21 @@ class Store:
             for key in ("base", "local", "remote", "resolved_value"):
                 row[key] = json.loads(row[key]) if row[key] is not None else None
             result.append(Conflict.model_validate(row))
+        return result
+
+    def open_conflicts_for(self, service: Service, task_ids: Sequence[str]) -> dict[str, set[str]]:
+        """Task id -> the fields with an open conflict on ``service``, for many tasks in one query."""
+        result: dict[str, set[str]] = {}
+        if not task_ids:
+            return result
+        with self._lock:
+            rows = self._rows(
+                "SELECT task_id, field FROM conflicts WHERE resolved_at IS NULL AND service = ? "
+                "AND list_contains(?, task_id)",
+                [service.value, list(task_ids)],
+            )
+        for task_id, field_name in rows:
+            result.setdefault(str(task_id), set()).add(str(field_name))
         return result
 
     def open_conflict_fields(self) -> dict[str, set[str]]:

@@ -23,7 +23,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pmtui.core.comments import CommentSync
@@ -49,6 +49,9 @@ from pmtui.models import (
 )
 
 log = logging.getLogger("pmtui.sync")
+
+PROJECTS_REFRESH = timedelta(hours=1)
+"""How stale the cached projects (GitLab milestones, Linear and Notion projects) may get between listings."""
 
 SYNC_ORDER = (Service.LINEAR, Service.GITLAB, Service.NOTION, Service.MOTION)
 """Motion last: its tasks often schedule work held elsewhere, and attach to those tasks."""
@@ -174,6 +177,12 @@ class SyncEngine:
         self.store = engine.store
         self.settings = engine.settings
         self._new_tasks: list[Task] = []
+        self._page_tasks: dict[str, Task] = {}
+        """The local tasks of the current page's known refs, read in one query."""
+        self._page_conflicts: dict[str, set[str]] | None = None
+        """Task id -> fields with an open conflict on the service being pulled (current page only)."""
+        self._batching = False
+        """Inside a page: merged tasks and refs are written with the page, not one statement each."""
         self._keyed: dict[str, Task | None] = {}
         """The current page's idempotency keys and the local task each names (None: not pmtui's)."""
         self._project_ids: dict[tuple[Service, str], str] = {}
@@ -257,7 +266,7 @@ class SyncEngine:
 
     def _pull(self, service: Service, integration: Integration, report: ServiceReport) -> None:
         cursor = self.store.get_cursor(service, "tasks")
-        if cursor is None:
+        if cursor is None or self._projects_due(service):
             self._pull_projects(service, integration)
         seen: set[str] = set()
         full_scan = False
@@ -269,9 +278,17 @@ class SyncEngine:
                     absorb_milestones(self.store, service, page.milestones)
                 known = self.store.refs_by_external(service, [r.ref.external_id for r in page.items])
                 self._prefetch_adoptable(page.items, known)
-                for remote in page.items:
-                    self._absorb(service, integration, remote, report, known.get(remote.ref.external_id))
+                self._page_tasks = self.store.tasks_by_ids([r.entity_id for r in known.values()])
+                self._page_conflicts = self.store.open_conflicts_for(service, list(self._page_tasks))
+                self._batching = True
+                try:
+                    for remote in page.items:
+                        self._absorb(service, integration, remote, report, known.get(remote.ref.external_id))
+                finally:
+                    self._batching = False
+                    self._page_tasks, self._page_conflicts = {}, None
                 self._flush_new()
+                self.comments.flush(service)
                 if tracks_milestones:
                     link_task_milestones(self.store, service, page.items)
                 if page.cursor is not None and page.cursor != cursor:
@@ -282,18 +299,36 @@ class SyncEngine:
         if full_scan:
             self._confirm_disappearances(service, integration, seen, report)
 
+    def _projects_due(self, service: Service) -> bool:
+        """Whether the service's projects were last listed longer than :data:`PROJECTS_REFRESH` ago.
+
+        Task listings say nothing about a milestone moving its due date or a project created since, so
+        projects are listed again now and then rather than on every sync: a sync where nothing changed
+        keeps making one list request per service.
+        """
+        listed = self.store.cursor_updated_at(service, "projects")
+        return listed is None or datetime.now(UTC) - listed > PROJECTS_REFRESH
+
     def _pull_projects(self, service: Service, integration: Integration) -> None:
+        """Import new projects and bring known ones up to date (the service owns a project's fields)."""
         for remote in integration.list_projects():
             existing = self.store.ref_by_external(service, remote.ref.external_id, EntityType.PROJECT)
+            fields = {
+                "name": remote.project.name,
+                "description": remote.project.description,
+                "status": remote.project.status,
+                "start": remote.project.start,
+                "due": remote.project.due,
+            }
             if existing is not None:
+                # Only what this service states: a project held by two services (a Motion project and
+                # the GitLab milestone of the same name) must not have one's blanks erase the other's dates.
+                stated = {k: v for k, v in fields.items() if v not in (None, "")}
+                known = self.store.find_project(existing.entity_id)
+                if known is not None and any(getattr(known, k) != v for k, v in stated.items()):
+                    self.store.upsert_projects([known.model_copy(update={**stated, "updated_at": utcnow()})])
                 continue
-            project = self.store.find_project(remote.project.name) or Project(
-                name=remote.project.name,
-                description=remote.project.description,
-                status=remote.project.status,
-                start=remote.project.start,
-                due=remote.project.due,
-            )
+            project = self.store.find_project(remote.project.name) or Project(**fields)
             self.store.upsert_projects([project])
             ref = remote.ref.model_copy(
                 update={
@@ -304,6 +339,7 @@ class SyncEngine:
                 }
             )
             self.store.upsert_refs([ref])
+        self.store.set_cursor(service, "projects", None)
 
     def _absorb(
         self,
@@ -327,7 +363,7 @@ class SyncEngine:
         ):
             return  # already seen (an overlapping re-read)
         self.comments.changed(service, remote.ref.external_id)
-        task = self.store.get_task(ref.entity_id)
+        task = self._page_tasks.get(ref.entity_id) or self.store.get_task(ref.entity_id)
         if task is None:
             self._create_local(service, remote, report)
             return
@@ -430,7 +466,10 @@ class SyncEngine:
         base = {k: v for k, v in ref.base.items() if k in names}
         local = project_for(service, fields_of(task, names))
         remote_values = project_for(service, fields_of(remote.task, names))
-        open_fields = {c.field for c in self.store.conflicts(task_id=task.id) if c.service is service}
+        if self._page_conflicts is not None:
+            open_fields = set(self._page_conflicts.get(task.id, ()))
+        else:
+            open_fields = {c.field for c in self.store.conflicts(task_id=task.id) if c.service is service}
         if remote.deleted or task.deleted:
             state = merge_task_states(
                 base or None,
@@ -452,7 +491,10 @@ class SyncEngine:
         stored = {k: v for k, v in result.to_store.items() if k not in open_fields}
         if stored:
             task = apply_values(task, stored)
-            self.store.upsert_tasks([task])
+            if self._batching:
+                self._new_tasks.append(task)  # written with the page (_flush_new)
+            else:
+                self.store.upsert_tasks([task])
             report.updated += 1
             report.run.pulled += 1
         for conflict in result.conflicts:
@@ -467,7 +509,10 @@ class SyncEngine:
         ref.synced_at = utcnow()
         ref.key = remote.ref.key or ref.key
         ref.url = remote.ref.url or ref.url
-        self.store.upsert_refs([ref])
+        if self._batching:
+            self._new_refs.append(ref)
+        else:
+            self.store.upsert_refs([ref])
 
     def _settle_deletion(
         self,

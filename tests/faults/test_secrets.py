@@ -1,4 +1,5 @@
-"""No configured key appears in any artefact: log files, command output, the cache's tables or its file."""
+"""No configured key appears in any artefact: log files, command output, the cache's tables and file, the
+Delta mirror's files, and the committed TUI snapshots and walkthrough recordings."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ def test_keys_never_reach_an_artefact(sandbox: Sandbox, pmtui_home: Path) -> Non
         _pmtui(pmtui_home, "doctor"),
         _pmtui(pmtui_home, "config", "show"),
         _pmtui(pmtui_home, "briefing"),
+        _pmtui(pmtui_home, "mirror", "--target", str(pmtui_home / "mirror")),
         # A wrong key: the auth error path must name the variable, never echo the value.
         _pmtui(pmtui_home, "sync", "-s", "linear", env={"PMTUI_LINEAR_API_KEY": "lin_api_WRONGWRONGWRONG"}),
     ]
@@ -65,8 +67,21 @@ def test_keys_never_reach_an_artefact(sandbox: Sandbox, pmtui_home: Path) -> Non
             "comments",
         ):
             texts.append(repr(store._rows(f"SELECT * FROM {table}")))
-    raw = cache.read_bytes()
+    assert outputs[5].returncode == 0, outputs[5].stderr
+    mirrored = [path for path in (pmtui_home / "mirror").rglob("*") if path.is_file()]
+    assert any(path.suffix == ".parquet" for path in mirrored), "the mirror should have written tables"
+    # The artefacts committed to the repository were made against the same sandbox keys.
+    root = Path(__file__).resolve().parents[2]
+    committed = [
+        path
+        for folder in (root / "tests" / "tui" / "__snapshots__", root / "docs" / "walkthroughs")
+        for path in folder.rglob("*")
+        if path.is_file()
+    ]
+    assert committed, "the TUI snapshots and walkthrough recordings should be found"
+    blobs = [cache.read_bytes()] + [path.read_bytes() for path in mirrored + committed]
     for key in [*keys, "lin_api_WRONGWRONGWRONG"]:
         for text in texts:
             assert key not in text
-        assert key.encode() not in raw
+        for blob in blobs:
+            assert key.encode() not in blob
