@@ -701,7 +701,12 @@ def test_seed_is_deterministic_and_hints_point_at_it() -> None:
     summary = emu.seed({"kind": "demo"})
     assert summary["issues"] == 40
     assert summary["merge_requests"] == 3
-    assert emu.config_hints() == {"project_id": 1, "project_path": "acme/app", "user": "sam.rivera"}
+    assert emu.config_hints() == {
+        "project_id": 1,
+        "project_path": "acme/app",
+        "user": "sam.rivera",
+        "board": "Development",
+    }
     issues = emu.state["issues"].values()
     dues = {i["due_date"] for i in issues}
     assert None in dues
