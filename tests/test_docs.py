@@ -54,3 +54,23 @@ def test_every_pmtui_command_in_the_docs_exists() -> None:
             known = ("--home", "--version", "key")
             assert command or words[0] in known, f"{page.name}: `pmtui {' '.join(words)}`"
     assert "sandbox serve" in {s.strip() for s in seen}
+
+
+def test_every_relative_link_in_the_docs_resolves() -> None:
+    pages = [
+        ROOT / "README.md",
+        ROOT / "CHANGELOG.md",
+        *sorted((ROOT / "docs").rglob("*.md")),
+        *sorted((ROOT / "examples").rglob("*.md")),
+        *sorted((ROOT / "tests" / "faults").glob("*.md")),
+    ]
+    broken = []
+    for page in pages:
+        for match in re.finditer(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text()):
+            target = match.group(1)
+            if target.startswith(("http://", "https://", "mailto:")):
+                continue
+            if not (page.parent / target).exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target}")
+    assert not broken, broken
+    assert len(pages) > 20
