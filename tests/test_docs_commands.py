@@ -242,9 +242,17 @@ def _toml_blocks() -> list[tuple[str, int, str]]:
 )
 def test_documented_settings_are_valid(page: str, line: int, text: str, tmp_path: Path) -> None:
     """Every ```toml block in the docs is a valid (partial) settings file."""
+    import tomllib
+
     from pmtui.config import load_settings
 
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
     path.chmod(0o600)
-    load_settings(path)
+    loaded = load_settings(path).model_dump()
+    # Loading raises on a bad block; and every key the block sets is one the settings model knows.
+    for section, values in tomllib.loads(text).items():
+        assert section in loaded, f"{page}:{line}: [{section}]"
+        if isinstance(values, dict) and isinstance(loaded[section], dict):
+            unknown = sorted(set(values) - set(loaded[section]) - {"api_key"})
+            assert not unknown, f"{page}:{line}: [{section}] {unknown}"

@@ -28,7 +28,7 @@ from pmtui.core.router import RouteDecision
 from pmtui.core.store import Store
 from pmtui.errors import NotFoundError, PmtuiError, RateLimitedError, ServiceError, TransientError
 from pmtui.integrations.base import Integration, RemoteTask, TaskPatch
-from pmtui.integrations.limits import backoff_delay
+from pmtui.integrations.limits import create_once
 from pmtui.models import (
     Action,
     ActionResult,
@@ -352,33 +352,27 @@ class TaskProcessor:
     ) -> RemoteTask:
         """Call; after an unknown outcome look the object up by its key, and call again only if absent.
 
-        A burst of 5xx answers (or dropped connections) can last longer than one retry, so this tries
-        up to :data:`UNKNOWN_OUTCOME_ATTEMPTS` times with backoff; the lookup before each new attempt is
-        what keeps a create that did land from being made twice. A final failure leaves the journal
-        step open for recovery to settle the same way.
+        The integrations' own :func:`create_once`, with the lookup by key as its ``find``: a burst of 5xx
+        answers can outlast one retry, and the lookup before each new attempt keeps a create that did
+        land from being made twice. A final failure leaves the journal step open for recovery.
         """
-        attempt = 1
-        while True:
-            try:
-                return call()
-            except TransientError:
-                found = integration.find_by_idempotency_key(key, hint)
-                if found is not None:
-                    self._decide(
-                        request_id,
-                        "retry",
-                        ref,
-                        service,
-                        "outcome unknown; found the object by its idempotency key",
-                        {"key": key, "attempt": attempt},
-                    )
-                    return found
-                if attempt >= UNKNOWN_OUTCOME_ATTEMPTS:
-                    raise
-                # The integration's own clock: tests run it fake, so a burst costs no wall time.
-                sleep: Callable[[float], None] = getattr(integration, "_retry_sleep", time.sleep)
-                sleep(backoff_delay(attempt))
-                attempt += 1
+
+        def find() -> RemoteTask | None:
+            found = integration.find_by_idempotency_key(key, hint)
+            if found is not None:
+                self._decide(
+                    request_id,
+                    "retry",
+                    ref,
+                    service,
+                    "outcome unknown; found the object by its idempotency key",
+                    {"key": key},
+                )
+            return found
+
+        # The integration's own clock: tests run it fake, so a burst costs no wall time.
+        sleep: Callable[[float], None] = getattr(integration, "_retry_sleep", time.sleep)
+        return create_once(call, find, attempts=UNKNOWN_OUTCOME_ATTEMPTS, sleep=sleep)
 
     def _create_project(
         self,

@@ -332,10 +332,9 @@ class Store:
         # The on-disk size check below is only meaningful for a file nobody has touched since its last
         # checkpoint: a WAL to replay, or another Store of this process sharing DuckDB's database
         # instance, makes the database larger in memory than on disk.
+        resolved = self.path.resolve() if self.path is not None else None
         settled = (
-            self.path is not None
-            and not Path(f"{self.path}.wal").exists()
-            and self.path.resolve() not in _OPEN_PATHS
+            resolved is not None and resolved not in _OPEN_PATHS and not Path(f"{resolved}.wal").exists()
         )
         if self.path is not None:
             if read_only and not self.path.exists():
@@ -365,9 +364,9 @@ class Store:
             raise StoreDamagedError(f"the cache {target} is damaged: {exc}", hint=DAMAGED_HINT) from exc
         if settled:
             self._check_intact(target)
-        if self.path is not None:
-            self._opened = self.path.resolve()
-            _OPEN_PATHS[self._opened] = _OPEN_PATHS.get(self._opened, 0) + 1
+        if resolved is not None:
+            self._opened = resolved
+            _OPEN_PATHS[resolved] = _OPEN_PATHS.get(resolved, 0) + 1
         self.conn.execute("SET TimeZone = 'UTC'").fetchall()
         if not read_only:
             self.migrate()

@@ -8,11 +8,13 @@ early. Callers say whether they are the user waiting on a write (``Lane.USER``) 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from enum import Enum
 from typing import TypeVar
 
@@ -150,6 +152,26 @@ def limiter_for(service: str, base_url: str, per_minute: float | None = None) ->
             limiter = RateLimiter(per_minute or DEFAULT_PER_MINUTE.get(service, 60.0))
             _LIMITERS[key] = limiter
         return limiter
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header value (delta seconds or an HTTP date), or None.
+
+    Never negative: a date already past means "now". Shared by every integration whose service sends
+    the standard header, so they all wait the same way.
+    """
+    if not value:
+        return None
+    text = value.strip()
+    with contextlib.suppress(ValueError):
+        return max(0.0, float(text))
+    from email.utils import parsedate_to_datetime
+
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
 def backoff_delay(

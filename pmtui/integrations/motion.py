@@ -41,7 +41,14 @@ from pmtui.integrations.base import (
     parse_remote_time,
     with_marker,
 )
-from pmtui.integrations.limits import Lane, RateLimiter, create_once, limiter_for, with_retries
+from pmtui.integrations.limits import (
+    Lane,
+    RateLimiter,
+    create_once,
+    limiter_for,
+    parse_retry_after,
+    with_retries,
+)
 from pmtui.integrations.motion_mapping import (
     MotionStatus,
     WriteOptions,
@@ -63,24 +70,6 @@ SERVICE = Service.MOTION.value
 ENV_VAR = SECRET_ENV[Service.MOTION]
 PAGE_SIZE = 20
 """Motion's fixed page size (``meta.pageSize``); no parameter changes it."""
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    from email.utils import parsedate_to_datetime
-
-    try:
-        moment = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (moment - utcnow()).total_seconds())
 
 
 def _service_message(response: httpx.Response) -> str:

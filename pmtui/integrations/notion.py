@@ -30,7 +30,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, TypeVar
 
 import httpx
@@ -59,7 +58,14 @@ from pmtui.integrations.base import (
     TaskPatch,
     parse_remote_time,
 )
-from pmtui.integrations.limits import Lane, RateLimiter, create_once, limiter_for, with_retries
+from pmtui.integrations.limits import (
+    Lane,
+    RateLimiter,
+    create_once,
+    limiter_for,
+    parse_retry_after,
+    with_retries,
+)
 from pmtui.integrations.notion_mapping import (
     PAGE_SIZE,
     DataSourceSchema,
@@ -81,7 +87,7 @@ from pmtui.integrations.notion_mapping import (
     to_remote_project,
     to_remote_task,
 )
-from pmtui.models import Project, Service, Task, utcnow
+from pmtui.models import Project, Service, Task
 
 T = TypeVar("T")
 
@@ -89,22 +95,6 @@ SERVICE = Service.NOTION.value
 ENV_VAR = SECRET_ENV[Service.NOTION]
 CLIENT_LOGGER = "pmtui.notion.client"
 """notion-client logs here (its default logger adds a stderr handler per client, which a TUI cannot have)."""
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (moment - utcnow()).total_seconds())
 
 
 def _service_message(exc: HTTPResponseError) -> str:
