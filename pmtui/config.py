@@ -167,6 +167,9 @@ class SyncSettings(_Section):
     """Per field (title, status, due, ...): ask, prefer-local, prefer-remote or newest. Default: ask."""
     mass_deletion_share: float = Field(default=0.2, gt=0, le=1)
     """If more than this share of a service's tasks vanish in one sync, hold them for review."""
+    reconcile_minutes: int = Field(default=60, ge=0, le=60 * 24 * 7)
+    """List every task of GitLab, Notion and Linear this often (their change listings never report a
+    deletion), so a task deleted there leaves the cache. Motion is listed whole every sync."""
     flow_fields: list[str] = Field(
         default_factory=lambda: ["title", "status", "due", "due_all_day", "priority"]
     )

@@ -481,6 +481,8 @@ class ResultStatus(StrEnum):
     COMPENSATED = "compensated"
     PLANNED = "planned"
     QUEUED = "queued"
+    CONFLICT = "conflict"
+    """Stored locally, but the service changed the same field: an open conflict, nothing overwritten."""
 
 
 class ActionResult(_Model):

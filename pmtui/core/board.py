@@ -405,10 +405,16 @@ def status_summary(store: Store, configured: Sequence[Service]) -> StatusSummary
         ):
             cursors.setdefault(service, []).append((resource, cursor))
         tasks_row = store._rows("SELECT count(*) FROM tasks WHERE NOT deleted")
+    from pmtui.core.writes import pending_changes
+
+    waiting = pending_changes(store)
     services = []
     for service in REMOTE_SERVICES:
         run = last.get(service.value)
-        pending, failed = steps.get(service.value, (0, 0))
+        steps_pending, failed = steps.get(service.value, (0, 0))
+        outbox = waiting.get(service, [])
+        pending = steps_pending + len(outbox)
+        failed += sum(1 for entry, _what in outbox if entry.error)
         services.append(
             ServiceStatus(
                 service=service,
@@ -427,8 +433,8 @@ def status_summary(store: Store, configured: Sequence[Service]) -> StatusSummary
         )
     return StatusSummary(
         services=tuple(services),
-        pending=sum(p for p, _ in steps.values()),
-        failed=sum(f for _, f in steps.values()),
+        pending=sum(s.pending for s in services),
+        failed=sum(s.failed for s in services),
         conflicts=sum(conflicts.values()),
         tasks=int(tasks_row[0][0]) if tasks_row else 0,
     )

@@ -76,10 +76,14 @@ def _canonical_time(value: Any) -> str | None:
 
 
 def _canonical_labels(value: Any) -> list[str]:
+    # Label names compare case-insensitively (Linear matches "bug" to its "Bug" and reads back "Bug"):
+    # the first spelling of a name is kept, so a service's capitalisation never reads as an edit.
     labels: list[str] = []
+    seen: set[str] = set()
     for label in value or ():
         name = str(label).strip()
-        if name and name not in labels:
+        if name and name.casefold() not in seen:
+            seen.add(name.casefold())
             labels.append(name)
     return labels
 
@@ -105,7 +109,7 @@ def canonical_value(name: str, value: Any) -> Any:
 
 def _key(name: str, canonical: Any) -> Any:
     """What equality means for a field: labels compare as sets, everything else as canonical values."""
-    return frozenset(canonical) if name in _SET_FIELDS else canonical
+    return frozenset(label.casefold() for label in canonical) if name in _SET_FIELDS else canonical
 
 
 def same_value(name: str, left: Any, right: Any) -> bool:
@@ -161,7 +165,9 @@ class MergeResult:
     decisions: dict[str, str] = field(default_factory=dict)
     """Per field, why it got its value ("remote changed", "conflict -> ask", ...)."""
     next_base: dict[str, Any] = field(default_factory=dict)
-    """The base to store once both writes succeed: conflicted fields keep their old base (or stay
+    """The base to store now: what the service holds (its value, read in this merge), so a field only
+    the local side changed still differs from the base until a push confirms it; the push then
+    advances the base to what the service reads back. Conflicted fields keep their old base (or stay
     absent), so the conflict is seen again next sync instead of silently turning into an edit."""
 
     @property
@@ -203,9 +209,13 @@ def _merge_labels(base: list[str], local: list[str], remote: list[str]) -> list[
     side is in that side exactly when it is in base, so no label can be "added" by one side and
     "removed" by the other, and the set merge never conflicts. Order: local's, then remote's additions.
     """
-    base_set, local_set, remote_set = set(base), set(local), set(remote)
+    fold = str.casefold
+    base_set, local_set = {fold(x) for x in base}, {fold(x) for x in local}
+    remote_set = {fold(x) for x in remote}
     keep = (local_set & remote_set) | ((local_set | remote_set) - base_set)
-    return [x for x in local if x in keep] + [x for x in remote if x in keep and x not in local_set]
+    return [x for x in local if fold(x) in keep] + [
+        x for x in remote if fold(x) in keep and fold(x) not in local_set
+    ]
 
 
 def merge_fields(
@@ -253,7 +263,9 @@ def merge_fields(
             if has_base:
                 result.next_base[name] = b
             continue
-        result.next_base[name] = merged
+        # Never ``merged``: a base that already holds a change the service lacks reads as "agreed"
+        # and the change would never be pushed (issue #18: a queued edit silently dropped).
+        result.next_base[name] = rv
         if _key(name, merged) != rk:
             result.to_push[name] = merged
         if _key(name, merged) != lk:

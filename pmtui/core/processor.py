@@ -26,8 +26,9 @@ from pmtui.core.comments import COMMENT_OP, mapping_ref, post_comment, settle_co
 from pmtui.core.journal import Journal
 from pmtui.core.router import RouteDecision
 from pmtui.core.store import Store
-from pmtui.errors import NotFoundError, PmtuiError, RateLimitedError, ServiceError, TransientError
-from pmtui.integrations.base import Integration, RemoteTask, TaskPatch
+from pmtui.core.writes import DELETED_FIELD, RefOutcome, WritePath
+from pmtui.errors import NotFoundError, PmtuiError, ServiceError
+from pmtui.integrations.base import Integration, RemoteTask
 from pmtui.integrations.limits import create_once
 from pmtui.models import (
     Action,
@@ -35,6 +36,7 @@ from pmtui.models import (
     AddComment,
     Comment,
     CompleteTask,
+    Conflict,
     CreateProject,
     CreateTask,
     Decision,
@@ -99,7 +101,8 @@ class SagaOutcome:
     def ok(self) -> bool:
         """True when every action is done, skipped or queued (a queued write waits for the next sync)."""
         return all(
-            r.status in (ResultStatus.DONE, ResultStatus.SKIPPED, ResultStatus.QUEUED) for r in self.results
+            r.status in (ResultStatus.DONE, ResultStatus.SKIPPED, ResultStatus.QUEUED, ResultStatus.CONFLICT)
+            for r in self.results
         )
 
 
@@ -118,6 +121,7 @@ class TaskProcessor:
         self.settings = settings
         self.integrations = integrations
         self.journal = journal or Journal(store)
+        self.writes = WritePath(store, settings, integrations)
 
     # ------------------------------------------------------------------------------------ validation
 
@@ -479,6 +483,9 @@ class TaskProcessor:
             )
             self.store.upsert_tasks([merged])
             self.store.upsert_refs([remote.ref])
+            if queued_for is not None:
+                # A real outbox entry: the next healthy sync of that service creates it there.
+                self.store.outbox_mark(queued_for, task.id, "create", {"request_id": request_id})
 
         remote = self._remote_call(
             request_id,
@@ -540,6 +547,8 @@ class TaskProcessor:
     def _update(
         self, request_id: str, action: UpdateTask | CompleteTask
     ) -> tuple[ActionResult, Callable[[], None] | None]:
+        """A direct edit through the one write path: stored first, then merged with each service's
+        current value; a field a teammate changed too becomes a conflict, never an overwrite."""
         task = self._resolve(action.task)
         if isinstance(action, CompleteTask):
             fields: dict[str, Any] = {"status": Status.DONE}
@@ -549,79 +558,136 @@ class TaskProcessor:
                 project = self.store.find_project(str(fields.pop("project")))
                 fields["project_id"] = project.id if project else None
         before = {name: getattr(task, name) for name in fields if name in Task.model_fields}
+        outcomes = self._write(request_id, action.ref, task, fields)
+        verb = "completed" if isinstance(action, CompleteTask) else "updated"
+        result = self._write_result(action, task, verb, outcomes)
+        if result.status is not ResultStatus.DONE:
+            return result, None
+        return result, lambda: self._revert(task.id, before)
+
+    def _write(self, request_id: str, step_ref: str, task: Task, fields: dict[str, Any]) -> list[RefOutcome]:
+        """Journal the write per service (so a crash is reconciled, never replayed), then write it."""
         refs = [r for r in self.store.refs_for(task.id) if r.service is not Service.LOCAL]
-        pushed: list[ExternalRef] = []
-        queued: list[Service] = []
-        for ref in refs:
-            integration = self.integrations(ref.service)
-            key = idempotency_key(request_id, action.ref, ref.service.value)
-            entry = self.journal.begin(
+        entries = [
+            self.journal.begin(
                 request_id=request_id,
                 step=0,
                 service=ref.service,
                 op="update_task",
-                idempotency_key=key,
+                idempotency_key=idempotency_key(request_id, step_ref, ref.service.value),
                 payload={"fields": _jsonable(fields)},
                 entity_id=task.id,
                 external_id=ref.external_id,
             )
-            try:
-                remote = integration.update_task(ref.external_id, TaskPatch(dict(fields)))
-            except (TransientError, RateLimitedError):
-                # The service is unreachable: keep the edit locally; the next sync pushes it (the ref's
-                # base still holds the old values, so the push phase sees the difference).
-                self.journal.forget([entry])
-                queued.append(ref.service)
-                continue
-            except ServiceError:
-                self.journal.forget([entry])
-                self._revert(task, before, pushed)
-                raise
-            # Only the pushed fields agree now; the service's other fields (and its updated time) are the
-            # sync's to compare, so a concurrent remote edit is merged, not silently absorbed.
-            pushed_base = _base_of(ref.service, remote.task)
-            ref.base = {**ref.base, **{name: pushed_base[name] for name in fields if name in pushed_base}}
-            ref.synced_at = utcnow()
-            self.journal.close(entry, functools.partial(self.store.upsert_refs, [ref]))
-            pushed.append(ref)
-        updated = task.model_copy(update={**fields, "updated_at": utcnow()})
-        if fields.get("status") == Status.DONE and task.completed_at is None:
-            updated = updated.model_copy(update={"completed_at": utcnow()})
-        self.store.upsert_tasks([Task.model_validate(updated.model_dump())])
-        services = ", ".join(r.service.label for r in pushed) or "the local cache"
-        verb = "completed" if isinstance(action, CompleteTask) else "updated"
-        display_key = next((r.key for r in refs if r.key), None)
-        if queued:
-            names = ", ".join(service.label for service in queued)
-            return ActionResult(
-                ref=action.ref,
-                type=action.type,
-                status=ResultStatus.QUEUED,
-                service=queued[0],
-                entity_id=task.id,
-                key=display_key,
-                message=f"{verb} {task.title!r} locally; {names} unreachable, the next sync pushes it",
-            ), None
-        return ActionResult(
-            ref=action.ref,
-            type=action.type,
-            status=ResultStatus.DONE,
-            service=pushed[0].service if pushed else Service.LOCAL,
-            entity_id=task.id,
-            key=display_key,
-            message=f"{verb} {task.title!r} in {services}",
-        ), lambda: self._revert(task, before, pushed)
+            for ref in refs
+        ]
+        _updated, outcomes = self.writes.write(task, fields)
+        self.journal.forget(entries)  # what did not reach a service waits in the outbox
+        return outcomes
 
-    def _revert(self, task: Task, before: dict[str, Any], pushed: list[ExternalRef]) -> None:
-        for ref in reversed(pushed):
-            self.integrations(ref.service).update_task(ref.external_id, TaskPatch(dict(before)))
-        self.store.upsert_tasks([task])
+    def _write_result(
+        self, action: Action, task: Task, verb: str, outcomes: list[RefOutcome]
+    ) -> ActionResult:
+        """One result line for a merged write: done, waiting for a service, or a conflict to settle."""
+        refs = self.store.refs_for(task.id)
+        display_key = next((r.key for r in refs if r.key), None)
+        base = ActionResult(
+            ref=action.ref, type=action.type, status=ResultStatus.DONE, entity_id=task.id, key=display_key
+        )
+        conflicted = [o for o in outcomes if o.conflicts]
+        if conflicted:
+            first = conflicted[0]
+            what = ", ".join("deleted" if f == DELETED_FIELD else f for f in first.conflicts)
+            return base.model_copy(
+                update={
+                    "status": ResultStatus.CONFLICT,
+                    "service": first.service,
+                    "message": (
+                        f"{verb} {task.title!r} locally; conflict on {what}: {first.service.label} changed "
+                        "it too. Nothing was overwritten: settle it in Conflicts (4) or `pmtui conflicts`"
+                    ),
+                }
+            )
+        waiting = [o for o in outcomes if o.pending]
+        if waiting:
+            names = ", ".join(f"{o.service.label} ({o.pending})" for o in waiting)
+            return base.model_copy(
+                update={
+                    "status": ResultStatus.QUEUED,
+                    "service": waiting[0].service,
+                    "message": f"{verb} {task.title!r} locally; waiting for {names}: the next sync pushes it",
+                }
+            )
+        written = [o.service for o in outcomes if not o.deleted]
+        where = ", ".join(s.label for s in written) or "the local cache"
+        kept = sorted({f for o in outcomes for f in o.pulled})
+        note = f" (kept the service's newer {', '.join(kept)})" if kept else ""
+        return base.model_copy(
+            update={
+                "service": written[0] if written else Service.LOCAL,
+                "message": f"{verb} {task.title!r} in {where}{note}",
+            }
+        )
+
+    def _revert(self, task_id: str, before: dict[str, Any]) -> None:
+        """Undo an edit through the same merged write (a newer teammate change makes it a conflict)."""
+        current = self.store.get_task(task_id)
+        if current is not None:
+            self.writes.write(current, before)
 
     def _delete(self, request_id: str, action: DeleteTask) -> tuple[ActionResult, Callable[[], None] | None]:
         task = self._resolve(action.task)
         refs = [r for r in self.store.refs_for(task.id) if r.service is not Service.LOCAL]
+        kept = self._delete_remote(request_id, action.ref, task, refs)
+        self.store.upsert_tasks([task.model_copy(update={"deleted": True, "updated_at": utcnow()})])
+        where = ", ".join(r.service.label for r in refs) or "the local cache"
+        result = ActionResult(
+            ref=action.ref,
+            type=action.type,
+            status=ResultStatus.DONE,
+            service=refs[0].service if refs else Service.LOCAL,
+            entity_id=task.id,
+            message=f"deleted {task.title!r} from {where}",
+        )
+        if kept:
+            names = ", ".join(s.label for s in kept)
+            result.status = ResultStatus.CONFLICT
+            result.message = (
+                f"deleted {task.title!r} locally; {names} changed it since the last sync, so it was kept "
+                "there: settle it in Conflicts (4)"
+            )
+        return result, None
+
+    def _delete_remote(
+        self, request_id: str, step_ref: str, task: Task, refs: list[ExternalRef]
+    ) -> list[Service]:
+        """Delete the task on each service unless that service changed it since the last agreement
+        (deleting would lose that change: a delete-vs-edit conflict instead). Returns where it was kept."""
+        from pmtui.core.merge import changed_fields
+        from pmtui.core.writes import fields_of, project_for
+
+        kept: list[Service] = []
         for ref in refs:
-            key = idempotency_key(request_id, action.ref, ref.service.value)
+            integration = self.integrations(ref.service)
+            fresh = self.writes.lookup(integration, ref.external_id)
+            if fresh is not None and not fresh.deleted:
+                names = self.writes.fields(ref.service, ref)
+                remote = project_for(ref.service, fields_of(fresh.task, names))
+                base = {k: v for k, v in ref.base.items() if k in names}
+                if base and changed_fields(base, remote, names):
+                    self.store.add_conflict(
+                        Conflict(
+                            task_id=task.id,
+                            service=ref.service,
+                            field=DELETED_FIELD,
+                            base=False,
+                            local=True,
+                            remote=False,
+                        )
+                    )
+                    kept.append(ref.service)
+                    continue
+            key = idempotency_key(request_id, step_ref, ref.service.value)
             entry = self.journal.begin(
                 request_id=request_id,
                 step=0,
@@ -632,23 +698,19 @@ class TaskProcessor:
                 external_id=ref.external_id,
             )
             try:
-                self.integrations(ref.service).delete_task(ref.external_id)
+                if fresh is not None and not fresh.deleted:
+                    integration.delete_task(ref.external_id)
             except NotFoundError:
                 pass
             except ServiceError:
                 self.journal.forget([entry])
                 raise
-            self.journal.close(entry, functools.partial(self.store.delete_ref, ref))
-        self.store.upsert_tasks([task.model_copy(update={"deleted": True, "updated_at": utcnow()})])
-        where = ", ".join(r.service.label for r in refs) or "the local cache"
-        return ActionResult(
-            ref=action.ref,
-            type=action.type,
-            status=ResultStatus.DONE,
-            service=refs[0].service if refs else Service.LOCAL,
-            entity_id=task.id,
-            message=f"deleted {task.title!r} from {where}",
-        ), None
+            self.journal.close(entry, functools.partial(self._forget_ref, ref))
+        return kept
+
+    def _forget_ref(self, ref: ExternalRef) -> None:
+        self.store.delete_ref(ref)
+        self.store.outbox_clear(ref.service, ref.entity_id)
 
     def _comment(self, request_id: str, action: AddComment) -> tuple[ActionResult, Callable[[], None] | None]:
         """Post the comment on every service holding the task, each through the journal.
@@ -710,6 +772,22 @@ class TaskProcessor:
     ) -> tuple[ActionResult, Callable[[], None] | None]:
         task = self._resolve(action.task)
         refs = [r for r in self.store.refs_for(task.id) if r.service is not Service.LOCAL]
+        if move and refs:
+            # The copy is made from the merged task: a teammate's change on the old service moves with it.
+            outcomes = self.writes.reconcile_all(task.id)
+            blocked = [o for o in outcomes if o.conflicts or o.pending]
+            if blocked:
+                why = "; ".join(
+                    f"{o.service.label}: "
+                    + (f"conflict on {', '.join(o.conflicts)}" if o.conflicts else str(o.pending))
+                    for o in blocked
+                )
+                raise PmtuiError(
+                    f"{task.title!r} was not moved: {why}",
+                    hint="settle the conflict (Conflicts, 4) or wait for the service, then move it again",
+                )
+            task = self.store.get_task(task.id) or task
+            refs = [r for r in self.store.refs_for(task.id) if r.service is not Service.LOCAL]
         if any(r.service is action.to for r in refs):
             return ActionResult(
                 ref=action.ref,
@@ -764,10 +842,7 @@ class TaskProcessor:
             self.store.delete_ref(new_ref)
 
         if move:
-            for ref in refs:
-                old = self.integrations(ref.service)
-                old.delete_task(ref.external_id)
-                self.store.delete_ref(ref)
+            self._delete_remote(request_id, f"{action.ref}:move", task, refs)
             verb = f"moved {task.title!r} to {action.to.label}"
         else:
             verb = f"linked {task.title!r} to {action.to.label}"
@@ -834,10 +909,18 @@ class TaskProcessor:
             self.journal.close(entry, store)
             return f"create {task.title!r} on {entry.service.label}: had been committed; recorded it once"
         if entry.op == "update_task" and entry.external_id:
-            fields = _fields_from_json(entry.payload.get("fields", {}))
-            integration.update_task(entry.external_id, TaskPatch(fields))
+            # Never replayed: the edit is in the cache (stored before the call), so it is merged with
+            # what the service holds now; a teammate's newer change makes it a conflict, not a loss.
+            ref = self.store.ref_by_external(entry.service, entry.external_id)
             self.journal.forget([entry])
-            return f"update on {entry.service.label}: applied again (idempotent)"
+            if ref is None:
+                return f"update on {entry.service.label}: the task is no longer linked; nothing to do"
+            outcome = self.writes.reconcile(ref)
+            if outcome.conflicts:
+                return f"update on {entry.service.label}: the service changed it too; conflict filed"
+            if outcome.pending:
+                return f"update on {entry.service.label}: still waiting ({outcome.pending})"
+            return f"update on {entry.service.label}: merged with the service's current value"
         if entry.op == "delete_task" and entry.external_id:
             with contextlib.suppress(NotFoundError):
                 integration.delete_task(entry.external_id)
@@ -852,20 +935,6 @@ class TaskProcessor:
         return f"{entry.op} on {entry.service.label}: unknown step kept for review"
 
 
-def _fields_from_json(data: dict[str, Any]) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    for name, value in data.items():
-        if name == "status" and value is not None:
-            fields[name] = Status(value)
-        elif name == "priority" and value is not None:
-            from pmtui.models import Priority
-
-            fields[name] = Priority(value)
-        elif name == "due" and isinstance(value, str):
-            fields[name] = datetime.fromisoformat(value)
-        else:
-            fields[name] = value
-    return fields
 
 
 @dataclass
@@ -901,7 +970,7 @@ def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
 
 def _base_of(service: Service, task: Task) -> dict[str, Any]:
     """What ``service`` now holds of ``task``, in the representation the sync compares it in."""
-    from pmtui.core.sync import SERVICE_FIELDS, fields_of, project_for
+    from pmtui.core.writes import SERVICE_FIELDS, fields_of, project_for
     from pmtui.models import SYNCED_TASK_FIELDS
 
     return project_for(service, fields_of(task, SERVICE_FIELDS.get(service, SYNCED_TASK_FIELDS)))

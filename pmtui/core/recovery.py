@@ -201,7 +201,7 @@ def _dicts(conn: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
 
 def _sort_tasks(found: Salvage, tasks: dict[str, Task], refs: list[ExternalRef]) -> None:
     """Split the readable tasks into local-only ones and synced ones with an unpushed local edit."""
-    from pmtui.core.sync import SERVICE_FIELDS, fields_of, project_for
+    from pmtui.core.writes import SERVICE_FIELDS, fields_of, project_for
 
     by_task: dict[str, list[ExternalRef]] = {}
     for ref in refs:
@@ -278,7 +278,7 @@ def rebuild_cache(
 
 def _reapply_edits(engine: Any, edits: list[UnpushedEdit], report: RebuildReport) -> set[Service]:
     """Put each salvaged local edit onto the rebuilt task, unless the service changed that field too."""
-    from pmtui.core.sync import apply_values
+    from pmtui.core.writes import apply_values
 
     services: set[Service] = set()
     for edit in edits:

@@ -17,6 +17,7 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -213,6 +214,28 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 fetched_at TIMESTAMPTZ NOT NULL,
                 payload JSON NOT NULL
             )""",
+        ],
+    ),
+    (
+        5,
+        "the outbox: local changes not yet on their service (one row per service and task)",
+        [
+            """CREATE TABLE outbox (
+                service VARCHAR NOT NULL,
+                task_id VARCHAR NOT NULL,
+                op VARCHAR NOT NULL,
+                payload JSON NOT NULL DEFAULT '{}',
+                error VARCHAR,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                created_at TIMESTAMPTZ NOT NULL,
+                updated_at TIMESTAMPTZ NOT NULL,
+                PRIMARY KEY (service, task_id, op)
+            )""",
+            # A cache from before the outbox may hold unpushed edits that only a diff against the base
+            # finds: mark every task ref once; the next sync's push checks each and clears the clean.
+            """INSERT INTO outbox
+               SELECT DISTINCT service, entity_id, 'push', '{}', NULL, 0, now(), now()
+               FROM external_refs WHERE entity = 'task' AND service <> 'local'""",
         ],
     ),
 ]
@@ -560,12 +583,20 @@ class Store:
         import pyarrow as pa
 
         table = pa.Table.from_pydict(columns, schema=_task_schema())
-        with self._lock:
+        with self._lock, self.transaction() as tx:
             self.conn.register("incoming_tasks", table)
             try:
-                self._exec(
+                tx._exec(
                     f"INSERT OR REPLACE INTO tasks ({', '.join(TASK_COLUMNS)}) "
                     f"SELECT {', '.join(TASK_COLUMNS)} FROM incoming_tasks"
+                )
+                # Dirty tracking: every local write of a task marks its service refs in the same
+                # transaction, so the push reads only these (and no path that changes a task can miss
+                # one). A mark whose fields already agree is cleared by the next push.
+                tx._exec(
+                    "INSERT INTO outbox SELECT DISTINCT r.service, r.entity_id, 'push', '{}', NULL, 0, "
+                    "now(), now() FROM external_refs r JOIN incoming_tasks i ON r.entity_id = i.id "
+                    "WHERE r.entity = 'task' AND r.service <> 'local' ON CONFLICT DO NOTHING"
                 )
             finally:
                 self.conn.unregister("incoming_tasks")
@@ -796,6 +827,14 @@ class Store:
         """Every ref of one service and entity kind: what the sync's deletion checks compare a listing to."""
         return self._refs_where("service = ? AND entity = ?", [service.value, entity.value])
 
+    def refs_for_tasks(self, service: Service, task_ids: Sequence[str]) -> list[ExternalRef]:
+        """``service``'s refs of many tasks in one query (the push reads only the marked ones)."""
+        if not task_ids:
+            return []
+        return self._refs_where(
+            "service = ? AND entity = 'task' AND list_contains(?, entity_id)", [service.value, list(task_ids)]
+        )
+
     def delete_ref(self, ref: ExternalRef) -> None:
         """Forget the link to one remote object; the entity itself stays in the cache."""
         with self._lock:
@@ -812,6 +851,69 @@ class Store:
             row["base"] = json.loads(row["base"]) if row["base"] else {}
             refs.append(ExternalRef.model_validate(row))
         return refs
+
+    # ---------------------------------------------------------------------------------------- outbox
+
+    def outbox_mark(self, service: Service, task_id: str, op: str = "push", payload: Any = None) -> None:
+        """Note that ``task_id`` has a change ``service`` does not hold yet (idempotent)."""
+        with self._lock:
+            self._exec(
+                "INSERT INTO outbox VALUES (?, ?, ?, ?, NULL, 0, now(), now()) ON CONFLICT DO NOTHING",
+                [service.value, task_id, op, json.dumps(payload or {}, default=str)],
+            )
+
+    def outbox_clear(self, service: Service, task_id: str, op: str = "push") -> None:
+        """The service holds the change now (or there was none): drop the mark."""
+        with self._lock:
+            self._exec(
+                "DELETE FROM outbox WHERE service = ? AND task_id = ? AND op = ?",
+                [service.value, task_id, op],
+            )
+
+    def outbox_fail(self, service: Service, task_id: str, error: str, op: str = "push") -> None:
+        """Keep the mark, with the service's own reason, for the sync status screen."""
+        with self._lock:
+            self._exec(
+                "UPDATE outbox SET error = ?, attempts = attempts + 1, updated_at = now() "
+                "WHERE service = ? AND task_id = ? AND op = ?",
+                [error, service.value, task_id, op],
+            )
+
+    def outbox_entries(
+        self, service: Service | None = None, *, op: str | None = None, limit: int | None = None
+    ) -> list[OutboxEntry]:
+        """Marked changes, oldest first: of one service and kind when given."""
+        clauses, params = ["TRUE"], []
+        if service is not None:
+            clauses.append("service = ?")
+            params.append(service.value)
+        if op is not None:
+            clauses.append("op = ?")
+            params.append(op)
+        sql = f"SELECT * FROM outbox WHERE {' AND '.join(clauses)} ORDER BY created_at, task_id"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        rows = self._rows(sql, params)
+        return [
+            OutboxEntry(
+                service=Service(row[0]),
+                task_id=str(row[1]),
+                op=str(row[2]),
+                payload=json.loads(row[3]) if row[3] else {},
+                error=row[4],
+                attempts=int(row[5]),
+                created_at=row[6],
+                updated_at=row[7],
+            )
+            for row in rows
+        ]
+
+    def outbox_counts(self) -> dict[Service, int]:
+        """Marked changes per service (marks, not yet checked against the base)."""
+        return {
+            Service(row[0]): int(row[1])
+            for row in self._rows("SELECT service, count(*) FROM outbox GROUP BY service")
+        }
 
     # --------------------------------------------------------------------------------------- journal
 
@@ -1056,7 +1158,6 @@ class Store:
                 counts[name] = int(row[0]) if row else 0
         return counts
 
-
     # ------------------------------------------------------------------------------ gitlab activity
     # One row per task whose GitLab issue's code activity was fetched (pmtui.core.activity decides
     # when); ``issue_updated_at`` is the issue's remote update time the payload was fetched against.
@@ -1118,6 +1219,21 @@ class Store:
         except duckdb.CatalogException:  # a read-only open of a cache older than migration 4
             return []
         return [json.loads(payload) for (payload,) in rows if payload]
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One change a service does not hold yet: ``push`` (fields differ from the base) or ``create``
+    (the task must be created there, e.g. "queued for Linear"), with the last failure's reason."""
+
+    service: Service
+    task_id: str
+    op: str
+    payload: dict[str, Any]
+    error: str | None
+    attempts: int
+    created_at: datetime
+    updated_at: datetime
 
 
 def store_path(data_dir: Path) -> Path:

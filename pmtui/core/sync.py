@@ -21,24 +21,28 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pmtui.core.comments import CommentSync
-from pmtui.core.merge import TaskOutcome, canonical_value, merge_fields, merge_task_states, same_value
+from pmtui.core.merge import canonical_value
 from pmtui.core.milestones import absorb_milestones, link_task_milestones
-from pmtui.errors import NotFoundError, PmtuiError
-from pmtui.integrations.base import Integration, RemoteTask, TaskPatch
+from pmtui.core.writes import (
+    DELETED_FIELD,
+    SERVICE_FIELDS,
+    WritePath,
+    apply_values,
+    fields_of,
+    project_for,
+)
+from pmtui.errors import NotFoundError, PmtuiError, ServiceError
+from pmtui.integrations.base import Integration, RemoteTask
 from pmtui.models import (
-    SYNCED_TASK_FIELDS,
     Conflict,
-    ConflictPolicy,
-    Decision,
     EntityType,
     ExternalRef,
-    Priority,
     Project,
     Service,
     Status,
@@ -56,106 +60,8 @@ PROJECTS_REFRESH = timedelta(hours=1)
 SYNC_ORDER = (Service.LINEAR, Service.GITLAB, Service.NOTION, Service.MOTION)
 """Motion last: its tasks often schedule work held elsewhere, and attach to those tasks."""
 
-SERVICE_FIELDS: dict[Service, tuple[str, ...]] = {
-    Service.MOTION: (
-        "title",
-        "description",
-        "status",
-        "priority",
-        "due",
-        "duration_minutes",
-        "labels",
-        "assignee",
-    ),
-    Service.LINEAR: (
-        "title",
-        "description",
-        "status",
-        "priority",
-        "due",
-        "due_all_day",
-        "labels",
-        "assignee",
-    ),
-    Service.GITLAB: (
-        "title",
-        "description",
-        "status",
-        "priority",
-        "due",
-        "due_all_day",
-        "labels",
-        "assignee",
-    ),
-    Service.NOTION: ("title", "description", "status", "priority", "due", "due_all_day", "labels"),
-}
-"""The canonical fields each service can hold (merged and pushed); the rest stay local."""
 
 _URL = re.compile(r"https?://[^\s)>\]\"']+")
-
-
-def project_for(service: Service, values: dict[str, Any]) -> dict[str, Any]:
-    """``values`` as ``service`` would read them back: the representation its base is kept in.
-
-    Linear and GitLab keep a bare date (midnight UTC, all day); Motion has no "no priority" (it reads
-    back MEDIUM) and no all-day flag; GitLab has no canceled state (closed reads back as done).
-    """
-    out = dict(values)
-    if service in (Service.LINEAR, Service.GITLAB) and out.get("due"):
-        due = _as_datetime(out["due"])
-        if due is not None:
-            out["due"] = datetime(due.year, due.month, due.day, tzinfo=UTC).isoformat()
-            if "due_all_day" in out:
-                out["due_all_day"] = True
-    if service is Service.MOTION and out.get("priority") == Priority.NONE.value:
-        out["priority"] = Priority.MEDIUM.value
-    if service is Service.GITLAB and out.get("status") == Status.CANCELED.value:
-        out["status"] = Status.DONE.value
-    if isinstance(out.get("description"), str):
-        out["description"] = out["description"].rstrip()
-    return {name: canonical_value(name, value) for name, value in out.items()}
-
-
-def _as_datetime(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC)
-    if isinstance(value, str):
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return None
-
-
-def fields_of(task: Task, names: Iterable[str]) -> dict[str, Any]:
-    """The canonical JSON values of ``names`` on ``task``."""
-    data = task.model_dump(mode="json")
-    return {name: data.get(name) for name in names}
-
-
-def apply_values(task: Task, values: dict[str, Any]) -> Task:
-    """``task`` with canonical JSON ``values`` applied (validated, so enums and datetimes come back typed)."""
-    data = task.model_dump(mode="json")
-    data.update(values)
-    data["updated_at"] = utcnow().isoformat()
-    if values.get("status") == Status.DONE.value and not data.get("completed_at"):
-        data["completed_at"] = utcnow().isoformat()
-    if values.get("status") in (Status.TODO.value, Status.IN_PROGRESS.value):
-        data["completed_at"] = None
-    return Task.model_validate(data)
-
-
-def patch_values(values: dict[str, Any]) -> dict[str, Any]:
-    """Canonical JSON values as the typed values an integration's TaskPatch takes."""
-    typed = Task.model_validate(
-        {
-            "title": values.get("title") or "x",
-            **{
-                k: v
-                for k, v in values.items()
-                if v is not None or k in ("due", "duration_minutes", "assignee")
-            },
-        }
-    )
-    return {name: getattr(typed, name) for name in values}
 
 
 @dataclass
@@ -188,6 +94,7 @@ class SyncEngine:
         self._project_ids: dict[tuple[Service, str], str] = {}
         """Remote project id -> local project id, as found during the current service's sync."""
         self._new_refs: list[ExternalRef] = []
+        self.writes = WritePath(self.store, self.settings, engine.integration)
         self.comments = CommentSync(engine)
         """Comments of the tasks that changed: pulled after each service, carried after all of them."""
 
@@ -270,8 +177,10 @@ class SyncEngine:
             self._pull_projects(service, integration)
         seen: set[str] = set()
         full_scan = False
+        reconcile = self._reconcile_due(service, integration)
+        listed_from = None if reconcile else cursor
         tracks_milestones = False
-        for page in integration.list_changes(cursor):
+        for page in integration.list_changes(listed_from):
             with self.store.transaction():
                 if page.milestones is not None:  # a listing that reports milestones (Linear)
                     tracks_milestones = True
@@ -291,13 +200,23 @@ class SyncEngine:
                 self.comments.flush(service)
                 if tracks_milestones:
                     link_task_milestones(self.store, service, page.items)
-                if page.cursor is not None and page.cursor != cursor:
+                if (
+                    page.cursor is not None
+                    and page.cursor != cursor
+                    and (not reconcile or cursor is None or page.last)
+                ):
+                    # A reconciling listing starts from the beginning: its cursor is stored only once
+                    # it has passed the incremental one (at its last page), never moved backwards.
                     self.store.set_cursor(service, "tasks", page.cursor)
             if page.full_scan:
                 full_scan = True
                 seen.update(page.seen or [])
-        if full_scan:
+            elif reconcile:  # a whole listing of an incremental service: what it omits may be gone
+                seen.update(r.ref.external_id for r in page.items if not r.deleted)
+        if full_scan or reconcile:
             self._confirm_disappearances(service, integration, seen, report)
+        if reconcile:
+            self.store.set_cursor(service, "reconcile", None)
 
     def _projects_due(self, service: Service) -> bool:
         """Whether the service's projects were last listed longer than :data:`PROJECTS_REFRESH` ago.
@@ -449,113 +368,53 @@ class SyncEngine:
         self._keyed = {key: found.get(key) for key in keys}
 
     def _fields(self, service: Service, ref: ExternalRef) -> tuple[str, ...]:
-        """Which fields this ref exchanges: all the service holds for the origin, else the flow fields."""
-        supported = SERVICE_FIELDS.get(service, SYNCED_TASK_FIELDS)
-        if ref.origin:
-            return supported
-        flow = set(self.settings.sync.flow_fields)
-        return tuple(name for name in supported if name in flow)
-
-    def _policies(self) -> dict[str, ConflictPolicy]:
-        return dict(self.settings.sync.conflict_policy)
+        return self.writes.fields(service, ref)
 
     def _merge(
         self, service: Service, ref: ExternalRef, task: Task, remote: RemoteTask, report: ServiceReport
     ) -> None:
-        names = self._fields(service, ref)
-        base = {k: v for k, v in ref.base.items() if k in names}
-        local = project_for(service, fields_of(task, names))
-        remote_values = project_for(service, fields_of(remote.task, names))
+        """Merge a pulled remote task into the cache (the push later sends what only pmtui changed)."""
         if self._page_conflicts is not None:
             open_fields = set(self._page_conflicts.get(task.id, ()))
         else:
-            open_fields = {c.field for c in self.store.conflicts(task_id=task.id) if c.service is service}
+            open_fields = self.writes.open_fields(service, task.id)
         if remote.deleted or task.deleted:
-            state = merge_task_states(
-                base or None,
-                None if task.deleted else local,
-                None if remote.deleted else remote_values,
-                fields=names,
+            self.writes.settle_presence(
+                service, ref, task, remote, remote_updated_at=remote.ref.remote_updated_at
             )
-            self._settle_deletion(service, ref, task, remote, state, report)
+            if remote.deleted and not task.deleted:
+                report.deleted += 0 if DELETED_FIELD in self.writes.open_fields(service, task.id) else 1
             return
-        result = merge_fields(
-            base,
-            local,
-            remote_values,
-            policies=self._policies(),
-            fields=names,
-            local_updated_at=task.updated_at,
-            remote_updated_at=remote.ref.remote_updated_at,
-        )
-        stored = {k: v for k, v in result.to_store.items() if k not in open_fields}
-        if stored:
-            task = apply_values(task, stored)
+        step = self.writes.merge(service, ref, task, remote, open_fields)
+        if step.task_changed:
             if self._batching:
-                self._new_tasks.append(task)  # written with the page (_flush_new)
+                self._new_tasks.append(step.task)  # written with the page (_flush_new)
             else:
-                self.store.upsert_tasks([task])
+                self.store.upsert_tasks([step.task])
             report.updated += 1
             report.run.pulled += 1
-        for conflict in result.conflicts:
-            if conflict.field in open_fields:
-                continue
-            self.store.add_conflict(conflict.to_conflict(task_id=task.id, service=service))
-            self._decide(task.id, service, f"conflict on {conflict.field}: both sides changed it")
-        new_base = dict(ref.base)
-        new_base.update({k: v for k, v in result.next_base.items() if k not in open_fields})
-        ref.base = new_base
-        ref.remote_updated_at = remote.ref.remote_updated_at
-        ref.synced_at = utcnow()
-        ref.key = remote.ref.key or ref.key
-        ref.url = remote.ref.url or ref.url
+        self.writes.file_conflicts(service, step.task, step.conflicts)
+        if step.needs_push:
+            self.store.outbox_mark(service, task.id)
         if self._batching:
-            self._new_refs.append(ref)
+            self._new_refs.append(step.ref)
         else:
-            self.store.upsert_refs([ref])
+            self.store.upsert_refs([step.ref])
 
-    def _settle_deletion(
-        self,
-        service: Service,
-        ref: ExternalRef,
-        task: Task,
-        remote: RemoteTask,
-        state: Any,
-        report: ServiceReport,
-    ) -> None:
-        outcome = state.outcome
-        if outcome is TaskOutcome.DELETE_LOCAL:
-            self.store.upsert_tasks([task.model_copy(update={"deleted": True, "updated_at": utcnow()})])
-            self.store.delete_ref(ref)
-            report.deleted += 1
-            self._decide(task.id, service, f"deleted locally: {service.label} deleted {task.title!r}")
-        elif outcome in (TaskOutcome.DELETED_REMOTELY, TaskOutcome.DELETED_LOCALLY):
-            open_fields = {c.field for c in self.store.conflicts(task_id=task.id) if c.service is service}
-            if "_deleted" not in open_fields:
-                self.store.add_conflict(
-                    Conflict(
-                        task_id=task.id,
-                        service=service,
-                        field="_deleted",
-                        base=False,
-                        local=task.deleted,
-                        remote=remote.deleted,
-                    )
-                )
-                self._decide(task.id, service, f"conflict: {state.reason}")
-            ref.remote_updated_at = remote.ref.remote_updated_at
-            self.store.upsert_refs([ref])
-        elif outcome is TaskOutcome.DELETE_REMOTE:
-            self.engine.integration(service).delete_task(ref.external_id)
-            self.store.delete_ref(ref)
-            self._decide(task.id, service, f"deleted on {service.label}: {task.title!r} was deleted locally")
-        elif outcome is TaskOutcome.FORGET:
-            self.store.delete_ref(ref)
+    def _reconcile_due(self, service: Service, integration: Integration) -> bool:
+        """Whether this sync lists every object (to find remote deletions an incremental listing never
+        reports): on the first sync, and then every ``[sync] reconcile_minutes`` for services whose
+        listings are incremental (GitLab, Notion, Linear). Motion always lists whole."""
+        if not integration.capabilities.incremental:
+            return False
+        stamped = self.store.cursor_updated_at(service, "reconcile")
+        minutes = self.settings.sync.reconcile_minutes
+        return stamped is None or datetime.now(UTC) - stamped >= timedelta(minutes=minutes)
 
     def _confirm_disappearances(
         self, service: Service, integration: Integration, seen: set[str], report: ServiceReport
     ) -> None:
-        """Tasks missing from a full scan: look each up; hold a mass disappearance for review."""
+        """Tasks missing from a full listing: look each up twice; hold a mass disappearance for review."""
         known = self.store.refs_for_service(service)
         tasks = self.store.tasks_by_ids([r.entity_id for r in known])
         live = [
@@ -580,13 +439,14 @@ class SyncEngine:
             )
             return
         for ref in missing:
-            try:
-                remote = integration.get_task(ref.external_id)
-            except NotFoundError:
-                remote = None
             task = self.store.get_task(ref.entity_id)
             if task is None:
                 continue
+            try:
+                remote = self.writes.lookup(integration, ref.external_id)
+            except PmtuiError as exc:
+                log.info("could not confirm %s is gone: %s", ref.external_id, exc)
+                continue  # not confirmed: nothing is deleted on an error
             if remote is None:
                 gone = RemoteTask(
                     ref=ref.model_copy(update={"remote_updated_at": utcnow()}), task=task, deleted=True
@@ -598,41 +458,94 @@ class SyncEngine:
     # --------------------------------------------------------------------------------------- pushing
 
     def _push(self, service: Service, integration: Integration, report: ServiceReport) -> None:
-        """Send every ref's local differences (edits, or changes other services brought) to the service."""
-        refs = self.store.refs_for_service(service)
-        tasks = self.store.tasks_by_ids([ref.entity_id for ref in refs])
-        conflicted = self.store.open_conflict_fields()
-        for ref in refs:
-            task = tasks.get(ref.entity_id)
-            if task is None or task.deleted:
+        """Send the marked tasks' local differences (edits, or changes other services brought).
+
+        Only tasks in the outbox are read (a quiet sync reads none). The pull just merged whatever the
+        service changed, so the base is its current value: what differs from it is pmtui's change. One
+        task's failure marks that task with the service's reason and the rest still go out; a service
+        that stops answering ends the push with the rest still pending.
+        """
+        self._deliver_creates(service, integration, report)
+        entries = self.store.outbox_entries(service, op="push")
+        if not entries:
+            return
+        ids = [entry.task_id for entry in entries]
+        tasks = self.store.tasks_by_ids(ids)
+        conflicted = self.store.open_conflicts_for(service, ids)
+        refs: dict[str, ExternalRef] = {}
+        for ref in self.store.refs_for_tasks(service, ids):
+            refs[ref.entity_id] = ref
+        for task_id in ids:
+            task, ref = tasks.get(task_id), refs.get(task_id)
+            if task is None or ref is None or task.deleted:
+                self.store.outbox_clear(service, task_id)
                 continue
-            names = self._fields(service, ref)
-            open_fields = conflicted.get(task.id, set())
-            local = project_for(service, fields_of(task, names))
-            diff = {
-                name: value
-                for name, value in local.items()
-                if name not in open_fields
-                and name in ref.base
-                and not same_value(name, ref.base.get(name), value)
-            }
-            if not diff:
+            open_fields = conflicted.get(task_id, set())
+            if DELETED_FIELD in open_fields:
+                continue  # the person decides first (keep recreates it, drop removes it)
+            try:
+                pushed = self.writes.push(service, integration, ref, task, open_fields)
+            except ServiceError as exc:
+                if isinstance(exc, NotFoundError) or not exc.retriable:
+                    gone = self.writes.lookup(integration, ref.external_id, quiet=True)
+                    if gone is None or gone.deleted:
+                        self.writes.settle_presence(service, ref, task, gone)
+                        continue
+                self.store.outbox_fail(service, task_id, exc.user_text())
+                log.warning(
+                    "push of %s to %s failed: %s",
+                    task.title,
+                    service.value,
+                    exc,
+                    extra={"service": service.value, "task": task_id},
+                )
+                if exc.retriable:
+                    raise  # the service is not answering: the rest stay pending for the next sync
                 continue
-            remote = integration.update_task(ref.external_id, TaskPatch(patch_values(diff)))
-            readback = project_for(service, fields_of(remote.task, names))
-            ref.base = {**ref.base, **{name: readback.get(name) for name in diff}}
-            ref.remote_updated_at = remote.ref.remote_updated_at
-            ref.synced_at = utcnow()
-            self.store.upsert_refs([ref])
+            if pushed:
+                report.run.pushed += 1
+
+    def _deliver_creates(self, service: Service, integration: Integration, report: ServiceReport) -> None:
+        """Create the tasks queued for this service while it was away ("queued for Linear")."""
+        from pmtui.core.processor import idempotency_key
+
+        for entry in self.store.outbox_entries(service, op="create"):
+            task = self.store.get_task(entry.task_id)
+            if (
+                task is None
+                or task.deleted
+                or any(r.service is service for r in self.store.refs_for(entry.task_id))
+            ):
+                self.store.outbox_clear(service, entry.task_id, "create")
+                continue
+            key = idempotency_key(entry.task_id, "deliver", service.value)
+            placeholder = ExternalRef(entity_id=task.id, service=service, external_id="", origin=True)
+            try:
+                new_ref = self.writes.recreate(service, placeholder, task, key)
+            except ServiceError as exc:
+                self.store.outbox_fail(service, entry.task_id, exc.user_text(), "create")
+                if exc.retriable:
+                    raise
+                continue
+            with self.store.transaction():
+                # The service the plan meant becomes the task's home; the stand-in copy follows it.
+                for other in self.store.refs_for(task.id):
+                    if other.service not in (service, Service.LOCAL) and other.origin:
+                        self.store.upsert_refs([other.model_copy(update={"origin": False})])
+                self.store.upsert_refs([new_ref.model_copy(update={"origin": True})])
+                self.store.outbox_clear(service, entry.task_id, "create")
+            report.created += 1
             report.run.pushed += 1
-            self._decide(task.id, service, f"pushed {', '.join(sorted(diff))} of {task.title!r}")
+            self._decide(task.id, service, f"delivered {task.title!r} to {service.label} (it was queued)")
 
     # ------------------------------------------------------------------------------------ conflicts
 
     def resolve_conflict(
         self, conflict_id: str, choice: Literal["local", "remote", "merged"], value: Any = None
     ) -> None:
-        """Settle a conflict: the chosen value goes to the local task and every service that holds it."""
+        """Settle a conflict through the write path: the chosen value is merged with what each service
+        holds now, so a service that changed the field again since the conflict gets a new conflict
+        rather than being overwritten."""
         conflict = next((c for c in self.store.conflicts() if c.id == conflict_id), None)
         if conflict is None:
             raise PmtuiError(f"no open conflict {conflict_id}", hint="it may have been resolved already")
@@ -640,42 +553,62 @@ class SyncEngine:
         if task is None:
             raise PmtuiError("the conflict's task no longer exists")
         chosen = {"local": conflict.local, "remote": conflict.remote}.get(choice, value)
-        if conflict.field == "_deleted":
-            keep = choice == "local" if conflict.local is False else choice == "remote"
-            if not keep:
-                self.store.upsert_tasks([task.model_copy(update={"deleted": True, "updated_at": utcnow()})])
-        else:
-            task = apply_values(task, {conflict.field: canonical_value(conflict.field, chosen)})
-            self.store.upsert_tasks([task])
-            for ref in self.store.refs_for(task.id):
-                if ref.service is Service.LOCAL or conflict.field not in self._fields(ref.service, ref):
-                    continue
-                integration = self.engine.integration(ref.service)
-                values = project_for(ref.service, fields_of(task, [conflict.field]))
-                remote = integration.update_task(ref.external_id, TaskPatch(patch_values(values)))
-                readback = project_for(ref.service, fields_of(remote.task, [conflict.field]))
-                ref.base = {**ref.base, conflict.field: readback[conflict.field]}
-                ref.remote_updated_at = remote.ref.remote_updated_at
-                self.store.upsert_refs([ref])
         conflict.resolved_at = utcnow()
         conflict.resolution = "merged" if choice == "merged" else choice
         conflict.resolved_value = chosen
-        self.store.add_conflict(conflict)
+        if conflict.field == DELETED_FIELD:
+            self._resolve_deletion(conflict, task, choice)
+            self._decide(task.id, conflict.service, f"resolved delete conflict: took {choice}")
+            return
+        ref = next((r for r in self.store.refs_for(task.id) if r.service is conflict.service), None)
+        canonical = canonical_value(conflict.field, chosen)
+        with self.store.transaction():
+            if ref is not None:
+                # The service's conflicting value is now seen and decided on: it becomes the base, so
+                # the chosen value reads as pmtui's change (pushed) unless the service moved again.
+                seen = project_for(conflict.service, {conflict.field: conflict.remote})[conflict.field]
+                self.store.upsert_refs([ref.model_copy(update={"base": {**ref.base, conflict.field: seen}})])
+            self.store.upsert_tasks([apply_values(task, {conflict.field: canonical})])
+            self.store.add_conflict(conflict)
+        self.writes.reconcile_all(task.id)
         self._decide(task.id, conflict.service, f"resolved {conflict.field} conflict: took {choice}")
+
+    def _resolve_deletion(self, conflict: Conflict, task: Task, choice: str) -> None:
+        """Delete-vs-edit: "keep" recreates (remote delete) or restores (local delete); "drop" deletes."""
+        from pmtui.core.processor import idempotency_key
+
+        service = conflict.service
+        ref = next((r for r in self.store.refs_for(task.id) if r.service is service), None)
+        deleted_remotely = conflict.local is False
+        keep = choice == "local" if deleted_remotely else choice == "remote"
+        if deleted_remotely and keep and ref is not None:
+            self.writes.recreate(service, ref, task, idempotency_key(conflict.id, "recreate", service.value))
+            self.store.add_conflict(conflict)
+            return
+        if deleted_remotely:
+            with self.store.transaction():
+                if ref is not None:
+                    self.store.delete_ref(ref)
+                self.store.outbox_clear(service, task.id)
+                self.store.add_conflict(conflict)
+                self.writes.drop_if_unheld(task)
+            return
+        if keep:  # deleted here, edited there: bring it back with the service's values
+            with self.store.transaction():
+                self.store.upsert_tasks([task.model_copy(update={"deleted": False, "updated_at": utcnow()})])
+                self.store.add_conflict(conflict)
+            if ref is not None:
+                self.writes.reconcile(ref)
+            return
+        if ref is not None:
+            self.engine.integration(service).delete_task(ref.external_id)
+            self.store.delete_ref(ref)
+        self.store.add_conflict(conflict)
 
     def _decide(
         self, task_id: str | None, service: Service, reason: str, detail: dict[str, Any] | None = None
     ) -> None:
-        self.store.log_decision(
-            Decision(
-                request_id="sync",
-                kind="sync",
-                task_id=task_id,
-                service=service,
-                reason=reason,
-                detail=detail or {},
-            )
-        )
+        self.writes.decide(task_id, service, reason, detail)
 
 
 @dataclass(frozen=True)
