@@ -404,9 +404,11 @@ def _two_gitlab(world: World) -> tuple[Task, Task]:
     found = []
     for ref in store.refs_for_service(Service.GITLAB):
         task = store.get_task(ref.entity_id)
-        if task is not None and not task.deleted and [r.service for r in store.refs_for(task.id)] == [
-            Service.GITLAB
-        ]:
+        if (
+            task is not None
+            and not task.deleted
+            and [r.service for r in store.refs_for(task.id)] == [Service.GITLAB]
+        ):
             found.append(task)
         if len(found) == 2:
             return found[0], found[1]
