@@ -367,6 +367,8 @@ def do_request(
                     _out("  (none)")
         if result.status not in ("done",):
             raise typer.Exit(EXIT_FAILED)
+        if any(r.status.value == "conflict" for r in result.results):
+            raise typer.Exit(EXIT_CONFLICTS)  # stored locally; the service changed it too
 
 
 def _override(orchestrator: Any, result: Any, to: str, *, save_rule: bool, settings: Settings) -> Any:

@@ -194,6 +194,11 @@ def severity_of(result: ActionResult) -> Literal["information", "warning", "erro
 
     if result.status is ResultStatus.FAILED:
         return "error"
-    if result.status in (ResultStatus.QUEUED, ResultStatus.SKIPPED, ResultStatus.COMPENSATED):
+    if result.status in (
+        ResultStatus.QUEUED,
+        ResultStatus.SKIPPED,
+        ResultStatus.COMPENSATED,
+        ResultStatus.CONFLICT,
+    ):
         return "warning"
     return "information"

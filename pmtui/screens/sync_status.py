@@ -30,6 +30,19 @@ class SyncOverview:
     runs: list[SyncRun]
     failed_steps: list[JournalEntry]
     notices: list[Notice]
+    waiting: list[Waiting] = field(default_factory=list)
+    """Local changes a service does not hold yet (the outbox), each with what and why."""
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """One outbox entry as the sync screen lists it."""
+
+    service: Service
+    title: str
+    what: str
+    error: str | None
+    attempts: int
 
 
 @dataclass
@@ -117,11 +130,27 @@ class SyncStatusScreen(EngineScreen):
     )
     def _load(self) -> None:
         store = self.backend.store
+        from pmtui.core.writes import pending_changes
+
+        pending = pending_changes(store)
+        tasks = store.tasks_by_ids([entry.task_id for entries in pending.values() for entry, _ in entries])
+        waiting = [
+            Waiting(
+                service,
+                t.title if (t := tasks.get(entry.task_id)) else entry.task_id,
+                what,
+                entry.error,
+                entry.attempts,
+            )
+            for service, entries in pending.items()
+            for entry, what in entries
+        ]
         overview = SyncOverview(
             summary=status_summary(store, self.backend.engine.configured_services()),
             runs=store.sync_runs(limit=50),
             failed_steps=store.journal_entries(states=[JournalState.FAILED]),
             notices=attention_notices(store),
+            waiting=waiting,
         )
         self.post_message(self.Loaded(overview))
 
@@ -173,7 +202,15 @@ class SyncStatusScreen(EngineScreen):
             attention.add_row(notice.source, notice.what, "", notice.detail[:80])
         for entry in overview.failed_steps:
             attention.add_row(entry.service.label, entry.op, str(entry.attempts), (entry.error or "")[:80])
-        if not overview.failed_steps and not overview.notices:
+        failing = [w for w in overview.waiting if w.error]
+        for waiting in failing:
+            attention.add_row(
+                waiting.service.label,
+                f"not pushed: {waiting.title[:40]}",
+                str(waiting.attempts),
+                (waiting.error or "")[:80],
+            )
+        if not overview.failed_steps and not overview.notices and not failing:
             attention.add_row("nothing needs attention", "", "", "")
 
     def _service_cells(self, status: ServiceStatus, now: Any) -> list[Any]:
@@ -240,6 +277,12 @@ class SyncStatusScreen(EngineScreen):
             text.append(f"\n  last error: {status.last_error}", style="red")
             if not (health and health.hint):
                 text.append(f"\n  fix: {GENERIC_HINT}", style="yellow")
+        mine = [w for w in overview.waiting if w.service is service]
+        if mine:
+            text.append(f"\n  {len(mine)} local change(s) waiting to be pushed:", style="yellow")
+            for waiting in mine[:5]:
+                why = f" — {waiting.error}" if waiting.error else ""
+                text.append(f"\n    {waiting.title[:50]!r} ({waiting.what}){why}", style="yellow")
         if status.failed:
             text.append(f"\n  {status.failed} outbox step(s) failed: see Needs attention", style="red")
         if status.configured and health is None and not status.last_error:

@@ -183,3 +183,31 @@ async def test_health_check_on_demand(world: World) -> None:
         assert isinstance(screen, SyncStatusScreen)
         assert set(screen.health) == {Service.MOTION, Service.NOTION, Service.GITLAB}
         assert all(line.ok for line in screen.health.values()), screen.health
+
+
+async def test_a_change_the_service_refuses_is_listed_with_its_reason(world: World) -> None:
+    """Issue #18: a failing push marks that task, visibly, and the status line counts it as waiting."""
+    store = world.engine.store
+    ref = store.refs_for_service(Service.GITLAB)[0]
+    task = store.get_task(ref.entity_id)
+    assert task is not None
+    store.upsert_tasks([task.model_copy(update={"title": "x" * 300})])  # GitLab refuses over 255
+    world.later()
+    runs = {run.service: run for run in world.engine.sync([Service.GITLAB])}
+    assert runs[Service.GITLAB].status == "ok"
+    app = world.app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SyncStatusScreen)
+        assert screen.overview is not None
+        waiting = [w for w in screen.overview.waiting if w.service is Service.GITLAB]
+        assert [w.title for w in waiting] == ["x" * 300]
+        assert waiting[0].error
+        table = screen.query_one("#sync-attention", DataTable)
+        cells = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+        assert any(c.startswith("not pushed: xxx") for c in cells), cells
+        gitlab = next(s for s in app.status.services if s.service is Service.GITLAB)
+        assert gitlab.pending == 1
+        assert app.status.pending >= 1
