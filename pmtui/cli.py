@@ -316,6 +316,13 @@ def do_request(
         bool,
         typer.Option("--save-rule", help="With --to: remember the choice as a routing rule for this kind."),
     ] = False,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help="Run it as a new request even if the same text was interrupted or just ran.",
+        ),
+    ] = False,
 ) -> None:
     """Turn a request into a plan of actions, show where each goes and why, then run it."""
     from pmtui.core.agent import make_planner
@@ -330,7 +337,7 @@ def do_request(
     with Engine.open(settings) as engine:
         if not dry_run:
             for line in engine.recover():
-                _err(f"recovered: {line}")
+                _err(line)
         orchestrator = AgentOrchestrator(engine, planner)
         result = orchestrator.plan_request(text)
         if to is not None:
@@ -346,14 +353,35 @@ def do_request(
             if result.status in ("question", "nothing", "invalid"):
                 raise typer.Exit(EXIT_FAILED)
             return
-        if not yes:
-            if not sys.stdin.isatty():
-                _err("not a terminal: pass --yes to run the plan, or --dry-run to only show it")
-                raise typer.Exit(EXIT_USAGE)
-            if not typer.confirm("Run this plan?", default=True):
+        earlier = None if again else _same_request(engine, result)
+        if earlier is not None and earlier.state == "interrupted":
+            from pmtui.core.undo import progress_text
+
+            _err(
+                f"this request was interrupted at {_clock(engine, earlier.started_at)} "
+                f"({progress_text(earlier)}): resuming it does the remaining steps and makes nothing twice "
+                "(--again runs it as a new request)"
+            )
+            if not yes and not (sys.stdin.isatty() and typer.confirm("Resume it?", default=True)):
                 _err("cancelled; nothing changed")
                 raise typer.Exit(EXIT_FAILED)
-        result = orchestrator.run(result)
+            result = engine.requests.resume(earlier.request_id)
+        elif earlier is not None:
+            _err(
+                f"you ran this request at {_clock(engine, earlier.finished_at)} and it finished "
+                f"({len(earlier.steps)} step(s) done); pass --again to run it once more, or `pmtui undo` "
+                "to take it back"
+            )
+            raise typer.Exit(EXIT_USAGE)
+        else:
+            if not yes:
+                if not sys.stdin.isatty():
+                    _err("not a terminal: pass --yes to run the plan, or --dry-run to only show it")
+                    raise typer.Exit(EXIT_USAGE)
+                if not typer.confirm("Run this plan?", default=True):
+                    _err("cancelled; nothing changed")
+                    raise typer.Exit(EXIT_FAILED)
+            result = orchestrator.run(result)
         if json_output:
             _out(json.dumps(result.to_dict(), indent=2, default=str))
         else:
@@ -369,6 +397,92 @@ def do_request(
             raise typer.Exit(EXIT_FAILED)
         if any(r.status.value == "conflict" for r in result.results):
             raise typer.Exit(EXIT_CONFLICTS)  # stored locally; the service changed it too
+
+
+def _same_request(engine: Any, result: Any) -> Any:
+    """An interrupted or just-finished request with the same text, for a plan that changes something."""
+    from pmtui.models import Query, Sync
+
+    if all(isinstance(a, Query | Sync) for a in result.plan.actions):
+        return None
+    return engine.requests.same_text(result.plan.text or "")
+
+
+def _clock(engine: Any, moment: Any) -> str:
+    return str(moment.astimezone(engine.settings.tzinfo()).strftime("%H:%M")) if moment else "?"
+
+
+@app.command()
+def undo(
+    request: Annotated[
+        str | None, typer.Argument(help="The request to undo (an id from --list); default: the latest.")
+    ] = None,
+    list_only: Annotated[bool, typer.Option("--list", help="List the requests that can be undone.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Undo without asking.")] = False,
+) -> None:
+    """Undo a request's changes on every service (newest step first); a teammate's newer change is kept
+    and becomes a conflict instead of being overwritten. An interrupted undo is finished."""
+    from pmtui.core.engine import Engine
+    from pmtui.core.undo import progress_text, short
+
+    settings = _load_settings()
+    _configure_logging(settings)
+    with Engine.open(settings) as engine:
+        log = engine.requests
+        if list_only:
+            rows = log.undoable()
+            for record in rows:
+                _out(
+                    f"{record.request_id[:8]}  {_clock(engine, record.started_at)}  {record.state:<11} "
+                    f"{progress_text(record):<20} {short(record.text, 60)}"
+                )
+            if not rows:
+                _out("nothing to undo")
+            return
+        try:
+            target = engine.store.request(request) if request else next(iter(log.undoable()), None)
+            if target is None:
+                _err("nothing to undo" + (f": no request {request!r}" if request else ""))
+                raise typer.Exit(EXIT_FAILED)
+            if not yes:
+                if not sys.stdin.isatty():
+                    _err("not a terminal: pass --yes to undo, or --list to see what can be undone")
+                    raise typer.Exit(EXIT_USAGE)
+                if not typer.confirm(f"Undo {short(target.text, 60)!r}?", default=True):
+                    _err("cancelled; nothing changed")
+                    raise typer.Exit(EXIT_FAILED)
+            report = log.undo(target.request_id)
+        except PmtuiError as exc:
+            _err(exc.user_text())
+            raise typer.Exit(EXIT_FAILED) from None
+        for line in report.lines():
+            _out(line)
+        if report.conflicts:
+            raise typer.Exit(EXIT_CONFLICTS)
+
+
+@app.command()
+def resume(
+    request: Annotated[
+        str | None, typer.Argument(help="The interrupted request (an id); default: the latest.")
+    ] = None,
+) -> None:
+    """Finish a request a crash interrupted: the remaining steps run, the done ones are found, not redone."""
+    from pmtui.core.engine import Engine
+
+    settings = _load_settings()
+    _configure_logging(settings)
+    with Engine.open(settings) as engine:
+        for line in engine.recover():
+            _err(line)
+        try:
+            result = engine.requests.resume(request)
+        except PmtuiError as exc:
+            _err(exc.user_text())
+            raise typer.Exit(EXIT_FAILED) from None
+        _out(result.summary())
+        if result.status != "done":
+            raise typer.Exit(EXIT_FAILED)
 
 
 def _override(orchestrator: Any, result: Any, to: str, *, save_rule: bool, settings: Settings) -> Any:

@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pmtui import paths
 from pmtui.config import Settings, service_enabled
@@ -33,6 +33,9 @@ from pmtui.models import (
     Service,
     SyncRun,
 )
+
+if TYPE_CHECKING:
+    from pmtui.core.undo import RequestLog
 
 log = logging.getLogger("pmtui.engine")
 
@@ -212,7 +215,14 @@ class Engine:
         return CommentSync(self).refresh(task_id)
 
     def recover(self) -> list[str]:
-        """Settle journal steps left pending by a crash (run at start and by `pmtui sync`)."""
-        if not self.journal.pending():
-            return []
-        return self.processor.recover()
+        """Settle journal steps left pending by a crash, then report requests a crash interrupted
+        (run at start of the app and of `pmtui do`, and by `pmtui sync`)."""
+        lines = self.processor.recover() if self.journal.pending() else []
+        return lines + self.requests.report()
+
+    @property
+    def requests(self) -> RequestLog:
+        """Resume, undo and the interrupted-request report (:class:`pmtui.core.undo.RequestLog`)."""
+        from pmtui.core.undo import RequestLog
+
+        return RequestLog(self)

@@ -14,6 +14,7 @@ import contextlib
 import functools
 import hashlib
 import logging
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -24,8 +25,8 @@ from typing import Any
 from pmtui.config import Settings
 from pmtui.core.comments import COMMENT_OP, mapping_ref, post_comment, settle_comment
 from pmtui.core.journal import Journal
-from pmtui.core.router import RouteDecision
-from pmtui.core.store import Store
+from pmtui.core.router import RouteDecision, route_to_json
+from pmtui.core.store import RequestRecord, Store
 from pmtui.core.writes import DELETED_FIELD, RefOutcome, WritePath
 from pmtui.errors import NotFoundError, PmtuiError, ServiceError
 from pmtui.integrations.base import Integration, RemoteTask
@@ -122,6 +123,8 @@ class TaskProcessor:
         self.integrations = integrations
         self.journal = journal or Journal(store)
         self.writes = WritePath(store, settings, integrations)
+        self._inverse: dict[str, Any] | None = None
+        """How to undo the step being run (set by each step; kept in the request's record)."""
 
     # ------------------------------------------------------------------------------------ validation
 
@@ -175,12 +178,20 @@ class TaskProcessor:
     # ------------------------------------------------------------------------------------- execution
 
     def execute(self, plan: Plan, routes: dict[str, RouteDecision]) -> SagaOutcome:
-        """Run the plan's actions in dependency order as one saga."""
+        """Run the plan's actions in dependency order as one saga, recorded for resume and undo.
+
+        Every step's idempotency key comes from the request id and the action's ref, so running the
+        same request again (a resume after a crash) finds what was already made instead of making it
+        twice; the record keeps the routes so a resumed step goes where it went the first time.
+        """
         outcome = SagaOutcome()
         done: list[_Done] = []
         made: dict[str, tuple[str, Service, str | None]] = {}  # ref -> (local id, service, external id)
+        record = self._begin_request(plan, routes)
+        finished = {step["ref"] for step in record.steps}
         for action in plan.ordered():
             route = routes.get(action.ref)
+            self._inverse = None
             try:
                 result, undo = self._run(plan.request_id, action, route, made)
             except PmtuiError as exc:
@@ -214,8 +225,22 @@ class TaskProcessor:
                                 message="not run: an earlier step failed",
                             )
                         )
+                self._end_request(record, "failed")
                 return outcome
             outcome.results.append(result)
+            if action.ref not in finished and result.status is not ResultStatus.SKIPPED:
+                record.steps.append(
+                    {
+                        "ref": action.ref,
+                        "type": action.type,
+                        "what": result.message,
+                        "status": result.status.value,
+                        "service": result.service.value if result.service else None,
+                        "entity_id": result.entity_id,
+                        "inverse": self._inverse,
+                    }
+                )
+                self.store.request_write(record)
             if undo is not None:
                 done.append(_Done(action, result.service or Service.LOCAL, undo, result.message))
             self._decide(
@@ -226,7 +251,32 @@ class TaskProcessor:
                 result.message,
                 {"status": result.status.value, "key": result.key, "url": result.url},
             )
+        self._end_request(record, "done")
         return outcome
+
+    def _begin_request(self, plan: Plan, routes: dict[str, RouteDecision]) -> RequestRecord:
+        """The request's record, marked running by this process (a resume keeps the steps done)."""
+        record = self.store.request(plan.request_id)
+        if record is None or record.request_id != plan.request_id:
+            record = RequestRecord(
+                request_id=plan.request_id,
+                text=plan.text or "",
+                plan=plan.model_dump(mode="json"),
+                routes={ref: route_to_json(route) for ref, route in routes.items()},
+                state="running",
+                pid=os.getpid(),
+                started_at=utcnow(),
+                finished_at=None,
+                steps=[],
+            )
+        else:
+            record.state, record.pid, record.finished_at = "running", os.getpid(), None
+        self.store.request_write(record)
+        return record
+
+    def _end_request(self, record: RequestRecord, state: str) -> None:
+        record.state, record.finished_at = state, utcnow()
+        self.store.request_write(record)
 
     def _compensate(self, request_id: str, done: list[_Done], outcome: SagaOutcome) -> None:
         for step in reversed(done):
@@ -508,6 +558,7 @@ class TaskProcessor:
             self.store.upsert_tasks([task.model_copy(update={"deleted": True, "updated_at": utcnow()})])
             self.store.delete_ref(remote.ref)
 
+        self._inverse = {"op": "delete", "task_id": task.id}
         where = service.label + (f" (queued for {queued_for.label})" if queued_for else "")
         return ActionResult(
             ref=action.ref,
@@ -558,6 +609,14 @@ class TaskProcessor:
                 project = self.store.find_project(str(fields.pop("project")))
                 fields["project_id"] = project.id if project else None
         before = {name: getattr(task, name) for name in fields if name in Task.model_fields}
+        if isinstance(action, CompleteTask):
+            before["completed_at"] = task.completed_at
+        self._inverse = {
+            "op": "write",
+            "task_id": task.id,
+            "values": _jsonable(before),
+            "redo": _jsonable(fields),
+        }
         outcomes = self._write(request_id, action.ref, task, fields)
         verb = "completed" if isinstance(action, CompleteTask) else "updated"
         result = self._write_result(action, task, verb, outcomes)
@@ -843,8 +902,11 @@ class TaskProcessor:
 
         if move:
             self._delete_remote(request_id, f"{action.ref}:move", task, refs)
+            if refs:
+                self._inverse = {"op": "move", "task_id": task.id, "to": refs[0].service.value}
             verb = f"moved {task.title!r} to {action.to.label}"
         else:
+            self._inverse = {"op": "unlink", "task_id": task.id, "service": action.to.value}
             verb = f"linked {task.title!r} to {action.to.label}"
         return ActionResult(
             ref=action.ref,
@@ -933,8 +995,6 @@ class TaskProcessor:
             return f"create project on {entry.service.label}: left for the next sync to pick up"
         self.journal.mark(entry, JournalState.FAILED, error="unknown step")
         return f"{entry.op} on {entry.service.label}: unknown step kept for review"
-
-
 
 
 @dataclass

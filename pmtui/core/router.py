@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pmtui.config import RoutingRule
 from pmtui.models import CreateProject, CreateTask, Service, TaskKind
@@ -208,3 +209,24 @@ def determine_primary_integration(
             fallback, f"{facts.kind_reason}; {wanted.value} is not available now", queued_for=wanted
         )
     return RouteDecision(fallback, f"no rule matched ({facts.kind_reason}) -> fallback")
+
+
+def route_to_json(route: RouteDecision) -> dict[str, Any]:
+    """A route as a request record keeps it (a resumed step goes where it went the first time)."""
+    return {
+        "service": route.service.value,
+        "reason": route.reason,
+        "rule": route.rule,
+        "queued_for": route.queued_for.value if route.queued_for else None,
+    }
+
+
+def route_from_json(data: dict[str, Any]) -> RouteDecision:
+    """The inverse of :func:`route_to_json`."""
+    queued = data.get("queued_for")
+    return RouteDecision(
+        Service(data["service"]),
+        str(data.get("reason", "")),
+        rule=data.get("rule"),
+        queued_for=Service(queued) if queued else None,
+    )

@@ -238,6 +238,23 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                FROM external_refs WHERE entity = 'task' AND service <> 'local'""",
         ],
     ),
+    (
+        6,
+        "requests: each plan run, its routes and the steps done with their inverses (resume and undo)",
+        [
+            """CREATE TABLE requests (
+                request_id VARCHAR PRIMARY KEY,
+                text VARCHAR NOT NULL,
+                plan JSON NOT NULL,
+                routes JSON NOT NULL,
+                state VARCHAR NOT NULL,
+                pid INTEGER,
+                started_at TIMESTAMPTZ NOT NULL,
+                finished_at TIMESTAMPTZ,
+                steps JSON NOT NULL
+            )""",
+        ],
+    ),
 ]
 """(version, description, statements). Append only: a released migration is never edited."""
 
@@ -915,6 +932,60 @@ class Store:
             for row in self._rows("SELECT service, count(*) FROM outbox GROUP BY service")
         }
 
+    # -------------------------------------------------------------------------------------- requests
+
+    def request_write(self, record: RequestRecord) -> None:
+        """Insert or replace one request's record (state and steps are rewritten as it goes)."""
+        with self._lock:
+            self._exec(
+                "INSERT OR REPLACE INTO requests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    record.request_id,
+                    record.text,
+                    json.dumps(record.plan, default=str),
+                    json.dumps(record.routes, default=str),
+                    record.state,
+                    record.pid,
+                    record.started_at,
+                    record.finished_at,
+                    json.dumps(record.steps, default=str),
+                ],
+            )
+
+    def requests(self, *, states: Sequence[str] | None = None, limit: int = 50) -> list[RequestRecord]:
+        """Request records, newest first (of the given states)."""
+        where, params = "TRUE", []
+        if states:
+            where = "list_contains(?, state)"
+            params.append(list(states))
+        rows = self._rows(
+            f"SELECT * FROM requests WHERE {where} ORDER BY started_at DESC LIMIT {int(limit)}", params
+        )
+        return [
+            RequestRecord(
+                request_id=str(row[0]),
+                text=str(row[1]),
+                plan=json.loads(row[2]),
+                routes=json.loads(row[3]),
+                state=str(row[4]),
+                pid=row[5],
+                started_at=row[6],
+                finished_at=row[7],
+                steps=json.loads(row[8]),
+            )
+            for row in rows
+        ]
+
+    def request(self, request_id: str) -> RequestRecord | None:
+        """One request's record by id (or by a unique prefix of it, as `pmtui undo --list` shows it)."""
+        rows = self._rows(
+            "SELECT request_id FROM requests WHERE starts_with(request_id, ?) LIMIT 2", [request_id]
+        )
+        if len(rows) != 1:
+            return None
+        found = [r for r in self.requests(limit=100000) if r.request_id == rows[0][0]]
+        return found[0] if found else None
+
     # --------------------------------------------------------------------------------------- journal
 
     def journal_write(self, entry: JournalEntry) -> None:
@@ -1234,6 +1305,25 @@ class OutboxEntry:
     attempts: int
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass
+class RequestRecord:
+    """A plan as it was run: its text, routes and the steps done (each with how to undo it).
+
+    ``state``: ``running`` while a process works on it, ``done`` / ``failed`` at the end,
+    ``interrupted`` once a later start finds its process gone, ``undoing`` / ``undone`` for an undo.
+    """
+
+    request_id: str
+    text: str
+    plan: dict[str, Any]
+    routes: dict[str, Any]
+    state: str
+    pid: int | None
+    started_at: datetime
+    finished_at: datetime | None
+    steps: list[dict[str, Any]]
 
 
 def store_path(data_dir: Path) -> Path:
