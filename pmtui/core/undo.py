@@ -108,7 +108,8 @@ class RequestLog:
             fix = (
                 "`pmtui undo` finishes the undo"
                 if record.state == "undoing"
-                else "`pmtui do --resume` does the remaining steps, `pmtui undo` undoes the done ones"
+                else "`pmtui resume` (or the same `pmtui do`) does the remaining steps, "
+                "`pmtui undo` undoes the done ones"
             )
             lines.append(
                 f"{what} {short(record.text)!r} was interrupted at {at}: {progress_text(record)}; {fix}"
