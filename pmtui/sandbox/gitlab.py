@@ -272,6 +272,9 @@ class GitLabEmulator(GitLabViews, ServiceEmulator):
                 token = auth[7:].strip()
         if token is None:
             token = request.arg("private_token") or request.arg("access_token")
+        if token is None and request.path.startswith(f"{API}/projects/"):
+            # An anonymous caller may not learn that a private project exists: GitLab answers 404.
+            raise HttpError(404, {"message": "404 Project Not Found"})
         if token != self.api_key:
             raise HttpError(401, {"message": "401 Unauthorized"})
 
@@ -476,7 +479,7 @@ class GitLabEmulator(GitLabViews, ServiceEmulator):
         return offset_page(request, ordered, lambda u: self._user_json(u["id"]))
 
     def _get_user(self, request: Request) -> Response:
-        user = self._user_json(as_int(request.params["user_id"], "user_id"))
+        user = self._user_profile_json(as_int(request.params["user_id"], "user_id"))
         if user is None:
             raise HttpError(404, {"message": "404 User Not Found"})
         return Response(200, user)
