@@ -53,10 +53,13 @@ from pmtui.sandbox.notion_query import (
 from pmtui.sandbox.notion_values import (
     DEFAULT_STATUS_GROUPS,
     MISSING,
+    COMPUTED_TYPES,
+    FORMULA_RE,
     SCHEMA_TYPES,
     api_error,
     build_property,
     empty_value,
+    formula_value,
     js,
     normalize_uuid,
     option,
@@ -175,6 +178,9 @@ class NotionEmulator(ServiceEmulator):
         self._seed = seed
         self._request_ids = random.Random(seed ^ 0x5EED)
         self.limiter = WindowLimiter(rate_limit_requests, rate_limit_window, self.clock)
+        self.comment_display_names = True
+        """Comments carry ``display_name`` (Notion's current shape); off, they show only ``created_by``,
+        as older comments and some API versions do, so a client's users lookup can be tested."""
         self._positions: dict[str, tuple[int, dict[str, int]]] = {}
         self._sorted_cache: dict[tuple[str, str, int, int], tuple[list[list[Any]], dict[str, int]]] = {}
         api = self._api
@@ -208,7 +214,12 @@ class NotionEmulator(ServiceEmulator):
             "name": BOT_NAME,
             "avatar_url": None,
             "type": "bot",
-            "bot": {"owner": {"type": "workspace", "workspace": True}, "workspace_name": WORKSPACE_NAME},
+            "bot": {
+                "owner": {"type": "workspace", "workspace": True},
+                "workspace_name": WORKSPACE_NAME,
+                "workspace_id": str(uuid.uuid5(_USER_NAMESPACE, "workspace")),
+                "workspace_limits": {"max_file_upload_size_in_bytes": 5 * 1024 * 1024},
+            },
         }
         for name, email in PEOPLE:
             user_id = str(uuid.uuid5(_USER_NAMESPACE, email))
@@ -218,7 +229,7 @@ class NotionEmulator(ServiceEmulator):
                 "name": name,
                 "avatar_url": None,
                 "type": "person",
-                "person": {"email": email},
+                "person": {"email": email, "email_verified": True},
             }
         self.state = {
             "bot_id": bot_id,
@@ -338,6 +349,8 @@ class NotionEmulator(ServiceEmulator):
             response = handler(request)
             if request.header("notion-version") == VERSION_2026:
                 _drop_archived(response.body)
+            if isinstance(response.body, dict) and "object" in response.body:
+                response.body["request_id"] = self._request_id()
             return response
 
         return wrapped
@@ -402,7 +415,8 @@ class NotionEmulator(ServiceEmulator):
             404,
             "object_not_found",
             f"Could not find {what} with ID: {object_id}. Make sure the relevant pages and databases are "
-            "shared with your integration.",
+            f'shared with your integration "{BOT_NAME}".',
+            integration_id=self.state["bot_id"],
         )
 
     def _get_page(self, raw_id: str, what: str = "page_id") -> dict[str, Any]:
@@ -463,6 +477,8 @@ class NotionEmulator(ServiceEmulator):
                 if only is not None and prop["id"] not in only:
                     continue
                 properties[name] = read_value(prop, page, user=self._user_full, stamp=stamp_iso)
+                if prop["type"] in COMPUTED_TYPES:
+                    properties[name][prop["type"]] = self._computed(ds, prop, page)
             parent = {
                 "type": "data_source_id",
                 "data_source_id": ds["id"],
@@ -482,6 +498,7 @@ class NotionEmulator(ServiceEmulator):
             "parent": parent,
             "archived": page["in_trash"],
             "in_trash": page["in_trash"],
+            "is_archived": page["in_trash"],
             "is_locked": page.get("is_locked", False),
             "properties": properties,
             "url": f"https://www.notion.so/{slug}-{hex_id}" if slug else f"https://www.notion.so/{hex_id}",
@@ -500,7 +517,8 @@ class NotionEmulator(ServiceEmulator):
             "title": copy.deepcopy(ds["title"]),
             "description": copy.deepcopy(ds["description"]),
             "icon": copy.deepcopy(ds["icon"]),
-            "properties": copy.deepcopy(ds["properties"]),
+            "cover": None,
+            "properties": {name: self._schema_json(ds, prop) for name, prop in ds["properties"].items()},
             "parent": {"type": "database_id", "database_id": ds["database_id"]},
             "database_parent": {"type": "workspace", "workspace": True},
             "is_inline": False,
@@ -509,6 +527,80 @@ class NotionEmulator(ServiceEmulator):
             "url": f"https://www.notion.so/{ds['database_id'].replace('-', '')}",
             "public_url": None,
         }
+
+    def _schema_json(self, ds: dict[str, Any], prop: dict[str, Any]) -> dict[str, Any]:
+        """One property's schema as the API shows it: with its ``description`` and a rollup's ids."""
+        shown = {k: v for k, v in copy.deepcopy(prop).items() if not k.startswith("_")}
+        shown.setdefault("description", None)
+        if prop["type"] == "rollup":
+            relation, target = self._rollup_parts(ds, prop)
+            shown["rollup"].update(
+                {
+                    "relation_property_id": relation["id"] if relation else None,
+                    "relation_property_name": relation["name"] if relation else None,
+                    "rollup_property_id": target["id"] if target else None,
+                    "rollup_property_name": target["name"] if target else None,
+                }
+            )
+        return shown
+
+    def _rollup_parts(
+        self, ds: dict[str, Any], prop: dict[str, Any]
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """A rollup's relation property (here) and the property it rolls up (in the related source)."""
+        config = prop["rollup"]
+
+        def pick(props: dict[str, Any], part: str) -> dict[str, Any] | None:
+            wanted_id, wanted_name = config.get(f"{part}_id"), config.get(f"{part}_name")
+            return next(
+                (p for p in props.values() if p["id"] == wanted_id or p["name"] == wanted_name), None
+            )
+
+        relation = pick(ds["properties"], "relation_property")
+        if relation is None or relation["type"] != "relation":
+            return None, None
+        related = self.state["data_sources"].get(relation["relation"]["data_source_id"])
+        return relation, pick(related["properties"], "rollup_property") if related else None
+
+    def _computed(self, ds: dict[str, Any], prop: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
+        """A formula's or rollup's value, computed on read as Notion does."""
+        if prop["type"] == "formula":
+            match = FORMULA_RE.match(prop["formula"]["expression"])
+            source = find_property(ds["properties"], match.group(1)) if match else None
+            if source is None or source["type"] in COMPUTED_TYPES:
+                return formula_value(None)
+            return formula_value(read_value(source, page, user=self._user_full, stamp=stamp_iso))
+        relation, target = self._rollup_parts(ds, prop)
+        function = prop["rollup"]["function"]
+        related_ids = page["values"].get(relation["id"], []) if relation else []
+        related = [self.state["pages"][i] for i in related_ids if i in self.state["pages"]]
+        if function == "count":
+            return {"type": "number", "number": len(related), "function": function}
+        items = []
+        if target is not None:
+            for other in related:
+                value = read_value(target, other, user=self._user_full, stamp=stamp_iso)
+                value.pop("id", None)
+                items.append(value)
+        return {"type": "array", "array": items, "function": function}
+
+    def _number_pages(self, ds: dict[str, Any]) -> None:
+        """Give each page of ``ds`` without one its ``unique_id`` number, in creation order.
+
+        Notion numbers existing rows when the property is added and each new row after that; numbers
+        are never reused.
+        """
+        for prop in ds["properties"].values():
+            if prop["type"] != "unique_id":
+                continue
+            pages = [self.state["pages"][i] for i in ds["page_ids"] if i in self.state["pages"]]
+            taken = [p["values"][prop["id"]] for p in pages if isinstance(p["values"].get(prop["id"]), int)]
+            counter = prop.setdefault("_next", max(taken, default=0) + 1)
+            for page in pages:
+                if not isinstance(page["values"].get(prop["id"]), int):
+                    page["values"][prop["id"]] = counter
+                    counter += 1
+            prop["_next"] = counter
 
     def database_json(self, db: dict[str, Any]) -> dict[str, Any]:
         """A database container, listing its data sources as ``[{id, name}]``."""
@@ -547,7 +639,7 @@ class NotionEmulator(ServiceEmulator):
             "archived": block["in_trash"],
             "in_trash": block["in_trash"],
             "type": kind,
-            kind: copy.deepcopy(block["content"]),
+            kind: {**copy.deepcopy(block["content"]), **({"icon": None} if kind == "paragraph" else {})},
         }
 
     def comment_json(self, comment: dict[str, Any]) -> dict[str, Any]:
@@ -561,7 +653,17 @@ class NotionEmulator(ServiceEmulator):
             "last_edited_time": stamp_iso(comment["edited"]),
             "created_by": self._user_ref(comment["created_by"]),
             "rich_text": copy.deepcopy(comment["rich_text"]),
+            **({"display_name": self._display_name(comment)} if self.comment_display_names else {}),
         }
+
+    def _display_name(self, comment: dict[str, Any]) -> dict[str, Any]:
+        """Who the comment shows as: its author (a person or the integration), or a custom name."""
+        custom = comment.get("display_name")
+        if custom:
+            return {"type": "custom", "resolved_name": custom}
+        user = self.state["users"].get(comment["created_by"], {})
+        kind = "integration" if user.get("type") == "bot" else "user"
+        return {"type": kind, "resolved_name": user.get("name") or ""}
 
     # ----------------------------------------------------------------------------------------- users
 
@@ -627,6 +729,7 @@ class NotionEmulator(ServiceEmulator):
         if trash is not None and not isinstance(trash, bool):
             raise shape_error("body.in_trash", "a boolean", trash)
         ds["properties"] = props
+        self._number_pages(ds)
         if title is not None:
             ds["title"] = title
         if description is not None:
@@ -875,10 +978,11 @@ class NotionEmulator(ServiceEmulator):
             "cover": cover_value,
             "values": values,
         }
+        self.state["pages"][page_id] = page
         if ds is not None and new_props is not None:
             ds["properties"] = new_props
             ds["page_ids"].append(page_id)
-        self.state["pages"][page_id] = page
+            self._number_pages(ds)
         self.state["page_order"].append(page_id)
         self._touch()
         self._store_blocks(page_id, {"type": "page_id", "page_id": page_id}, blocks, creator, now)
@@ -1212,6 +1316,12 @@ class NotionEmulator(ServiceEmulator):
             "created_by": author,
             "rich_text": text,
         }
+        custom = body.get("display_name")
+        if isinstance(custom, dict) and custom.get("type") == "custom":
+            name = (custom.get("custom") or {}).get("name")
+            if not isinstance(name, str) or not name:
+                raise shape_error("body.display_name.custom.name", "a non-empty string", name)
+            comment["display_name"] = name
         self.state["comments"][comment["id"]] = comment
         self.state["page_comments"].setdefault(target, []).append(comment["id"])
         return comment
