@@ -51,10 +51,10 @@ from pmtui.sandbox.notion_query import (
     sort_rows,
 )
 from pmtui.sandbox.notion_values import (
-    DEFAULT_STATUS_GROUPS,
-    MISSING,
     COMPUTED_TYPES,
+    DEFAULT_STATUS_GROUPS,
     FORMULA_RE,
+    MISSING,
     SCHEMA_TYPES,
     api_error,
     build_property,

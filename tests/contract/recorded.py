@@ -94,7 +94,7 @@ def recorded_paths(fixture: dict[str, Any]) -> dict[str, set[str]]:
 
 
 def _ignored(path: str, ignore: Iterable[str]) -> bool:
-    return any(path == i or path.startswith(i + ".") or path.startswith(i + "[]") for i in ignore)
+    return any(path == i or path.startswith((i + ".", i + "[]")) for i in ignore)
 
 
 def _parents(path: str) -> Iterator[str]:
@@ -148,7 +148,9 @@ class Comparison:
                     return False
                 types = self.emulated[parent]
                 child_of_list = path[len(parent) :].startswith("[]")
-                return types == {"null"} or (child_of_list and not any(p.startswith(parent + "[]") for p in self.emulated))
+                return types == {"null"} or (
+                    child_of_list and not any(p.startswith(parent + "[]") for p in self.emulated)
+                )
         return False
 
     @property

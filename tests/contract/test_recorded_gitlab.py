@@ -23,23 +23,72 @@ pytestmark = pytest.mark.skipif(not FIXTURES, reason="../shared/recorded/gitlab 
 
 PMTUI_READS: dict[str, list[str]] = {
     "issues-list": [
-        "[].id", "[].iid", "[].project_id", "[].title", "[].description", "[].state", "[].labels[]",
-        "[].created_at", "[].updated_at", "[].closed_at", "[].due_date", "[].assignees[].id",
-        "[].assignees[].username", "[].assignee.username", "[].author.username", "[].author.id",
-        "[].milestone.id", "[].milestone.title", "[].references.full", "[].web_url", "[].weight",
-        "[].merge_requests_count", "[].user_notes_count",
+        "[].id",
+        "[].iid",
+        "[].project_id",
+        "[].title",
+        "[].description",
+        "[].state",
+        "[].labels[]",
+        "[].created_at",
+        "[].updated_at",
+        "[].closed_at",
+        "[].due_date",
+        "[].assignees[].id",
+        "[].assignees[].username",
+        "[].assignee.username",
+        "[].author.username",
+        "[].author.id",
+        "[].milestone.id",
+        "[].milestone.title",
+        "[].references.full",
+        "[].web_url",
+        "[].weight",
+        "[].merge_requests_count",
+        "[].user_notes_count",
     ],
     "merge-request": [
-        "iid", "title", "state", "draft|work_in_progress", "web_url", "head_pipeline.status|pipeline.status",
-        "project_id|target_project_id", "references.full|reference", "updated_at",
+        "iid",
+        "title",
+        "state",
+        "draft|work_in_progress",
+        "web_url",
+        "head_pipeline.status|pipeline.status",
+        "project_id|target_project_id",
+        "references.full|reference",
+        "updated_at",
     ],
-    "merge-requests": ["[].iid", "[].title", "[].state", "[].draft|[].work_in_progress", "[].web_url",
-                       "[].project_id", "[].references.full|[].reference", "[].updated_at"],
+    "merge-requests": [
+        "[].iid",
+        "[].title",
+        "[].state",
+        "[].draft|[].work_in_progress",
+        "[].web_url",
+        "[].project_id",
+        "[].references.full|[].reference",
+        "[].updated_at",
+    ],
     # Milestones' web_url is read too (optionally); GitLab's Milestone entity has it, the docs example not.
-    "milestones": ["[].id", "[].title", "[].description", "[].state", "[].start_date", "[].due_date",
-                   "[].created_at", "[].updated_at", "[].project_id"],
-    "notes": ["[].id", "[].body", "[].system", "[].author.username", "[].author.name", "[].created_at",
-              "[].updated_at"],
+    "milestones": [
+        "[].id",
+        "[].title",
+        "[].description",
+        "[].state",
+        "[].start_date",
+        "[].due_date",
+        "[].created_at",
+        "[].updated_at",
+        "[].project_id",
+    ],
+    "notes": [
+        "[].id",
+        "[].body",
+        "[].system",
+        "[].author.username",
+        "[].author.name",
+        "[].created_at",
+        "[].updated_at",
+    ],
     "project": ["id", "path_with_namespace"],
     "user": ["id", "username", "name"],
     "boards": ["[].id", "[].name", "[].lists[].label.name", "[].lists[].position", "[].lists[].id"],
@@ -103,8 +152,10 @@ def test_recorded_response(emu: GitLabEmulator, server: RunningEmulator, path: P
     assert got.status == fixture["status"], got.body
     assert recorded.header_problems(fixture, got) == []
     result = recorded.compare(fixture, got)
-    reads = set(fixture.get("client_reads", [])) | set(fixture.get("pmtui_reads", [])) | set(
-        PMTUI_READS.get(path.stem, [])
+    reads = (
+        set(fixture.get("client_reads", []))
+        | set(fixture.get("pmtui_reads", []))
+        | set(PMTUI_READS.get(path.stem, []))
     )
     assert result.lacks(reads) == [], "fields a client reads"
     assert {p: t for p, t in result.mismatched.items() if p in reads} == {}

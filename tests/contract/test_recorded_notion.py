@@ -25,34 +25,69 @@ VERSION = "2025-09-03"
 
 PMTUI_READS: dict[str, list[str]] = {
     "comments-list": [
-        "has_more", "next_cursor", "results", "results[].id", "results[].rich_text[].plain_text",
-        "results[].created_time", "results[].created_by.id", "results[].display_name.resolved_name",
+        "has_more",
+        "next_cursor",
+        "results",
+        "results[].id",
+        "results[].rich_text[].plain_text",
+        "results[].created_time",
+        "results[].created_by.id",
+        "results[].display_name.resolved_name",
     ],
     "data-source-query": [
-        "has_more", "next_cursor", "results", "results[].id", "results[].url", "results[].created_time",
-        "results[].last_edited_time", "results[].in_trash", "results[].archived",
-        "results[].parent.data_source_id", "results[].properties.{title}.title[].plain_text",
-        "results[].properties.{rich_text}.rich_text[].plain_text", "results[].properties.{status}.status.name",
-        "results[].properties.{select}.select.name", "results[].properties.{multi_select}.multi_select[].name",
-        "results[].properties.{date}.date.start", "results[].properties.{date}.date.end",
-        "results[].properties.{date}.date.time_zone", "results[].properties.{relation}.relation[].id",
-        "results[].properties.{people}.people[].id", "results[].properties.{url}.url",
-        "results[].properties.{unique_id}.unique_id.prefix", "results[].properties.{unique_id}.unique_id.number",
-        "results[].properties.{title}.type", "results[].object",
+        "has_more",
+        "next_cursor",
+        "results",
+        "results[].id",
+        "results[].url",
+        "results[].created_time",
+        "results[].last_edited_time",
+        "results[].in_trash",
+        "results[].archived",
+        "results[].parent.data_source_id",
+        "results[].properties.{title}.title[].plain_text",
+        "results[].properties.{rich_text}.rich_text[].plain_text",
+        "results[].properties.{status}.status.name",
+        "results[].properties.{select}.select.name",
+        "results[].properties.{multi_select}.multi_select[].name",
+        "results[].properties.{date}.date.start",
+        "results[].properties.{date}.date.end",
+        "results[].properties.{date}.date.time_zone",
+        "results[].properties.{relation}.relation[].id",
+        "results[].properties.{people}.people[].id",
+        "results[].properties.{url}.url",
+        "results[].properties.{unique_id}.unique_id.prefix",
+        "results[].properties.{unique_id}.unique_id.number",
+        "results[].properties.{title}.type",
+        "results[].object",
     ],
     "data-source-retrieve": [
-        "id", "title[].plain_text", "parent.database_id", "properties.{status}.status.options[].id",
-        "properties.{status}.status.options[].name", "properties.{status}.status.groups[].name",
-        "properties.{status}.status.groups[].option_ids[]", "properties.{select}.select.options[].name",
-        "properties.{multi_select}.multi_select.options[].name", "properties.{relation}.relation.data_source_id",
-        "properties.{title}.id", "properties.{title}.type", "properties.{unique_id}.type",
+        "id",
+        "title[].plain_text",
+        "parent.database_id",
+        "properties.{status}.status.options[].id",
+        "properties.{status}.status.options[].name",
+        "properties.{status}.status.groups[].name",
+        "properties.{status}.status.groups[].option_ids[]",
+        "properties.{select}.select.options[].name",
+        "properties.{multi_select}.multi_select.options[].name",
+        "properties.{relation}.relation.data_source_id",
+        "properties.{title}.id",
+        "properties.{title}.type",
+        "properties.{unique_id}.type",
     ],
     "database-retrieve": ["data_sources[].id", "data_sources[].name"],
     "page-create": ["id", "url", "created_time", "last_edited_time"],
     "page-update": ["id", "last_edited_time"],
     "user-retrieve": ["id", "name"],
-    "users-list": ["has_more", "next_cursor", "results", "results[].id", "results[].name",
-                   "results[].person.email"],
+    "users-list": [
+        "has_more",
+        "next_cursor",
+        "results",
+        "results[].id",
+        "results[].name",
+        "results[].person.email",
+    ],
     "users-me": ["id", "name", "bot.workspace_name"],
     "error-404": ["code", "message"],
     "error-401": ["code", "message"],
@@ -112,9 +147,7 @@ def _every_property_type(emu: NotionEmulator) -> None:
         editor,
     )
     project_page = state["pages"][projects["page_ids"][0]]
-    emu.update_page(
-        project_page, {"properties": {"Labels": {"multi_select": [{"name": "q3"}]}}}, editor
-    )
+    emu.update_page(project_page, {"properties": {"Labels": {"multi_select": [{"name": "q3"}]}}}, editor)
     page = state["pages"][names(emu)["page_id"]]
     emu.update_page(
         page,
@@ -174,8 +207,10 @@ def test_recorded_response(emu: NotionEmulator, server: RunningEmulator, path: P
     assert got.status == fixture["status"], got.body
     assert recorded.header_problems(fixture, got) == []
     result = recorded.compare(fixture, got)
-    reads = set(fixture.get("client_reads", [])) | set(fixture.get("pmtui_reads", [])) | set(
-        PMTUI_READS.get(path.stem, [])
+    reads = (
+        set(fixture.get("client_reads", []))
+        | set(fixture.get("pmtui_reads", []))
+        | set(PMTUI_READS.get(path.stem, []))
     )
     assert result.lacks(reads) == [], "fields a client reads"
     assert {p: t for p, t in result.mismatched.items() if p in reads} == {}
