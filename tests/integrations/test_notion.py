@@ -880,6 +880,38 @@ def test_comments_round_trip(notion: NotionIntegration, emu: NotionEmulator) -> 
     assert "".join(i["plain_text"] for i in stored) == "Shipped! [pmtui:0123456789ab]"
 
 
+def test_a_tasks_database_with_id_formula_rollup_and_files_reads_and_keys_by_its_id(
+    notion: NotionIntegration, emu: NotionEmulator
+) -> None:
+    """Most real tasks databases have an ID, a formula, a rollup and files; the ID is the task's handle."""
+    emu.admin_mutate(
+        {
+            "kind": "data_source",
+            "op": "update",
+            "properties": {
+                "ID": {"unique_id": {"prefix": "TASK"}},
+                "Due text": {"formula": {"expression": 'prop("Due")'}},
+                "Project status": {
+                    "rollup": {"relation_property_name": "Project", "rollup_property_name": "Status"}
+                },
+                "Files": {"files": {}},
+            },
+        }
+    )
+    page_id = page_id_by_title(emu, "Write onboarding guide")
+    ds = emu.state["data_sources"][emu.config_hints()["tasks_data_source_id"]]
+    id_prop = ds["properties"]["ID"]["id"]
+    number = emu.state["pages"][page_id]["values"][id_prop]
+    tasks = {t.ref.external_id: t for p in notion.list_changes(None) for t in p.items}
+    assert tasks[page_id].ref.key == f"TASK-{number}"
+    assert len({t.ref.key for t in tasks.values()}) == len(tasks)
+    assert all(t.ref.key and t.ref.key.startswith("TASK-") for t in tasks.values())
+    assert notion.get_task(page_id).ref.key == f"TASK-{number}"
+    created = notion.create_task(Task(title="Numbered on create"), idempotency_key=KEY)
+    assert created.ref.key is not None
+    assert created.ref.key == f"TASK-{max(int(t.ref.key.split('-')[1]) for t in tasks.values()) + 1}"
+
+
 def _comment_as_a_person(emu: NotionEmulator, page_id: str, text: str) -> dict[str, Any]:
     person = next(u for u in emu.state["users"].values() if u["type"] == "person")
     emu.admin_mutate(
