@@ -1,8 +1,8 @@
 """Motion (usemotion.com) over its REST API v1, with httpx (Motion has no official Python SDK).
 
-Motion's budget is 12 requests a minute on the individual tier, pages hold 20 items and cannot be made
+Motion's budget is 12 requests a minute on the individual tier, pages hold 50 items and cannot be made
 larger, and there is no "updated since" filter, so every sync scans the workspace's unresolved tasks
-(``ceil(N / 20)`` requests) and keeps only those whose ``updatedTime`` passed the cursor. A task that
+(``ceil(N / 50)`` requests) and keeps only those whose ``updatedTime`` passed the cursor. A task that
 was completed leaves that listing: the engine sees it missing from the full scan and confirms with
 :meth:`MotionIntegration.get_task`. Workspace statuses are fetched once per workspace and cached.
 
