@@ -160,7 +160,8 @@ def motion_budget(run: Run) -> Iterator[Sample]:
         emulator.limiter = WindowLimiter(rate, 60.0, world.sandbox.clock)  # type: ignore[attr-defined]
         run.notes["scaled_budget_per_minute"] = rate
         run.notes["real_budget_per_minute"] = MOTION_BUDGET_PER_MINUTE
-        run.notes["real_lower_bound_seconds"] = math.ceil(run.n / MOTION_PAGE_SIZE) / MOTION_BUDGET_PER_MINUTE * 60
+        pages = math.ceil(run.n / MOTION_PAGE_SIZE)
+        run.notes["real_lower_bound_seconds"] = pages / MOTION_BUDGET_PER_MINUTE * 60
         for rep in range(run.reps):
             world.sandbox.reset_counts()
             with world.engine(f"motion-{rep}.duckdb") as engine:

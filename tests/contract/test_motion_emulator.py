@@ -240,7 +240,8 @@ def test_projects_paginate_by_fifty(client: httpx.Client, ws: str) -> None:
     first = client.get("/projects", params={"workspaceId": ws}).json()
     assert len(first["projects"]) == PAGE_SIZE == 50
     second = client.get("/projects", params={"workspaceId": ws, "cursor": first["meta"]["nextCursor"]}).json()
-    assert [p["name"] for p in second["projects"]] == [f"P{i}" for i in range(PAGE_SIZE - existing, PAGE_SIZE)]
+    rest = [f"P{i}" for i in range(PAGE_SIZE - existing, PAGE_SIZE)]
+    assert [p["name"] for p in second["projects"]] == rest
     assert "nextCursor" not in second["meta"]
 
 
@@ -414,9 +415,11 @@ def test_task_object_shape_and_linear_link(client: httpx.Client, ws: str) -> Non
     assert task["workspace"]["id"] == ws
     # Tasks embed the full workspace and project, as the captured real list shows (#21).
     assert set(task["workspace"]) == {"id", "name", "teamId", "type", "labels", "statuses"}
-    assert {"name": "Todo", "isDefaultStatus": True, "isResolvedStatus": False} in task["workspace"]["statuses"]
+    todo = {"name": "Todo", "isDefaultStatus": True, "isResolvedStatus": False}
+    assert todo in task["workspace"]["statuses"]
     assert set(task["project"]) == {
-        "id", "name", "description", "workspaceId", "status", "createdTime", "updatedTime", "customFieldValues"
+        *("id", "name", "description", "workspaceId", "status"),
+        *("createdTime", "updatedTime", "customFieldValues"),
     }
     assert task["lastInteractedTime"] >= task["updatedTime"]  # a comment is an interaction too
     assert task["scheduledStart"] == "2026-11-24T09:00:00.000Z"

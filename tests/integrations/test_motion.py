@@ -215,7 +215,8 @@ def test_statuses_and_workspaces_accept_both_wrappers() -> None:
     assert parse_statuses(bare) == parse_statuses({"statuses": bare}) == [MotionStatus("Todo", True, False)]
     # Motion's reference shows each status wrapped as ``{"status": {...}}`` in one place (#21).
     wrapped_items = [{"status": item} for item in bare]
-    assert parse_statuses(wrapped_items) == parse_statuses({"statuses": wrapped_items}) == parse_statuses(bare)
+    assert parse_statuses(wrapped_items) == parse_statuses({"statuses": wrapped_items})
+    assert parse_statuses(wrapped_items) == parse_statuses(bare)
     workspaces = [{"id": "w1", "name": "Acme"}]
     wrapped = {"meta": {}, "workspaces": workspaces}
     assert parse_workspaces(workspaces) == parse_workspaces(wrapped) == workspaces
