@@ -87,9 +87,12 @@ from pmtui.sandbox.server import (
 DEFAULT_API_KEY = "ntn_3141592653589sandboxTokenDoNotUseInProductionAbC"
 """A fake internal-integration token in Notion's ``ntn_`` format."""
 
+VERSION_2022 = "2022-06-28"
+"""The version before data sources, which Notion still serves: a database is one table (schema, query,
+page parent), and ``/v1/data_sources`` does not exist."""
 VERSION_2025 = "2025-09-03"
 VERSION_2026 = "2026-03-11"
-SUPPORTED_VERSIONS = (VERSION_2025, VERSION_2026)
+SUPPORTED_VERSIONS = (VERSION_2022, VERSION_2025, VERSION_2026)
 
 DEFAULT_RATE_LIMIT = 180
 """Requests per window per connection: the documented average of 3 req/s over a 60 s window."""
@@ -191,6 +194,7 @@ class NotionEmulator(ServiceEmulator):
         self.route("GET", "/v1/data_sources/:data_source_id", api(self._data_source_get))
         self.route("PATCH", "/v1/data_sources/:data_source_id", api(self._data_source_update))
         self.route("POST", "/v1/data_sources/:data_source_id/query", api(self._query), write=False)
+        self.route("POST", "/v1/databases/:database_id/query", api(self._database_query), write=False)
         self.route("POST", "/v1/pages", api(self._page_create))
         self.route("GET", "/v1/pages/:page_id", api(self._page_get))
         self.route("PATCH", "/v1/pages/:page_id", api(self._page_update))
@@ -346,9 +350,14 @@ class NotionEmulator(ServiceEmulator):
         """Wrap a handler so that 2026-03-11 responses drop ``archived`` (renamed ``in_trash``)."""
 
         def wrapped(request: Request) -> Response:
+            version = request.header("notion-version")
+            if version == VERSION_2022 and "/v1/data_sources" in request.route:
+                raise _invalid_url()  # the route does not exist before 2025-09-03
             response = handler(request)
-            if request.header("notion-version") == VERSION_2026:
+            if version == VERSION_2026:
                 _drop_archived(response.body)
+            elif version == VERSION_2022:
+                _as_databases(response.body)
             if isinstance(response.body, dict) and "object" in response.body:
                 response.body["request_id"] = self._request_id()
             return response
@@ -693,7 +702,39 @@ class NotionEmulator(ServiceEmulator):
             db = self.state["databases"].get(db_id)
             if db is None:
                 raise self._not_found("database", db_id)
+            if self._version(request) == VERSION_2022:
+                return Response(200, self._database_2022(db))
             return Response(200, self.database_json(db))
+
+    def _only_source(self, db: dict[str, Any]) -> dict[str, Any]:
+        """A database's one data source, as 2022-06-28 sees it; with several it cannot be served."""
+        if len(db["data_source_ids"]) != 1:
+            raise validation_error(
+                "Databases with multiple data sources are not supported in this API version."
+            )
+        return dict(self.state["data_sources"][db["data_source_ids"][0]])
+
+    def _database_2022(self, db: dict[str, Any]) -> dict[str, Any]:
+        """A database in 2022-06-28's shape: the container and its data source's schema in one object."""
+        shown = self.database_json(db)
+        ds = self.data_source_json(self._only_source(db))
+        del shown["data_sources"]
+        shown["properties"] = ds["properties"]
+        shown["created_by"], shown["last_edited_by"] = ds["created_by"], ds["last_edited_by"]
+        return shown
+
+    def _database_query(self, request: Request) -> Response:
+        """``POST /v1/databases/{id}/query``: 2022-06-28's query, the only data source's query since."""
+        if self._version(request) != VERSION_2022:
+            raise _invalid_url()
+        db_id = self._id(request.params["database_id"], "database_id")
+        with self.lock:
+            db = self.state["databases"].get(db_id)
+            if db is None:
+                raise self._not_found("database", db_id)
+            ds_id = self._only_source(db)["id"]
+        request.params = {**request.params, "data_source_id": ds_id}
+        return self._query(request)
 
     def _data_source_get(self, request: Request) -> Response:
         with self.lock:
@@ -1751,6 +1792,32 @@ class NotionEmulator(ServiceEmulator):
 
 
 # ------------------------------------------------------------------------------------------ module helpers
+
+
+def _invalid_url() -> HttpError:
+    """Notion's answer to a path it does not route (in this API version)."""
+    return api_error(400, "invalid_request_url", "Invalid request URL.")
+
+
+def _as_databases(body: Any) -> None:
+    """Rewrite data source references the way 2022-06-28 names them: by database.
+
+    A page's ``parent`` becomes ``{type: database_id, database_id}`` and a relation's schema loses its
+    ``data_source_id`` (UNVERIFIED beyond the upgrade guide's description of the two versions).
+    """
+    if isinstance(body, dict):
+        parent = body.get("parent")
+        if isinstance(parent, dict) and parent.get("type") == "data_source_id":
+            body["parent"] = {"type": "database_id", "database_id": parent.get("database_id")}
+        relation = body.get("relation")
+        if body.get("type") == "relation" and isinstance(relation, dict):
+            relation.pop("data_source_id", None)
+        for value in body.values():
+            if isinstance(value, dict | list):
+                _as_databases(value)
+    elif isinstance(body, list):
+        for item in body:
+            _as_databases(item)
 
 
 def _drop_archived(body: Any) -> None:

@@ -620,6 +620,37 @@ def test_search(client: Client, hints: dict[str, Any]) -> None:
 # ------------------------------------------------------------------------------ headers, errors, faults
 
 
+def test_version_2022_06_28_is_served_as_databases(server: RunningEmulator, hints: dict[str, Any]) -> None:
+    """2022-06-28, still served by Notion, has no data sources: a database holds the schema and pages."""
+    with Client(auth=DEFAULT_API_KEY, base_url=server.url, notion_version="2022-06-28") as old:
+        database = old.databases.retrieve(hints["tasks_database_id"])
+        assert database["object"] == "database"
+        assert "data_sources" not in database
+        assert database["properties"]["Status"]["type"] == "status"
+        assert database["properties"]["Project"]["relation"]["database_id"] == hints["projects_database_id"]
+        assert "data_source_id" not in database["properties"]["Project"]["relation"]
+        answer = old.request(
+            path=f"databases/{hints['tasks_database_id']}/query", method="POST", body={"page_size": 5}
+        )
+        assert answer["object"] == "list"
+        assert len(answer["results"]) == 5
+        assert answer["has_more"]
+        page = answer["results"][0]
+        assert page["parent"] == {"type": "database_id", "database_id": hints["tasks_database_id"]}
+        assert old.pages.retrieve(page["id"])["parent"] == page["parent"]
+        created = old.pages.create(
+            parent={"database_id": hints["tasks_database_id"]},
+            properties={"Name": {"title": [{"text": {"content": "From an old integration"}}]}},
+        )
+        assert created["parent"]["type"] == "database_id"
+        with pytest.raises(APIResponseError) as newer_route:
+            old.data_sources.retrieve(hints["tasks_data_source_id"])
+    assert (newer_route.value.status, newer_route.value.code) == (400, "invalid_request_url")
+    with Client(auth=DEFAULT_API_KEY, base_url=server.url) as new, pytest.raises(APIResponseError) as gone:
+        new.request(path=f"databases/{hints['tasks_database_id']}/query", method="POST", body={})
+    assert (gone.value.status, gone.value.code) == (400, "invalid_request_url")
+
+
 def test_missing_version_header_is_rejected(server: RunningEmulator) -> None:
     response = httpx.get(f"{server.url}/v1/users/me", headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"})
     assert response.status_code == 400
