@@ -119,12 +119,9 @@ def names(emu: GitLabEmulator) -> dict[str, str]:
     state = emu.state
     project = state["projects"]["1"]
     board = next(iter(state["boards"].values()))
-    iid_of = {issue_id: iid for iid, issue_id in project["issue_iids"].items()}
-    noted = next(
-        iid_of[int(k)] if int(k) in iid_of else iid_of[k]
-        for k, notes in state["notes"].items()
-        if any(not n["system"] for n in notes) and (int(k) in iid_of or k in iid_of)
-    )
+    iid_of = {str(issue_id): iid for iid, issue_id in project["issue_iids"].items()}
+    # An issue with a person's note (notes are stored per issue id; the API addresses issues by iid).
+    noted = next(iid_of[k] for k, notes in state["notes"].items() if any(not n["system"] for n in notes))
     return {
         "project": str(project["id"]),
         "board_id": str(board["id"]),
