@@ -89,3 +89,38 @@ def test_to_overrides_the_router_and_save_rule_remembers_it(sandbox: Sandbox, pm
     assert "Notion: word `write` -> documentation" in other.stdout  # the defaults still apply
     bad = pmtui(pmtui_home, "--dry-run", "--to", "jira", "task x")
     assert bad.returncode == 2
+
+
+def test_a_notion_id_property_is_the_handle_sync_shows_and_do_accepts(
+    sandbox: Sandbox, pmtui_home: Path
+) -> None:
+    """A tasks database with an ID property (prefix TASK) gives its tasks ``TASK-n`` handles (#21)."""
+    notion = sandbox.emulator("notion")
+    notion.admin_mutate(
+        {"kind": "data_source", "op": "update", "properties": {"ID": {"unique_id": {"prefix": "TASK"}}}}
+    )
+    with notion.lock:
+        ds = notion.state["data_sources"][notion.config_hints()["tasks_data_source_id"]]
+        id_prop, status_prop = ds["properties"]["ID"]["id"], ds["properties"]["Status"]
+        page = next(
+            p
+            for p in (notion.state["pages"][i] for i in ds["page_ids"])
+            if "".join(t["plain_text"] for t in p["values"]["title"]) == "Write onboarding guide"
+        )
+        handle = f"TASK-{page['values'][id_prop]}"
+    env = {**os.environ, "PMTUI_HOME": str(pmtui_home), "PMTUI_NO_KEYRING": "1"}
+    synced = subprocess.run(
+        [sys.executable, "-m", "pmtui.cli", "sync", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+    )
+    assert synced.returncode == 0, synced.stderr
+    result = pmtui(pmtui_home, "--yes", "--json", f"done {handle}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["status"] == "done"
+    with notion.lock:
+        options = {o["id"]: o["name"] for o in status_prop["status"]["options"]}
+        assert options[page["values"][status_prop["id"]]] == "Done"

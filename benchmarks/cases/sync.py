@@ -19,6 +19,8 @@ from pmtui.models import EntityType, Service, SyncRun
 
 MOTION_BUDGET_PER_MINUTE = 12
 """Motion's real budget (individual tier)."""
+MOTION_PAGE_SIZE = 50
+"""Tasks per ``GET /v1/tasks`` page (Motion's fixed size; the emulator's ``PAGE_SIZE``)."""
 SCALED_MOTION_PER_MINUTE = 50
 """The scaled-down budget the benchmark syncs under: still below 60/min, so pmtui's limiter keeps the
 same shape as at 12/min (a burst of one, evenly spaced calls)."""
@@ -158,7 +160,8 @@ def motion_budget(run: Run) -> Iterator[Sample]:
         emulator.limiter = WindowLimiter(rate, 60.0, world.sandbox.clock)  # type: ignore[attr-defined]
         run.notes["scaled_budget_per_minute"] = rate
         run.notes["real_budget_per_minute"] = MOTION_BUDGET_PER_MINUTE
-        run.notes["real_lower_bound_seconds"] = math.ceil(run.n / 20) / MOTION_BUDGET_PER_MINUTE * 60
+        pages = math.ceil(run.n / MOTION_PAGE_SIZE)
+        run.notes["real_lower_bound_seconds"] = pages / MOTION_BUDGET_PER_MINUTE * 60
         for rep in range(run.reps):
             world.sandbox.reset_counts()
             with world.engine(f"motion-{rep}.duckdb") as engine:

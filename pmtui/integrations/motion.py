@@ -1,8 +1,8 @@
 """Motion (usemotion.com) over its REST API v1, with httpx (Motion has no official Python SDK).
 
-Motion's budget is 12 requests a minute on the individual tier, pages hold 20 items and cannot be made
+Motion's budget is 12 requests a minute on the individual tier, pages hold 50 items and cannot be made
 larger, and there is no "updated since" filter, so every sync scans the workspace's unresolved tasks
-(``ceil(N / 20)`` requests) and keeps only those whose ``updatedTime`` passed the cursor. A task that
+(``ceil(N / 50)`` requests) and keeps only those whose ``updatedTime`` passed the cursor. A task that
 was completed leaves that listing: the engine sees it missing from the full scan and confirms with
 :meth:`MotionIntegration.get_task`. Workspace statuses are fetched once per workspace and cached.
 
@@ -13,7 +13,7 @@ Motion keeps no client id, so creates carry pmtui's marker at the end of the des
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -41,6 +41,7 @@ from pmtui.integrations.base import (
     parse_remote_time,
     with_marker,
 )
+from pmtui.integrations.comments import find_marked, to_remote_comments
 from pmtui.integrations.limits import (
     Lane,
     RateLimiter,
@@ -489,35 +490,30 @@ class MotionIntegration(Integration):
             return str(raw["id"])
 
         def find() -> str | None:
-            for raw in self._raw_comments(external_id, Lane.USER):
-                if comment_body(raw)[1] == idempotency_key:
-                    return str(raw["id"])
-            return None
+            return find_marked(self._raw_comments(external_id, Lane.USER), comment_body, idempotency_key)
 
         return self._create_once(post, find)
 
     def list_comments(self, external_id: str) -> list[RemoteComment]:
         """The task's comments, oldest first, markers stripped."""
-        comments: list[RemoteComment] = []
-        for raw in self._raw_comments(external_id, Lane.BACKGROUND):
-            text, key = comment_body(raw)
-            if not text.strip():
-                continue
-            creator: dict[str, Any] = raw["creator"] if isinstance(raw.get("creator"), dict) else {}
-            fields: dict[str, Any] = {
-                "id": str(raw["id"]),
-                "task_id": external_id,
-                "body": text,
-                "author": creator.get("email") or creator.get("name"),
-                "idempotency_key": key,
-            }
-            created = parse_remote_time(raw.get("createdAt") or raw.get("createdTime"))
-            if created:
-                fields["created_at"] = created
-            comments.append(RemoteComment(**fields))
-        return comments
+        return to_remote_comments(
+            self._raw_comments(external_id, Lane.BACKGROUND),
+            external_id,
+            split=comment_body,
+            author=_comment_author,
+            created=lambda raw: raw.get("createdAt") or raw.get("createdTime"),
+        )
 
     def close(self) -> None:
         """Close the HTTP client when this integration built it."""
         if self._owns_client:
             self.client.close()
+
+
+def _comment_author(raw: Mapping[str, Any]) -> str | None:
+    """A Motion comment's author: the creator's e-mail (unique in the workspace), else their name."""
+    creator = raw.get("creator")
+    if not isinstance(creator, Mapping):
+        return None
+    found = creator.get("email") or creator.get("name")
+    return str(found) if found else None

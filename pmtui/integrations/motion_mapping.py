@@ -102,8 +102,16 @@ class MotionStatus:
 
 
 def parse_statuses(body: Any) -> list[MotionStatus]:
-    """The statuses of a ``GET /v1/statuses`` answer: a bare array, or ``{"statuses": [...]}``."""
+    """The statuses of a ``GET /v1/statuses`` answer: a bare array, or ``{"statuses": [...]}``.
+
+    Each item is a status object, or one wrapped as ``{"status": {...}}``: Motion's reference shows the
+    wrapped form for this endpoint and the bare form where a workspace embeds its statuses.
+    """
     items = body.get("statuses", []) if isinstance(body, dict) else body
+    items = [
+        item["status"] if isinstance(item, dict) and isinstance(item.get("status"), dict) else item
+        for item in items or []
+    ]
     return [
         MotionStatus(
             name=str(item["name"]),

@@ -29,7 +29,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar, TypeVar
 
 import httpx
@@ -56,8 +56,8 @@ from pmtui.integrations.base import (
     RemoteProject,
     RemoteTask,
     TaskPatch,
-    parse_remote_time,
 )
+from pmtui.integrations.comments import find_marked, to_remote_comments
 from pmtui.integrations.limits import (
     Lane,
     RateLimiter,
@@ -93,6 +93,20 @@ T = TypeVar("T")
 
 SERVICE = Service.NOTION.value
 ENV_VAR = SECRET_ENV[Service.NOTION]
+log = logging.getLogger("pmtui.notion")
+
+_USER_NAMES: dict[tuple[str, str], str] = {}
+"""(API base URL, user id) -> name: comment authors looked up by id, kept for the process (names rarely
+change, and a sync lists comments of many pages by the same few people)."""
+_USER_NAMES_LOCK = threading.Lock()
+
+
+def forget_user_names() -> None:
+    """Drop the process's cached user names (tests, or after renaming people in Notion)."""
+    with _USER_NAMES_LOCK:
+        _USER_NAMES.clear()
+
+
 CLIENT_LOGGER = "pmtui.notion.client"
 """notion-client logs here (its default logger adds a stderr handler per client, which a TUI cannot have)."""
 
@@ -642,33 +656,54 @@ class NotionIntegration(Integration):
             return str(raw["id"])
 
         def find() -> str | None:
-            for raw in self._raw_comments(external_id, Lane.USER):
-                if comment_text(raw)[1] == tag:
-                    return str(raw["id"])
-            return None
+            return find_marked(self._raw_comments(external_id, Lane.USER), comment_text, tag)
 
         return self._create_once(post, find)
 
     def list_comments(self, external_id: str) -> list[RemoteComment]:
-        """The page's comments, oldest first, pmtui's tags stripped (author: the Notion user id)."""
-        comments: list[RemoteComment] = []
-        for raw in self._raw_comments(external_id, Lane.BACKGROUND):
-            text, tag = comment_text(raw)
-            if not text.strip():
-                continue
-            author = as_dict(raw.get("created_by"))
-            fields: dict[str, Any] = {
-                "id": str(raw["id"]),
-                "task_id": external_id,
-                "body": text,
-                "author": author.get("name") or author.get("id"),
-                "idempotency_key": tag,
-            }
-            created = parse_remote_time(raw.get("created_time"))
-            if created:
-                fields["created_at"] = created
-            comments.append(RemoteComment(**fields))
-        return comments
+        """The page's comments, oldest first, pmtui's tags stripped, each author by name."""
+        return to_remote_comments(
+            self._raw_comments(external_id, Lane.BACKGROUND),
+            external_id,
+            split=comment_text,
+            author=self._comment_author,
+            created=lambda raw: raw.get("created_time"),
+        )
+
+    def _comment_author(self, raw: Mapping[str, Any]) -> str | None:
+        """The name Notion shows for the comment's author.
+
+        ``created_by`` holds only ``{object, id}``; the readable name is ``display_name.resolved_name``.
+        A comment without one (older comments, older API versions) is named by a users lookup, cached
+        for the process; when even that fails (an integration without user capabilities gets 403), the
+        user id stands in.
+        """
+        shown = as_dict(raw.get("display_name")).get("resolved_name")
+        if isinstance(shown, str) and shown:
+            return shown
+        user_id = as_dict(raw.get("created_by")).get("id")
+        if not isinstance(user_id, str) or not user_id:
+            return None
+        return self.user_name(user_id)
+
+    def user_name(self, user_id: str) -> str:
+        """A Notion user's name by id (``GET /v1/users/{id}``), looked up once per process."""
+        key = (self.settings.base_url, user_id)
+        with _USER_NAMES_LOCK:
+            cached = _USER_NAMES.get(key)
+        if cached is not None:
+            return cached
+        try:
+            user = self._call(
+                lambda: self.client.users.retrieve(user_id), lane=Lane.BACKGROUND, action="read a user"
+            )
+            name = str(as_dict(user).get("name") or user_id)
+        except (AuthError, NotFoundError, ValidationError) as exc:
+            log.info("notion.user_lookup_failed", extra={"user_id": user_id, "error": type(exc).__name__})
+            name = user_id
+        with _USER_NAMES_LOCK:
+            _USER_NAMES[key] = name
+        return name
 
     def comment_marker(self, key: str) -> str:
         """Notion comments carry a short visible tag of the key, not the key (see :func:`comment_tag`)."""

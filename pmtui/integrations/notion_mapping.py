@@ -450,6 +450,24 @@ def container_of(raw: Mapping[str, Any]) -> str | None:
     return str(value) if value else None
 
 
+def unique_id_key(properties: Mapping[str, Any]) -> str | None:
+    """The page's ID property as Notion shows it (``TASK-12``, or ``12`` without a prefix), else None.
+
+    A data source has at most one ``unique_id`` property, so it is found by type, whatever its name;
+    it becomes the task's handle on the board, in the briefing and in ``pmtui do``.
+    """
+    for value in properties.values():
+        if not isinstance(value, Mapping) or value.get("type") != "unique_id":
+            continue
+        unique = value.get("unique_id")
+        number = unique.get("number") if isinstance(unique, Mapping) else None
+        if not isinstance(number, int) or isinstance(number, bool):
+            return None
+        prefix = unique.get("prefix") if isinstance(unique, Mapping) else None
+        return f"{prefix}-{number}" if prefix else str(number)
+    return None
+
+
 def to_remote_task(
     raw: Mapping[str, Any], schema: DataSourceSchema | None, names: NotionProperties
 ) -> RemoteTask:
@@ -495,6 +513,7 @@ def to_remote_task(
         entity_id=task.id,
         service=Service.NOTION,
         external_id=str(raw["id"]),
+        key=unique_id_key(properties),
         url=str(raw["url"]) if raw.get("url") else None,
         container=container,
         remote_updated_at=updated,

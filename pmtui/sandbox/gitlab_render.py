@@ -6,11 +6,12 @@ Kept apart from the request handling so the shapes (``Entities::Issue``, ``Merge
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
 from pmtui.sandbox.gitlab_paging import Record
-from pmtui.sandbox.server import Clock
+from pmtui.sandbox.server import Clock, parse_iso
 
 API = "/api/v4"
 OWNER_ID = 1
@@ -24,6 +25,92 @@ CLOSING_RE = re.compile(
     re.IGNORECASE,
 )
 MENTION_RE = re.compile(r"(?<![\w/!&])#(\d+)\b")
+PROJECT_SETTINGS: dict[str, Any] = {
+    "packages_enabled": True,
+    "package_registry_access_level": "enabled",
+    "empty_repo": False,
+    "resolve_outdated_diff_discussions": False,
+    "container_expiration_policy": {
+        "cadence": "1d",
+        "enabled": False,
+        "keep_n": 10,
+        "older_than": "90d",
+        "name_regex": ".*",
+        "name_regex_keep": None,
+        "next_run_at": None,
+    },
+    "wiki_enabled": True,
+    "jobs_enabled": True,
+    "snippets_enabled": True,
+    "container_registry_enabled": True,
+    "service_desk_enabled": False,
+    "can_create_merge_request_in": True,
+    "issues_access_level": "enabled",
+    "repository_access_level": "enabled",
+    "merge_requests_access_level": "enabled",
+    "forking_access_level": "enabled",
+    "wiki_access_level": "enabled",
+    "builds_access_level": "enabled",
+    "snippets_access_level": "enabled",
+    "pages_access_level": "private",
+    "analytics_access_level": "enabled",
+    "container_registry_access_level": "enabled",
+    "security_and_compliance_access_level": "private",
+    "emails_disabled": False,
+    "emails_enabled": True,
+    "shared_runners_enabled": True,
+    "group_runners_enabled": True,
+    "lfs_enabled": True,
+    "import_url": None,
+    "import_type": None,
+    "import_status": "none",
+    "import_error": None,
+    "ci_default_git_depth": 20,
+    "ci_forward_deployment_enabled": True,
+    "ci_forward_deployment_rollback_allowed": True,
+    "ci_allow_fork_pipelines_to_run_in_parent_project": True,
+    "ci_id_token_sub_claim_components": ["project_path", "ref_type", "ref"],
+    "ci_job_token_scope_enabled": False,
+    "ci_separated_caches": True,
+    "ci_restrict_pipeline_cancellation_role": "developer",
+    "ci_pipeline_variables_minimum_override_role": "developer",
+    "ci_push_repository_for_job_token_allowed": False,
+    "public_jobs": True,
+    "build_timeout": 3600,
+    "auto_cancel_pending_pipelines": "enabled",
+    "ci_config_path": "",
+    "shared_with_groups": [],
+    "only_allow_merge_if_pipeline_succeeds": False,
+    "allow_merge_on_skipped_pipeline": None,
+    "allow_pipeline_trigger_approve_deployment": False,
+    "restrict_user_defined_variables": False,
+    "request_access_enabled": True,
+    "only_allow_merge_if_all_discussions_are_resolved": False,
+    "remove_source_branch_after_merge": True,
+    "printing_merge_request_link_enabled": True,
+    "merge_method": "merge",
+    "squash_option": "default_off",
+    "enforce_auth_checks_on_uploads": True,
+    "suggestion_commit_message": None,
+    "merge_commit_template": None,
+    "squash_commit_template": None,
+    "issue_branch_template": None,
+    "auto_devops_enabled": False,
+    "auto_devops_deploy_strategy": "continuous",
+    "autoclose_referenced_issues": True,
+    "keep_latest_artifact": True,
+    "runner_token_expiration_interval": None,
+    "external_authorization_classification_label": "",
+    "requirements_enabled": False,
+    "requirements_access_level": "enabled",
+    "security_and_compliance_enabled": False,
+    "secret_push_protection_enabled": False,
+    "compliance_frameworks": [],
+    "warn_about_potentially_unwanted_characters": True,
+}
+"""A new private project's settings as ``GET /projects/:id`` shows them to its owner (GitLab's defaults);
+the emulator stores none of them and changes no behaviour by them."""
+
 DRAFT_RE = re.compile(r"^\s*(?:\[draft\]|\(draft\)|draft:|draft\s-\s|draft\s)", re.IGNORECASE)
 
 
@@ -98,6 +185,34 @@ class GitLabViews:
             "locked": False,
             "avatar_url": f"https://www.gravatar.com/avatar/{user['id']:032x}?s=80&d=identicon",
             "web_url": self._web(user["username"]),
+        }
+
+    def _user_profile_json(self, user_id: int) -> Record | None:
+        """``GET /users/:id``: the basic user plus the public profile (GitLab's ``UserPublic`` entity)."""
+        basic = self._user_json(user_id)
+        if basic is None:
+            return None
+        user = self.state["users"][str(user_id)]
+        return {
+            **basic,
+            "created_at": user["created_at"],
+            "bio": "",
+            "bot": bool(user.get("bot", False)),
+            "location": "",
+            "public_email": None,
+            "skype": "",
+            "linkedin": "",
+            "twitter": "",
+            "discord": "",
+            "website_url": "",
+            "organization": "",
+            "job_title": "",
+            "pronouns": None,
+            "work_information": None,
+            "followers": 0,
+            "following": 0,
+            "is_followed": False,
+            "local_time": None,
         }
 
     def _milestone_json(self, milestone: Record) -> Record:
@@ -214,6 +329,7 @@ class GitLabViews:
             "created_at": note["created_at"],
             "updated_at": note["updated_at"],
             "system": note["system"],
+            "attachment": None,
             "noteable_id": issue["id"],
             "noteable_type": "Issue",
             "project_id": issue["project_id"],
@@ -232,6 +348,8 @@ class GitLabViews:
             return None
         project = self.state["projects"][str(mr["project_id"])]
         status = pipeline["status"]
+        path = f"/{path_of(project)}/-/pipelines/{pipeline['id']}"
+        started, finished, duration = self._pipeline_times(pipeline)
         return {
             "id": pipeline["id"],
             "iid": pipeline["iid"],
@@ -240,17 +358,47 @@ class GitLabViews:
             "ref": f"refs/merge-requests/{mr['iid']}/head",
             "status": status,
             "source": "merge_request_event",
+            "before_sha": "0" * 40,
+            "tag": False,
+            "yaml_errors": None,
+            "user": self._user_json(mr["author_id"]),
             "created_at": pipeline["created_at"],
             "updated_at": pipeline["updated_at"],
-            "web_url": self._web(f"{path_of(project)}/-/pipelines/{pipeline['id']}"),
+            "started_at": started,
+            "finished_at": finished,
+            "committed_at": None,
+            "duration": duration,
+            "queued_duration": 0 if started else None,
+            "coverage": None,
+            "web_url": self._web(path.lstrip("/")),
             "detailed_status": {
                 "icon": f"status_{status}",
                 "text": status.capitalize(),
                 "label": "passed" if status == "success" else status,
                 "group": status,
+                "tooltip": "passed" if status == "success" else status,
                 "has_details": True,
+                "details_path": path,
+                "illustration": None,
+                "favicon": f"/assets/ci_favicons/favicon_status_{status}.png",
             },
         }
+
+    @staticmethod
+    def _pipeline_times(pipeline: Record) -> tuple[str | None, str | None, int | None]:
+        """``started_at``, ``finished_at`` and ``duration`` (whole seconds) as GitLab derives them.
+
+        A pipeline starts when its first job does (taken as its creation) and has a finish time and a
+        duration only once it reached a final status; the last update is when it got there.
+        """
+        if pipeline["status"] in ("created", "pending", "waiting_for_resource", "preparing", "scheduled"):
+            return None, None, None
+        started = pipeline["created_at"]
+        if pipeline["status"] not in ("success", "failed", "canceled", "skipped"):
+            return started, None, None
+        finished = pipeline["updated_at"]
+        seconds = (parse_iso(finished) - parse_iso(started)).total_seconds()
+        return started, finished, max(0, int(seconds))
 
     def _mr_json(self, mr: Record, *, full: bool = False) -> Record:
         project = self.state["projects"][str(mr["project_id"])]
@@ -295,6 +443,7 @@ class GitLabViews:
             "work_in_progress": draft,
             "milestone": self._milestone_json(milestone) if milestone else None,
             "merge_when_pipeline_succeeds": False,
+            "approvals_before_merge": None,
             "merge_status": "can_be_merged" if mr["state"] == "opened" else "unchecked",
             "detailed_merge_status": detailed,
             "sha": mr["sha"],
@@ -354,6 +503,7 @@ class GitLabViews:
 
     def _project_json(self, project: Record) -> Record:
         path = path_of(project)
+        host = self.external_url.split("://", 1)[-1]
         namespace = project["namespace_path"]
         return {
             "id": project["id"],
@@ -390,6 +540,15 @@ class GitLabViews:
                 "issues": f"{self.external_url}{API}/projects/{project['id']}/issues",
                 "merge_requests": f"{self.external_url}{API}/projects/{project['id']}/merge_requests",
                 "labels": f"{self.external_url}{API}/projects/{project['id']}/labels",
+                **{
+                    rel: f"{self.external_url}{API}/projects/{project['id']}/{tail}"
+                    for rel, tail in (
+                        ("repo_branches", "repository/branches"),
+                        ("events", "events"),
+                        ("members", "members"),
+                        ("cluster_agents", "cluster_agents"),
+                    )
+                },
             },
             "archived": False,
             "issues_enabled": True,
@@ -403,6 +562,11 @@ class GitLabViews:
                 "project_access": {"access_level": 50, "notification_level": 3},
                 "group_access": None,
             },
+            "updated_at": project.get("updated_at", project["last_activity_at"]),
+            "description_html": f"<p dir=\"auto\">{html.escape(project['description'] or '')}</p>",
+            "creator_id": OWNER_ID,
+            "container_registry_image_prefix": f"registry.{host}/{path}",
+            **PROJECT_SETTINGS,
         }
 
     def _board_list_json(self, board_list: Record) -> Record:

@@ -254,7 +254,10 @@ def _demo_merge_requests(emu: GitLabEmulator, project: Record, now: datetime) ->
         for commit in mr["commits"]:
             commit["created_at"] = commit["authored_date"] = commit["committed_date"] = created
         if mr["pipeline"]:
-            mr["pipeline"]["created_at"] = mr["pipeline"]["updated_at"] = created
+            # A finished pipeline took a few minutes, so started/finished/duration are distinct facts.
+            ran = timedelta(minutes=6, seconds=40) if spec["pipeline_status"] != "running" else timedelta()
+            mr["pipeline"]["created_at"] = created
+            mr["pipeline"]["updated_at"] = iso_z(now - timedelta(days=spec["_age"]) + ran)
         if spec.get("_merge"):
             emu.update_mr(project, mr, {"state_event": "merge"}, 2)
             merged = iso_z(now - timedelta(days=2))

@@ -2,7 +2,7 @@
 
 Facts come from ``API_NOTES.md`` section 4. Motion's reference is only known through transcriptions, so
 many shapes are UNVERIFIED; every such choice is marked ``UNVERIFIED`` below with the form picked.
-The points a client must survive are real, though: 20 items per page with no way to ask for more, no
+The points a client must survive are real, though: 50 items per page with no way to ask for more, no
 "updated since" filter (a sync scans everything), only unresolved tasks unless asked otherwise, and a
 budget of 12 requests per minute.
 
@@ -38,8 +38,9 @@ DEFAULT_API_KEY = "cG10dWktc2FuZGJveC1tb3Rpb24ta2V5LTAwMDAwMDAx"
 DEFAULT_REQUESTS_PER_MINUTE = 12
 """Motion's individual tier (docs.usemotion.com/cookbooks/rate-limits); teams may get 120."""
 
-PAGE_SIZE = 20
-"""Motion reports ``meta.pageSize`` 20 and documents no parameter to change it (UNVERIFIED value)."""
+PAGE_SIZE = 50
+"""Motion reports ``meta.pageSize`` 50 (a captured ``GET /v1/tasks`` shows it) and has no parameter to
+change it."""
 
 PRIORITIES = ("ASAP", "HIGH", "MEDIUM", "LOW")
 DEADLINE_TYPES = ("HARD", "SOFT", "NONE")
@@ -296,14 +297,14 @@ class MotionEmulator(ServiceEmulator):
         user = self.state["users"][user_id]
         return {"id": user["id"], "name": user["name"], "email": user["email"]}
 
-    def _render_workspace(self, workspace: dict[str, Any], *, full: bool) -> dict[str, Any]:
+    def _render_workspace(self, workspace: dict[str, Any]) -> dict[str, Any]:
+        """A workspace with its labels and statuses (tasks embed the same full object)."""
         shown = {k: workspace[k] for k in ("id", "name", "teamId", "type")}
-        if full:
-            shown["labels"] = [{"name": label} for label in workspace["labels"]]
-            shown["statuses"] = [dict(s) for s in workspace["statuses"]]
+        shown["labels"] = [{"name": label} for label in workspace["labels"]]
+        shown["statuses"] = [dict(s) for s in workspace["statuses"]]
         return shown
 
-    def _render_project(self, project: dict[str, Any], *, brief: bool = False) -> dict[str, Any]:
+    def _render_project(self, project: dict[str, Any]) -> dict[str, Any]:
         workspace = self.state["workspaces"][project["workspaceId"]]
         shown: dict[str, Any] = {
             "id": project["id"],
@@ -311,11 +312,10 @@ class MotionEmulator(ServiceEmulator):
             "description": project["description"],
             "workspaceId": project["workspaceId"],
             "status": self._render_status(workspace, project["status"]),
+            "createdTime": project["createdTime"],
+            "updatedTime": project["updatedTime"],
+            "customFieldValues": dict(project["customFieldValues"]),
         }
-        if not brief:
-            shown["createdTime"] = project["createdTime"]
-            shown["updatedTime"] = project["updatedTime"]
-            shown["customFieldValues"] = dict(project["customFieldValues"])
         return shown
 
     def _render_task(self, task: dict[str, Any]) -> dict[str, Any]:
@@ -335,8 +335,8 @@ class MotionEmulator(ServiceEmulator):
             "updatedTime": task["updatedTime"],
             "startOn": task["startOn"],
             "creator": self._render_user(task["creatorId"]),
-            "project": self._render_project(project, brief=True) if project else None,
-            "workspace": self._render_workspace(workspace, full=False),
+            "project": self._render_project(project) if project else None,
+            "workspace": self._render_workspace(workspace),
             "status": self._render_status(workspace, task["status"]),
             "priority": task["priority"],
             "labels": [{"name": label} for label in task["labels"]],
@@ -344,6 +344,7 @@ class MotionEmulator(ServiceEmulator):
             "scheduledStart": task["scheduledStart"],
             "scheduledEnd": task["scheduledEnd"],
             "schedulingIssue": task["schedulingIssue"],
+            "lastInteractedTime": task.get("lastInteractedTime") or task["updatedTime"],
             "chunks": [],
             "customFieldValues": dict(task["customFieldValues"]),
         }
@@ -427,7 +428,7 @@ class MotionEmulator(ServiceEmulator):
         wanted = {i for raw in request.args("ids") for i in raw.split(",") if i}
         with self.lock:
             workspaces = [
-                self._render_workspace(w, full=True)
+                self._render_workspace(w)
                 for w in self.state["workspaces"].values()
                 if not wanted or w["id"] in wanted
             ]
@@ -836,7 +837,7 @@ class MotionEmulator(ServiceEmulator):
             raise _bad("taskId is required")
         if not isinstance(content, str) or not content.strip():
             raise _bad("content is required")
-        self._task(task_id)
+        task = self._task(task_id)
         comment = {
             "id": self.new_id(),
             "seq": self.next_seq(),
@@ -847,4 +848,5 @@ class MotionEmulator(ServiceEmulator):
         }
         self.state["comments"][comment["id"]] = comment
         self.state["comment_order"].append(comment["id"])
+        task["lastInteractedTime"] = comment["createdAt"]  # a comment is an interaction, not an update
         return comment

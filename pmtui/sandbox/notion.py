@@ -51,12 +51,15 @@ from pmtui.sandbox.notion_query import (
     sort_rows,
 )
 from pmtui.sandbox.notion_values import (
+    COMPUTED_TYPES,
     DEFAULT_STATUS_GROUPS,
+    FORMULA_RE,
     MISSING,
     SCHEMA_TYPES,
     api_error,
     build_property,
     empty_value,
+    formula_value,
     js,
     normalize_uuid,
     option,
@@ -84,9 +87,12 @@ from pmtui.sandbox.server import (
 DEFAULT_API_KEY = "ntn_3141592653589sandboxTokenDoNotUseInProductionAbC"
 """A fake internal-integration token in Notion's ``ntn_`` format."""
 
+VERSION_2022 = "2022-06-28"
+"""The version before data sources, which Notion still serves: a database is one table (schema, query,
+page parent), and ``/v1/data_sources`` does not exist."""
 VERSION_2025 = "2025-09-03"
 VERSION_2026 = "2026-03-11"
-SUPPORTED_VERSIONS = (VERSION_2025, VERSION_2026)
+SUPPORTED_VERSIONS = (VERSION_2022, VERSION_2025, VERSION_2026)
 
 DEFAULT_RATE_LIMIT = 180
 """Requests per window per connection: the documented average of 3 req/s over a 60 s window."""
@@ -175,6 +181,9 @@ class NotionEmulator(ServiceEmulator):
         self._seed = seed
         self._request_ids = random.Random(seed ^ 0x5EED)
         self.limiter = WindowLimiter(rate_limit_requests, rate_limit_window, self.clock)
+        self.comment_display_names = True
+        """Comments carry ``display_name`` (Notion's current shape); off, they show only ``created_by``,
+        as older comments and some API versions do, so a client's users lookup can be tested."""
         self._positions: dict[str, tuple[int, dict[str, int]]] = {}
         self._sorted_cache: dict[tuple[str, str, int, int], tuple[list[list[Any]], dict[str, int]]] = {}
         api = self._api
@@ -185,6 +194,7 @@ class NotionEmulator(ServiceEmulator):
         self.route("GET", "/v1/data_sources/:data_source_id", api(self._data_source_get))
         self.route("PATCH", "/v1/data_sources/:data_source_id", api(self._data_source_update))
         self.route("POST", "/v1/data_sources/:data_source_id/query", api(self._query), write=False)
+        self.route("POST", "/v1/databases/:database_id/query", api(self._database_query), write=False)
         self.route("POST", "/v1/pages", api(self._page_create))
         self.route("GET", "/v1/pages/:page_id", api(self._page_get))
         self.route("PATCH", "/v1/pages/:page_id", api(self._page_update))
@@ -208,7 +218,12 @@ class NotionEmulator(ServiceEmulator):
             "name": BOT_NAME,
             "avatar_url": None,
             "type": "bot",
-            "bot": {"owner": {"type": "workspace", "workspace": True}, "workspace_name": WORKSPACE_NAME},
+            "bot": {
+                "owner": {"type": "workspace", "workspace": True},
+                "workspace_name": WORKSPACE_NAME,
+                "workspace_id": str(uuid.uuid5(_USER_NAMESPACE, "workspace")),
+                "workspace_limits": {"max_file_upload_size_in_bytes": 5 * 1024 * 1024},
+            },
         }
         for name, email in PEOPLE:
             user_id = str(uuid.uuid5(_USER_NAMESPACE, email))
@@ -218,7 +233,7 @@ class NotionEmulator(ServiceEmulator):
                 "name": name,
                 "avatar_url": None,
                 "type": "person",
-                "person": {"email": email},
+                "person": {"email": email, "email_verified": True},
             }
         self.state = {
             "bot_id": bot_id,
@@ -335,9 +350,16 @@ class NotionEmulator(ServiceEmulator):
         """Wrap a handler so that 2026-03-11 responses drop ``archived`` (renamed ``in_trash``)."""
 
         def wrapped(request: Request) -> Response:
+            version = request.header("notion-version")
+            if version == VERSION_2022 and "/v1/data_sources" in request.route:
+                raise _invalid_url()  # the route does not exist before 2025-09-03
             response = handler(request)
-            if request.header("notion-version") == VERSION_2026:
+            if version == VERSION_2026:
                 _drop_archived(response.body)
+            elif version == VERSION_2022:
+                _as_databases(response.body)
+            if isinstance(response.body, dict) and "object" in response.body:
+                response.body["request_id"] = self._request_id()
             return response
 
         return wrapped
@@ -402,7 +424,8 @@ class NotionEmulator(ServiceEmulator):
             404,
             "object_not_found",
             f"Could not find {what} with ID: {object_id}. Make sure the relevant pages and databases are "
-            "shared with your integration.",
+            f'shared with your integration "{BOT_NAME}".',
+            integration_id=self.state["bot_id"],
         )
 
     def _get_page(self, raw_id: str, what: str = "page_id") -> dict[str, Any]:
@@ -463,6 +486,8 @@ class NotionEmulator(ServiceEmulator):
                 if only is not None and prop["id"] not in only:
                     continue
                 properties[name] = read_value(prop, page, user=self._user_full, stamp=stamp_iso)
+                if prop["type"] in COMPUTED_TYPES:
+                    properties[name][prop["type"]] = self._computed(ds, prop, page)
             parent = {
                 "type": "data_source_id",
                 "data_source_id": ds["id"],
@@ -482,6 +507,7 @@ class NotionEmulator(ServiceEmulator):
             "parent": parent,
             "archived": page["in_trash"],
             "in_trash": page["in_trash"],
+            "is_archived": page["in_trash"],
             "is_locked": page.get("is_locked", False),
             "properties": properties,
             "url": f"https://www.notion.so/{slug}-{hex_id}" if slug else f"https://www.notion.so/{hex_id}",
@@ -500,7 +526,8 @@ class NotionEmulator(ServiceEmulator):
             "title": copy.deepcopy(ds["title"]),
             "description": copy.deepcopy(ds["description"]),
             "icon": copy.deepcopy(ds["icon"]),
-            "properties": copy.deepcopy(ds["properties"]),
+            "cover": None,
+            "properties": {name: self._schema_json(ds, prop) for name, prop in ds["properties"].items()},
             "parent": {"type": "database_id", "database_id": ds["database_id"]},
             "database_parent": {"type": "workspace", "workspace": True},
             "is_inline": False,
@@ -509,6 +536,80 @@ class NotionEmulator(ServiceEmulator):
             "url": f"https://www.notion.so/{ds['database_id'].replace('-', '')}",
             "public_url": None,
         }
+
+    def _schema_json(self, ds: dict[str, Any], prop: dict[str, Any]) -> dict[str, Any]:
+        """One property's schema as the API shows it: with its ``description`` and a rollup's ids."""
+        shown = {k: v for k, v in copy.deepcopy(prop).items() if not k.startswith("_")}
+        shown.setdefault("description", None)
+        if prop["type"] == "rollup":
+            relation, target = self._rollup_parts(ds, prop)
+            shown["rollup"].update(
+                {
+                    "relation_property_id": relation["id"] if relation else None,
+                    "relation_property_name": relation["name"] if relation else None,
+                    "rollup_property_id": target["id"] if target else None,
+                    "rollup_property_name": target["name"] if target else None,
+                }
+            )
+        return shown
+
+    def _rollup_parts(
+        self, ds: dict[str, Any], prop: dict[str, Any]
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """A rollup's relation property (here) and the property it rolls up (in the related source)."""
+        config = prop["rollup"]
+
+        def pick(props: dict[str, Any], part: str) -> dict[str, Any] | None:
+            wanted_id, wanted_name = config.get(f"{part}_id"), config.get(f"{part}_name")
+            return next(
+                (p for p in props.values() if p["id"] == wanted_id or p["name"] == wanted_name), None
+            )
+
+        relation = pick(ds["properties"], "relation_property")
+        if relation is None or relation["type"] != "relation":
+            return None, None
+        related = self.state["data_sources"].get(relation["relation"]["data_source_id"])
+        return relation, pick(related["properties"], "rollup_property") if related else None
+
+    def _computed(self, ds: dict[str, Any], prop: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
+        """A formula's or rollup's value, computed on read as Notion does."""
+        if prop["type"] == "formula":
+            match = FORMULA_RE.match(prop["formula"]["expression"])
+            source = find_property(ds["properties"], match.group(1)) if match else None
+            if source is None or source["type"] in COMPUTED_TYPES:
+                return formula_value(None)
+            return formula_value(read_value(source, page, user=self._user_full, stamp=stamp_iso))
+        relation, target = self._rollup_parts(ds, prop)
+        function = prop["rollup"]["function"]
+        related_ids = page["values"].get(relation["id"], []) if relation else []
+        related = [self.state["pages"][i] for i in related_ids if i in self.state["pages"]]
+        if function == "count":
+            return {"type": "number", "number": len(related), "function": function}
+        items = []
+        if target is not None:
+            for other in related:
+                value = read_value(target, other, user=self._user_full, stamp=stamp_iso)
+                value.pop("id", None)
+                items.append(value)
+        return {"type": "array", "array": items, "function": function}
+
+    def _number_pages(self, ds: dict[str, Any]) -> None:
+        """Give each page of ``ds`` without one its ``unique_id`` number, in creation order.
+
+        Notion numbers existing rows when the property is added and each new row after that; numbers
+        are never reused.
+        """
+        for prop in ds["properties"].values():
+            if prop["type"] != "unique_id":
+                continue
+            pages = [self.state["pages"][i] for i in ds["page_ids"] if i in self.state["pages"]]
+            taken = [p["values"][prop["id"]] for p in pages if isinstance(p["values"].get(prop["id"]), int)]
+            counter = prop.setdefault("_next", max(taken, default=0) + 1)
+            for page in pages:
+                if not isinstance(page["values"].get(prop["id"]), int):
+                    page["values"][prop["id"]] = counter
+                    counter += 1
+            prop["_next"] = counter
 
     def database_json(self, db: dict[str, Any]) -> dict[str, Any]:
         """A database container, listing its data sources as ``[{id, name}]``."""
@@ -547,7 +648,7 @@ class NotionEmulator(ServiceEmulator):
             "archived": block["in_trash"],
             "in_trash": block["in_trash"],
             "type": kind,
-            kind: copy.deepcopy(block["content"]),
+            kind: {**copy.deepcopy(block["content"]), **({"icon": None} if kind == "paragraph" else {})},
         }
 
     def comment_json(self, comment: dict[str, Any]) -> dict[str, Any]:
@@ -561,7 +662,17 @@ class NotionEmulator(ServiceEmulator):
             "last_edited_time": stamp_iso(comment["edited"]),
             "created_by": self._user_ref(comment["created_by"]),
             "rich_text": copy.deepcopy(comment["rich_text"]),
+            **({"display_name": self._display_name(comment)} if self.comment_display_names else {}),
         }
+
+    def _display_name(self, comment: dict[str, Any]) -> dict[str, Any]:
+        """Who the comment shows as: its author (a person or the integration), or a custom name."""
+        custom = comment.get("display_name")
+        if custom:
+            return {"type": "custom", "resolved_name": custom}
+        user = self.state["users"].get(comment["created_by"], {})
+        kind = "integration" if user.get("type") == "bot" else "user"
+        return {"type": kind, "resolved_name": user.get("name") or ""}
 
     # ----------------------------------------------------------------------------------------- users
 
@@ -591,7 +702,39 @@ class NotionEmulator(ServiceEmulator):
             db = self.state["databases"].get(db_id)
             if db is None:
                 raise self._not_found("database", db_id)
+            if self._version(request) == VERSION_2022:
+                return Response(200, self._database_2022(db))
             return Response(200, self.database_json(db))
+
+    def _only_source(self, db: dict[str, Any]) -> dict[str, Any]:
+        """A database's one data source, as 2022-06-28 sees it; with several it cannot be served."""
+        if len(db["data_source_ids"]) != 1:
+            raise validation_error(
+                "Databases with multiple data sources are not supported in this API version."
+            )
+        return dict(self.state["data_sources"][db["data_source_ids"][0]])
+
+    def _database_2022(self, db: dict[str, Any]) -> dict[str, Any]:
+        """A database in 2022-06-28's shape: the container and its data source's schema in one object."""
+        shown = self.database_json(db)
+        ds = self.data_source_json(self._only_source(db))
+        del shown["data_sources"]
+        shown["properties"] = ds["properties"]
+        shown["created_by"], shown["last_edited_by"] = ds["created_by"], ds["last_edited_by"]
+        return shown
+
+    def _database_query(self, request: Request) -> Response:
+        """``POST /v1/databases/{id}/query``: 2022-06-28's query, the only data source's query since."""
+        if self._version(request) != VERSION_2022:
+            raise _invalid_url()
+        db_id = self._id(request.params["database_id"], "database_id")
+        with self.lock:
+            db = self.state["databases"].get(db_id)
+            if db is None:
+                raise self._not_found("database", db_id)
+            ds_id = self._only_source(db)["id"]
+        request.params = {**request.params, "data_source_id": ds_id}
+        return self._query(request)
 
     def _data_source_get(self, request: Request) -> Response:
         with self.lock:
@@ -627,6 +770,7 @@ class NotionEmulator(ServiceEmulator):
         if trash is not None and not isinstance(trash, bool):
             raise shape_error("body.in_trash", "a boolean", trash)
         ds["properties"] = props
+        self._number_pages(ds)
         if title is not None:
             ds["title"] = title
         if description is not None:
@@ -875,10 +1019,11 @@ class NotionEmulator(ServiceEmulator):
             "cover": cover_value,
             "values": values,
         }
+        self.state["pages"][page_id] = page
         if ds is not None and new_props is not None:
             ds["properties"] = new_props
             ds["page_ids"].append(page_id)
-        self.state["pages"][page_id] = page
+            self._number_pages(ds)
         self.state["page_order"].append(page_id)
         self._touch()
         self._store_blocks(page_id, {"type": "page_id", "page_id": page_id}, blocks, creator, now)
@@ -1212,6 +1357,12 @@ class NotionEmulator(ServiceEmulator):
             "created_by": author,
             "rich_text": text,
         }
+        custom = body.get("display_name")
+        if isinstance(custom, dict) and custom.get("type") == "custom":
+            name = (custom.get("custom") or {}).get("name")
+            if not isinstance(name, str) or not name:
+                raise shape_error("body.display_name.custom.name", "a non-empty string", name)
+            comment["display_name"] = name
         self.state["comments"][comment["id"]] = comment
         self.state["page_comments"].setdefault(target, []).append(comment["id"])
         return comment
@@ -1641,6 +1792,32 @@ class NotionEmulator(ServiceEmulator):
 
 
 # ------------------------------------------------------------------------------------------ module helpers
+
+
+def _invalid_url() -> HttpError:
+    """Notion's answer to a path it does not route (in this API version)."""
+    return api_error(400, "invalid_request_url", "Invalid request URL.")
+
+
+def _as_databases(body: Any) -> None:
+    """Rewrite data source references the way 2022-06-28 names them: by database.
+
+    A page's ``parent`` becomes ``{type: database_id, database_id}`` and a relation's schema loses its
+    ``data_source_id`` (UNVERIFIED beyond the upgrade guide's description of the two versions).
+    """
+    if isinstance(body, dict):
+        parent = body.get("parent")
+        if isinstance(parent, dict) and parent.get("type") == "data_source_id":
+            body["parent"] = {"type": "database_id", "database_id": parent.get("database_id")}
+        relation = body.get("relation")
+        if body.get("type") == "relation" and isinstance(relation, dict):
+            relation.pop("data_source_id", None)
+        for value in body.values():
+            if isinstance(value, dict | list):
+                _as_databases(value)
+    elif isinstance(body, list):
+        for item in body:
+            _as_databases(item)
 
 
 def _drop_archived(body: Any) -> None:

@@ -13,6 +13,7 @@ be ..., instead was ...`` style.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -56,8 +57,20 @@ SCHEMA_TYPES = (
     "last_edited_time",
     "created_by",
     "last_edited_by",
+    "files",
+    "formula",
+    "rollup",
+    "unique_id",
 )
-READ_ONLY_TYPES = frozenset({"created_time", "last_edited_time", "created_by", "last_edited_by"})
+COMPUTED_TYPES = frozenset({"formula", "rollup"})
+"""Values Notion computes from other properties (or other pages); rendered by the emulator, never stored."""
+READ_ONLY_TYPES = frozenset(
+    {"created_time", "last_edited_time", "created_by", "last_edited_by", "unique_id", *COMPUTED_TYPES}
+)
+ROLLUP_FUNCTIONS = ("show_original", "count")
+"""The rollup functions the emulator computes; Notion has many more (sum, average, percent_checked...)."""
+FORMULA_RE = re.compile(r'^\s*prop\("([^"]+)"\)\s*$')
+"""The one formula the emulator evaluates: ``prop("Name")``, the property's value as the formula's result."""
 TEXT_TYPES = frozenset({"title", "rich_text", "url", "email", "phone_number"})
 
 
@@ -295,6 +308,18 @@ def build_property(
         entry[kind] = status_config(ids, DEFAULT_STATUS_GROUPS)
     elif kind == "number":
         entry[kind] = {"format": str(body.get("format", "number"))}
+    elif kind == "unique_id":
+        prefix = body.get("prefix")
+        if prefix is not None and not isinstance(prefix, str):
+            raise shape_error(f"{where}.unique_id.prefix", "a string or `null`", prefix)
+        entry[kind] = {"prefix": prefix or None}
+    elif kind == "formula":
+        expression = body.get("expression")
+        if not isinstance(expression, str):
+            raise shape_error(f"{where}.formula.expression", "a string", expression)
+        entry[kind] = {"expression": expression}
+    elif kind == "rollup":
+        entry[kind] = _rollup_config(body, f"{where}.rollup")
     elif kind == "relation":
         target = body.get("data_source_id")
         if not isinstance(target, str):
@@ -312,6 +337,21 @@ def build_property(
     else:
         entry[kind] = {}
     return entry
+
+
+def _rollup_config(body: dict[str, Any], where: str) -> dict[str, Any]:
+    """A rollup's config by property names (ids are filled in by the emulator, which knows the schema)."""
+    function = body.get("function", "show_original")
+    if function not in ROLLUP_FUNCTIONS:
+        raise shape_error(f"{where}.function", f"one of {', '.join(ROLLUP_FUNCTIONS)}", function)
+    config: dict[str, Any] = {"function": function}
+    for part in ("relation_property", "rollup_property"):
+        name, prop_id = body.get(f"{part}_name"), body.get(f"{part}_id")
+        if not isinstance(name, str) and not isinstance(prop_id, str):
+            raise shape_error(f"{where}.{part}_name", "a string", name)
+        config[f"{part}_name"] = name
+        config[f"{part}_id"] = prop_id
+    return config
 
 
 def _options(ids: Ids, raw: Any, where: str) -> list[dict[str, Any]]:
@@ -367,7 +407,7 @@ def update_property_config(
 def empty_value(prop: dict[str, Any]) -> Any:
     """The stored value of a property a page was created without."""
     kind = prop["type"]
-    if kind in ("title", "rich_text", "multi_select", "people", "relation"):
+    if kind in ("title", "rich_text", "multi_select", "people", "relation", "files"):
         return []
     if kind == "checkbox":
         return False
@@ -456,7 +496,23 @@ def write_value(
                 raise shape_error(f"{at}[{index}].id", "a valid uuid", item)
             out.append(page_id)
         return out
+    if kind == "files":
+        return [_file_value(item, f"{at}[{i}]") for i, item in enumerate(_array(value, at))]
     raise validation_error(f"{name} has a property type the emulator cannot write: {kind}.")
+
+
+def _file_value(item: Any, where: str) -> dict[str, Any]:
+    """One external file of a ``files`` value (uploads to Notion-hosted storage are not emulated)."""
+    if not isinstance(item, dict):
+        raise shape_error(where, "an object", item)
+    external = item.get("external")
+    url = external.get("url") if isinstance(external, dict) else None
+    if not isinstance(url, str) or not url:
+        raise shape_error(f"{where}.external.url", "a string", url)
+    name = item.get("name", url.rsplit("/", 1)[-1])
+    if not isinstance(name, str) or not name:
+        raise shape_error(f"{where}.name", "a non-empty string", name)
+    return {"name": name[:100], "type": "external", "external": {"url": url}}
 
 
 def _array(value: Any, where: str) -> list[Any]:
@@ -584,6 +640,35 @@ def read_value(
         out[kind] = dict(stored) if stored else None
     elif kind in ("title", "rich_text"):
         out[kind] = [dict(item) for item in stored]
+    elif kind == "files":
+        out[kind] = [json.loads(json.dumps(item)) for item in stored]
+    elif kind == "unique_id":
+        out[kind] = {"prefix": prop[kind].get("prefix"), "number": stored}
     else:
         out[kind] = stored
     return out
+
+
+def formula_value(result: dict[str, Any] | None) -> dict[str, Any]:
+    """A formula's read form from the value it refers to (``prop("X")``); else an empty string result.
+
+    Notion types a formula by its result: string, number, boolean or date.
+    """
+    if result is None:
+        return {"type": "string", "string": None}
+    kind = result.get("type")
+    value = result.get(kind) if isinstance(kind, str) else None
+    if kind in ("number", "checkbox", "date"):
+        typed = "boolean" if kind == "checkbox" else kind
+        return {"type": typed, typed: value}
+    if kind in ("title", "rich_text"):
+        return {"type": "string", "string": plain_text(value)}
+    if kind in ("select", "status"):
+        return {"type": "string", "string": value["name"] if value else None}
+    if kind in ("url", "email", "phone_number"):
+        return {"type": "string", "string": value}
+    if kind == "unique_id" and isinstance(value, dict):
+        number = value.get("number")
+        prefix = value.get("prefix")
+        return {"type": "string", "string": f"{prefix}-{number}" if prefix else str(number)}
+    return {"type": "string", "string": None}

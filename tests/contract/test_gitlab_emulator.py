@@ -78,9 +78,31 @@ def test_wrong_token_raises_authentication_error(server: RunningEmulator) -> Non
     with pytest.raises(gitlab.GitlabAuthenticationError) as info:
         bad.auth()
     assert info.value.response_code == 401
-    missing = requests.get(f"{server.url}/api/v4/projects/1/issues", timeout=5)
-    assert missing.status_code == 401
-    assert missing.json() == {"message": "401 Unauthorized"}
+    wrong = requests.get(
+        f"{server.url}/api/v4/projects/1/issues", headers={"PRIVATE-TOKEN": "glpat-wrong"}, timeout=5
+    )
+    assert (wrong.status_code, wrong.json()) == (401, {"message": "401 Unauthorized"})
+    missing = requests.get(f"{server.url}/api/v4/user", timeout=5)
+    assert (missing.status_code, missing.json()) == (401, {"message": "401 Unauthorized"})
+
+
+def test_no_token_to_a_private_project_is_not_found(server: RunningEmulator) -> None:
+    """GitLab hides a private project from an anonymous caller: 404, not 401 (issue #21)."""
+    for path in ("/projects/1", "/projects/1/issues", "/projects/acme%2Fapp/merge_requests"):
+        anonymous = requests.get(f"{server.url}/api/v4{path}", timeout=5)
+        assert (anonymous.status_code, anonymous.json()) == (404, {"message": "404 Project Not Found"}), path
+    with pytest.raises(gitlab.GitlabGetError) as info:
+        gitlab.Gitlab(server.url).projects.get(1)
+    assert info.value.response_code == 404
+
+
+def test_user_has_the_public_profile(gl: gitlab.Gitlab) -> None:
+    user = gl.users.get(2)
+    assert (user.username, user.bot) == ("alex.chen", False)
+    assert user.created_at.endswith("Z")
+    for field in ("bio", "location", "public_email", "website_url", "organization", "job_title"):
+        assert field in user.attributes, field
+    assert (user.followers, user.following) == (0, 0)
 
 
 def test_bearer_token_is_accepted(server: RunningEmulator) -> None:
@@ -436,6 +458,15 @@ def test_merge_requests_related_and_closed_by(demo: Any, server: RunningEmulator
     merged = demo.mergerequests.get(1)
     assert merged.merged_at is not None
     assert merged.head_pipeline["status"] == "success"
+    finished = merged.head_pipeline
+    assert finished["started_at"] == finished["created_at"]
+    assert finished["finished_at"] == finished["updated_at"]
+    assert finished["duration"] == 400
+    assert finished["coverage"] is None
+    running = demo.mergerequests.get(3).head_pipeline
+    assert running["status"] == "running"
+    assert (running["finished_at"], running["duration"]) == (None, None)
+    assert running["started_at"] is not None
     failing = demo.mergerequests.get(2)
     assert failing.head_pipeline["status"] == "failed"
     assert failing.web_url == "https://gitlab.example.com/acme/app/-/merge_requests/2"

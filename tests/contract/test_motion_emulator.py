@@ -6,6 +6,7 @@ Tuesday 2026-11-24 10:00 UTC so that scheduling, rate-limit windows and timestam
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -134,7 +135,7 @@ def test_unknown_route_and_method_answer_with_message(client: httpx.Client) -> N
 
 def test_workspaces_wrapper_labels_and_statuses(client: httpx.Client, ws: str) -> None:
     body = client.get("/workspaces").json()
-    assert body["meta"] == {"pageSize": 20}
+    assert body["meta"] == {"pageSize": PAGE_SIZE}
     names = [w["name"] for w in body["workspaces"]]
     assert names == ["Acme", "My Private Workspace"]
     acme = body["workspaces"][0]
@@ -163,7 +164,7 @@ def test_users_me_and_workspace_members(client: httpx.Client, emu: MotionEmulato
         "email": "alex.rivera@acme.example",
     }
     members = client.get("/users", params={"workspaceId": ws}).json()
-    assert members["meta"]["pageSize"] == 20
+    assert members["meta"]["pageSize"] == PAGE_SIZE
     assert [u["name"] for u in members["users"]] == ["Alex Rivera", "Sam Chen", "Priya Patel", "Jordan Lee"]
     assert set(members["users"][1]) == {"id", "name", "email"}
     private = client.get("/workspaces").json()["workspaces"][1]["id"]
@@ -232,13 +233,15 @@ def test_projects_list_create_get(client: httpx.Client, ws: str) -> None:
     assert missing.json() == {"message": "Project not found"}
 
 
-def test_projects_paginate_by_twenty(client: httpx.Client, ws: str) -> None:
-    for index in range(20):
+def test_projects_paginate_by_fifty(client: httpx.Client, ws: str) -> None:
+    existing = len(client.get("/projects", params={"workspaceId": ws}).json()["projects"])
+    for index in range(PAGE_SIZE):
         assert client.post("/projects", json={"name": f"P{index}", "workspaceId": ws}).status_code == 200
     first = client.get("/projects", params={"workspaceId": ws}).json()
-    assert len(first["projects"]) == 20
+    assert len(first["projects"]) == PAGE_SIZE == 50
     second = client.get("/projects", params={"workspaceId": ws, "cursor": first["meta"]["nextCursor"]}).json()
-    assert [p["name"] for p in second["projects"]] == ["P17", "P18", "P19"]
+    rest = [f"P{i}" for i in range(PAGE_SIZE - existing, PAGE_SIZE)]
+    assert [p["name"] for p in second["projects"]] == rest
     assert "nextCursor" not in second["meta"]
 
 
@@ -247,14 +250,14 @@ def test_projects_paginate_by_twenty(client: httpx.Client, ws: str) -> None:
 
 def test_default_listing_hides_resolved_tasks(client: httpx.Client, emu: MotionEmulator) -> None:
     tasks, requests = list_all(client)
-    assert requests == 2
+    assert requests == math.ceil((DEMO_TASKS - DEMO_RESOLVED) / PAGE_SIZE)
     assert len(tasks) == DEMO_TASKS - DEMO_RESOLVED
     assert not any(t["status"]["isResolvedStatus"] or t["completed"] for t in tasks)
     everything, requests = list_all(client, includeAllStatuses="true")
     assert len(everything) == DEMO_TASKS
-    assert requests == 2
+    assert requests == math.ceil(DEMO_TASKS / PAGE_SIZE)
     assert len(list_all(client, includeAllStatuses="false")[0]) == DEMO_TASKS - DEMO_RESOLVED
-    assert emu.request_counts()["GET /v1/tasks"] == 6
+    assert emu.request_counts()["GET /v1/tasks"] == 3 * math.ceil(DEMO_TASKS / PAGE_SIZE)
 
 
 def test_status_filter_repeated_and_array_forms(client: httpx.Client) -> None:
@@ -293,7 +296,7 @@ def test_name_label_project_assignee_and_workspace_filters(client: httpx.Client,
     assert {t["name"] for t in sams} == {"Prepare demo environment", "Fix flaky checkout test"}
     private = client.get("/workspaces").json()["workspaces"][1]["id"]
     assert client.get("/tasks", params={"workspaceId": private}).json() == {
-        "meta": {"pageSize": 20},
+        "meta": {"pageSize": PAGE_SIZE},
         "tasks": [],
     }
     assert len(list_all(client, workspaceId=ws)[0]) == DEMO_TASKS - DEMO_RESOLVED
@@ -305,14 +308,14 @@ def test_invalid_cursor_is_400(client: httpx.Client) -> None:
     assert response.json() == {"message": "Invalid cursor"}
 
 
-def test_six_hundred_unresolved_tasks_take_exactly_thirty_requests(
+def test_six_hundred_unresolved_tasks_take_exactly_twelve_requests(
     client: httpx.Client, emu: MotionEmulator
 ) -> None:
     ids = fresh_tasks(emu, unresolved=600, resolved=40)
     emu.reset_counts()
     tasks, requests = list_all(client)
-    assert requests == 30
-    assert emu.request_counts() == {"GET /v1/tasks": 30, "total": 30}
+    assert requests == 600 // PAGE_SIZE == 12
+    assert emu.request_counts() == {"GET /v1/tasks": 12, "total": 12}
     assert len(tasks) == 600
     assert len({t["id"] for t in tasks}) == 600
     unresolved_ids = [i for i in ids if not emu.state["tasks"][i]["completed"]]
@@ -364,7 +367,7 @@ def test_deep_cursor_over_bulk_seed_is_fast(client: httpx.Client, emu: MotionEmu
     started = time.perf_counter()
     body = client.get("/tasks", params={"cursor": encode_cursor(last["seq"], last["id"])}).json()
     assert time.perf_counter() - started < 10
-    assert 0 < len(body["tasks"]) <= 20
+    assert 0 < len(body["tasks"]) <= PAGE_SIZE
     recent = sum(
         1 for t in emu.state["tasks"].values() if t["updatedTime"] >= iso_z(NOW - timedelta(hours=1))
     )
@@ -400,6 +403,7 @@ def test_task_object_shape_and_linear_link(client: httpx.Client, ws: str) -> Non
         "scheduledStart",
         "scheduledEnd",
         "schedulingIssue",
+        "lastInteractedTime",
         "chunks",
         "customFieldValues",
     }
@@ -409,8 +413,15 @@ def test_task_object_shape_and_linear_link(client: httpx.Client, ws: str) -> Non
     )
     assert task["labels"] == [{"name": "Deep work"}]
     assert task["workspace"]["id"] == ws
-    assert set(task["workspace"]) == {"id", "name", "teamId", "type"}
-    assert set(task["project"]) == {"id", "name", "description", "workspaceId", "status"}
+    # Tasks embed the full workspace and project, as the captured real list shows (#21).
+    assert set(task["workspace"]) == {"id", "name", "teamId", "type", "labels", "statuses"}
+    todo = {"name": "Todo", "isDefaultStatus": True, "isResolvedStatus": False}
+    assert todo in task["workspace"]["statuses"]
+    assert set(task["project"]) == {
+        *("id", "name", "description", "workspaceId", "status"),
+        *("createdTime", "updatedTime", "customFieldValues"),
+    }
+    assert task["lastInteractedTime"] >= task["updatedTime"]  # a comment is an interaction too
     assert task["scheduledStart"] == "2026-11-24T09:00:00.000Z"
     assert task["scheduledEnd"] == "2026-11-24T10:30:00.000Z"
     assert task["parentRecurringTaskId"] is None
@@ -672,7 +683,7 @@ def test_delete_returns_204_without_body(client: httpx.Client, emu: MotionEmulat
 def test_comments_list_create_and_errors(client: httpx.Client, emu: MotionEmulator) -> None:
     task = task_named(client, "Fix login redirect loop")
     listing = client.get("/comments", params={"taskId": task["id"]}).json()
-    assert listing["meta"] == {"pageSize": 20}
+    assert listing["meta"] == {"pageSize": PAGE_SIZE}
     assert [c["creator"]["name"] for c in listing["comments"]] == ["Sam Chen", "Alex Rivera"]
     assert set(listing["comments"][0]) == {"id", "taskId", "content", "createdAt", "creator"}
     created = client.post("/comments", json={"taskId": task["id"], "content": "Fixed in **#42**"})

@@ -113,6 +113,20 @@ def test_remote_comment_arrives_once(world: World, service: Service) -> None:
     assert world.writes(service.value) == 0
 
 
+def test_notion_comment_author_is_the_persons_name_not_a_user_id(world: World) -> None:
+    """Task detail shows ``comment.author``: from Notion it must be a name (issue #21), not a UUID."""
+    task, external_id = _task_on(world, Service.NOTION)
+    _comment_remotely(world, Service.NOTION, external_id, "Signed off")
+    _touch_remotely(world, Service.NOTION, external_id, f"{task.title} (touched)")
+    world.later()
+    world.sync()
+    [local] = [c for c in world.engine.store.comments_for(task.id) if c.body == "Signed off"]
+    emulator: Any = world.sandbox.emulator("notion")
+    people = {u["id"]: u["name"] for u in emulator.state["users"].values() if u["type"] == "person"}
+    assert local.author in people.values()
+    assert local.author not in people
+
+
 @pytest.mark.parametrize("service", [Service.LINEAR, Service.NOTION, Service.MOTION], ids=lambda s: s.value)
 def test_refresh_reads_a_comment_that_left_the_task_unchanged(world: World, service: Service) -> None:
     task, external_id = _task_on(world, service)

@@ -18,6 +18,7 @@ from pmtui.models import (
     TaskChanges,
     UpdateTask,
 )
+from pmtui.sandbox.motion import PAGE_SIZE as MOTION_PAGE_SIZE
 from pmtui.sandbox.server import Fault
 from tests.core.conftest import World
 
@@ -38,7 +39,7 @@ def test_second_sync_is_idempotent_and_minimal(world: World) -> None:
     unresolved = sum(
         1 for t in world.sandbox.emulator("motion").state["tasks"].values() if not t["completed"]
     )
-    assert counts["motion"]["GET /v1/tasks"] == -(-unresolved // 20)
+    assert counts["motion"]["GET /v1/tasks"] == -(-unresolved // MOTION_PAGE_SIZE)
     assert counts["motion"]["total"] == counts["motion"]["GET /v1/tasks"]
     assert world.engine.store.count_tasks() == tasks_before
 

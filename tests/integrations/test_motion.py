@@ -37,7 +37,7 @@ from pmtui.integrations.motion_mapping import (
     to_remote_task,
 )
 from pmtui.models import Priority, Project, Service, Status, Task, TaskKind
-from pmtui.sandbox.motion import DEFAULT_API_KEY, MotionEmulator
+from pmtui.sandbox.motion import DEFAULT_API_KEY, PAGE_SIZE, MotionEmulator
 from pmtui.sandbox.server import Clock, Fault, RunningEmulator, serving
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -213,6 +213,10 @@ def test_duration_read_table(raw: Any, expected: int | None) -> None:
 def test_statuses_and_workspaces_accept_both_wrappers() -> None:
     bare = [{"name": "Todo", "isDefaultStatus": True, "isResolvedStatus": False}]
     assert parse_statuses(bare) == parse_statuses({"statuses": bare}) == [MotionStatus("Todo", True, False)]
+    # Motion's reference shows each status wrapped as ``{"status": {...}}`` in one place (#21).
+    wrapped_items = [{"status": item} for item in bare]
+    assert parse_statuses(wrapped_items) == parse_statuses({"statuses": wrapped_items})
+    assert parse_statuses(wrapped_items) == parse_statuses(bare)
     workspaces = [{"id": "w1", "name": "Acme"}]
     wrapped = {"meta": {}, "workspaces": workspaces}
     assert parse_workspaces(workspaces) == parse_workspaces(wrapped) == workspaces
@@ -556,7 +560,7 @@ def test_comment_commit_drop_leaves_one_comment(motion: MotionIntegration, emu: 
 # ------------------------------------------------------------------------------------------- listing
 
 
-def test_full_listing_of_1000_plus_tasks_costs_ceil_n_over_20(
+def test_full_listing_of_1000_plus_tasks_costs_ceil_n_over_the_page_size(
     motion: MotionIntegration, emu: MotionEmulator, ws: str
 ) -> None:
     emu.seed({"kind": "bulk", "n": 1200, "changed_share": 0.1})
@@ -564,9 +568,9 @@ def test_full_listing_of_1000_plus_tasks_costs_ceil_n_over_20(
     assert len(expected) > 1000
     emu.reset_counts()
     pages = drain(motion.list_changes(None))
-    assert len(pages) == math.ceil(len(expected) / 20)
+    assert len(pages) == math.ceil(len(expected) / PAGE_SIZE)
     counts = emu.request_counts()
-    assert counts["GET /v1/tasks"] == math.ceil(len(expected) / 20)
+    assert counts["GET /v1/tasks"] == math.ceil(len(expected) / PAGE_SIZE)
     assert counts["total"] == counts["GET /v1/tasks"]
     assert [t.ref.external_id for p in pages for t in p.items] == expected
     assert [i for p in pages for i in p.seen or []] == expected
@@ -598,7 +602,7 @@ def test_incremental_listing_returns_only_changed_tasks(
     seen = [i for p in pages for i in p.seen or []]
     assert finished not in seen
     assert len(seen) == len(open_ids) - 1
-    assert emu.request_counts()["GET /v1/tasks"] == math.ceil((len(open_ids) - 1) / 20)
+    assert emu.request_counts()["GET /v1/tasks"] == math.ceil((len(open_ids) - 1) / PAGE_SIZE)
     # the engine confirms the disappearance with one GET: the task is now done
     confirmed = motion.get_task(finished)
     assert confirmed is not None

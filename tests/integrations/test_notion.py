@@ -29,7 +29,12 @@ from pmtui.errors import (
 )
 from pmtui.integrations.base import TaskPatch, marker_comment
 from pmtui.integrations.limits import RateLimiter
-from pmtui.integrations.notion import NotionIntegration, parse_retry_after, translate_error
+from pmtui.integrations.notion import (
+    NotionIntegration,
+    forget_user_names,
+    parse_retry_after,
+    translate_error,
+)
 from pmtui.integrations.notion_mapping import (
     DataSourceSchema,
     PropertySchema,
@@ -869,10 +874,87 @@ def test_comments_round_trip(notion: NotionIntegration, emu: NotionEmulator) -> 
     after = notion.list_comments(page_id)
     assert [c.body for c in after][-1] == "Shipped!"
     assert after[-1].id == comment_id
-    assert after[-1].author == emu.config_hints()["bot_user_id"]
+    assert after[-1].author == emu.state["users"][emu.config_hints()["bot_user_id"]]["name"]
     assert after[-1].created_at == NOW_MINUTE
     stored = emu.state["comments"][comment_id]["rich_text"]
     assert "".join(i["plain_text"] for i in stored) == "Shipped! [pmtui:0123456789ab]"
+
+
+def test_a_tasks_database_with_id_formula_rollup_and_files_reads_and_keys_by_its_id(
+    notion: NotionIntegration, emu: NotionEmulator
+) -> None:
+    """Most real tasks databases have an ID, a formula, a rollup and files; the ID is the task's handle."""
+    emu.admin_mutate(
+        {
+            "kind": "data_source",
+            "op": "update",
+            "properties": {
+                "ID": {"unique_id": {"prefix": "TASK"}},
+                "Due text": {"formula": {"expression": 'prop("Due")'}},
+                "Project status": {
+                    "rollup": {"relation_property_name": "Project", "rollup_property_name": "Status"}
+                },
+                "Files": {"files": {}},
+            },
+        }
+    )
+    page_id = page_id_by_title(emu, "Write onboarding guide")
+    ds = emu.state["data_sources"][emu.config_hints()["tasks_data_source_id"]]
+    id_prop = ds["properties"]["ID"]["id"]
+    number = emu.state["pages"][page_id]["values"][id_prop]
+    tasks = {t.ref.external_id: t for p in notion.list_changes(None) for t in p.items}
+    assert tasks[page_id].ref.key == f"TASK-{number}"
+    assert len({t.ref.key for t in tasks.values()}) == len(tasks)
+    assert all(t.ref.key and t.ref.key.startswith("TASK-") for t in tasks.values())
+    assert notion.get_task(page_id).ref.key == f"TASK-{number}"
+    created = notion.create_task(Task(title="Numbered on create"), idempotency_key=KEY)
+    assert created.ref.key is not None
+    assert created.ref.key == f"TASK-{max(int(t.ref.key.split('-')[1]) for t in tasks.values()) + 1}"
+
+
+def _comment_as_a_person(emu: NotionEmulator, page_id: str, text: str) -> dict[str, Any]:
+    person = next(u for u in emu.state["users"].values() if u["type"] == "person")
+    emu.admin_mutate(
+        {"op": "create", "kind": "comment", "page_id": page_id, "text": text, "user_id": person["id"]}
+    )
+    return dict(person)
+
+
+def test_comment_author_is_the_display_name_not_the_user_id(
+    notion: NotionIntegration, emu: NotionEmulator, url: str
+) -> None:
+    """Notion sends only ``{object, id}`` in ``created_by``; the name is in ``display_name`` (issue #21)."""
+    page_id = page_id_by_title(emu, "Write onboarding guide")
+    person = _comment_as_a_person(emu, page_id, "Looks good to me")
+    raw = httpx.get(
+        f"{url}/v1/comments",
+        params={"block_id": page_id},
+        headers={"Authorization": f"Bearer {DEFAULT_API_KEY}", "Notion-Version": "2025-09-03"},
+    ).json()["results"][-1]
+    assert raw["created_by"] == {"object": "user", "id": person["id"]}
+    assert raw["display_name"] == {"type": "user", "resolved_name": person["name"]}
+    emu.reset_counts()
+    [comment] = [c for c in notion.list_comments(page_id) if c.body == "Looks good to me"]
+    assert comment.author == person["name"] != person["id"]
+    assert "GET /v1/users/:user_id" not in emu.request_counts()
+
+
+def test_comment_author_without_display_name_is_looked_up_once(
+    notion: NotionIntegration, emu: NotionEmulator
+) -> None:
+    page_id = page_id_by_title(emu, "Write onboarding guide")
+    person = _comment_as_a_person(emu, page_id, "Older comment")
+    authors = {c["created_by"] for c in emu.state["comments"].values() if c["parent"]["page_id"] == page_id}
+    emu.comment_display_names = False
+    forget_user_names()
+    try:
+        for _ in range(2):
+            [comment] = [c for c in notion.list_comments(page_id) if c.body == "Older comment"]
+            assert comment.author == person["name"]
+    finally:
+        emu.comment_display_names = True
+    # One lookup per distinct author, on the first listing only.
+    assert emu.request_counts()["GET /v1/users/:user_id"] == len(authors)
 
 
 def test_comment_commit_drop_leaves_one_comment(notion: NotionIntegration, emu: NotionEmulator) -> None:
