@@ -26,7 +26,7 @@ from pmtui.sandbox.runner import Sandbox, start_sandbox
 
 SERVICES = ("linear", "gitlab", "notion", "motion")
 
-PAGE_SIZE = {"linear": 250, "gitlab": 100, "notion": 100, "motion": 20}
+PAGE_SIZE = {"linear": 250, "gitlab": 100, "notion": 100, "motion": 50}
 """The largest page each API returns (Motion's is fixed)."""
 
 LIST_REQUEST = {
