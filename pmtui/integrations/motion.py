@@ -39,6 +39,7 @@ from pmtui.integrations.base import (
     RemoteTask,
     TaskPatch,
     parse_remote_time,
+    split_marker,
     with_marker,
 )
 from pmtui.integrations.comments import find_marked, to_remote_comments
@@ -407,6 +408,17 @@ class MotionIntegration(Integration):
             items: list[RemoteTask] = []
             seen: list[str] = []
             for raw in page:
+                stamp = parse_remote_time(raw.get("updatedTime"))
+                if since is not None and stamp is not None and stamp <= since:
+                    # Unchanged since the last scan: its id and update time are all the scan needs, so
+                    # no model is built (Motion has no "updated since" filter; this keeps a quiet sync
+                    # from parsing every unresolved task).
+                    ident = str(raw["id"])
+                    seen.append(ident)
+                    _body, key = split_marker(raw.get("description"))
+                    if key:
+                        self._keys[ident] = key
+                    continue
                 remote = self._remember(to_remote_task(raw))
                 seen.append(remote.ref.external_id)
                 updated = remote.ref.remote_updated_at
