@@ -167,6 +167,10 @@ class SyncSettings(_Section):
     """Per field (title, status, due, ...): ask, prefer-local, prefer-remote or newest. Default: ask."""
     mass_deletion_share: float = Field(default=0.2, gt=0, le=1)
     """If more than this share of a service's tasks vanish in one sync, hold them for review."""
+    comments_per_sync: int = Field(default=10, ge=0, le=10000)
+    """Read the comments of at most this many changed tasks per sync and service (the rest are read by
+    the next syncs; opening a task reads its comments at once): a busy sync never spends the service's
+    budget on one comment request per changed task."""
     reconcile_minutes: int = Field(default=60, ge=0, le=60 * 24 * 7)
     """List every task of GitLab, Notion and Linear this often (their change listings never report a
     deletion), so a task deleted there leaves the cache. Motion is listed whole every sync."""

@@ -19,7 +19,8 @@ How "exactly once" holds:
   is pmtui's own post: its mapping is stored and nothing new is made.
 
 Which tasks are read: only those whose remote changed since the last sync (the change listing says so),
-so a sync where nothing changed makes no comment requests. Their external ids are written down in the
+so a sync where nothing changed makes no comment requests, and at most ``[sync] comments_per_sync`` of
+them per sync and service (the rest stay due for the next syncs). Their external ids are written down in the
 same transaction that advances the task cursor (``sync_cursors`` row ``comments-due``), so a crash or a
 failed comment listing leaves them due for the next sync instead of forgetting them. Services whose API
 does not mark a task changed when a comment is added are read on demand: :meth:`CommentSync.refresh`.
@@ -244,7 +245,11 @@ class CommentSync:
             due = self._load_due(service)
             self._due[service] = due
         added = 0
-        for external_id in sorted(due):
+        # A budget per sync: a sync where many tasks changed reads some of their comments and leaves the
+        # rest due for the next syncs, instead of one request per changed task (Linear's and Notion's
+        # budgets are shared with your own writes). Opening a task reads its comments at once.
+        budget = self.engine.settings.sync.comments_per_sync
+        for external_id in sorted(due)[:budget]:
             ref = self.store.ref_by_external(service, external_id)
             if ref is not None:
                 try:
