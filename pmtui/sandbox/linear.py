@@ -37,7 +37,7 @@ from pmtui.sandbox.linear_data import (
     seed_demo,
     slugify,
 )
-from pmtui.sandbox.linear_defaults import default_value, is_connection
+from pmtui.sandbox.linear_defaults import default_value, is_connection, stable_id
 from pmtui.sandbox.linear_filters import (
     FilterUnsupportedError,
     FilterValueError,
@@ -544,6 +544,22 @@ class LinearEmulator(LinearWorkspace):
                 for i in st()["issues"].values()
                 if i["teamId"] == o["id"] and (a.get("includeArchived") or i["archivedAt"] is None)
             ),
+            ("Team", "memberships"): lambda o, a: self._connection(
+                "TeamMembership", self._memberships(team_id=o["id"]), a
+            ),
+            ("Team", "membership"): lambda o, a: next(
+                iter(self._memberships(o["id"], a.get("userId"))), None
+            ),
+            ("Team", "viewerMembership"): lambda o, _a: next(
+                iter(self._memberships(o["id"], st()["viewerId"])), None
+            ),
+            ("Team", "viewerCanJoin"): lambda o, _a: st()["viewerId"] not in o["memberIds"],
+            ("Team", "viewerCanLeave"): lambda o, _a: st()["viewerId"] in o["memberIds"],
+            ("User", "teamMemberships"): lambda o, a: self._connection(
+                "TeamMembership", self._memberships(user_id=o["id"]), a
+            ),
+            ("TeamMembership", "team"): ref("teams", "teamId"),
+            ("TeamMembership", "user"): ref("users", "userId"),
             ("WorkflowState", "team"): ref("teams", "teamId"),
             ("WorkflowState", "issues"): issues_where(lambda s, issue: issue["stateId"] == s["id"]),
             ("IssueLabel", "team"): ref("teams", "teamId"),
@@ -631,6 +647,29 @@ class LinearEmulator(LinearWorkspace):
         issue = self.state["issues"].get(comment["issueId"] or "")
         base = self._issue_url(issue) if issue else f"{APP_URL}/{self._url_key()}"
         return f"{base}#comment-{comment['id'][:8]}"
+
+    def _memberships(self, team_id: str | None = None, user_id: str | None = None) -> list[dict[str, Any]]:
+        """Team memberships, derived from each team's members (ids stable: team and user decide them)."""
+        found = []
+        for team in self.state["teams"].values():
+            if team_id is not None and team["id"] != team_id:
+                continue
+            for position, member in enumerate(team["memberIds"]):
+                if user_id is not None and member != user_id:
+                    continue
+                found.append(
+                    {
+                        "id": stable_id(f"TeamMembership:{team['id']}:{member}"),
+                        "teamId": team["id"],
+                        "userId": member,
+                        "owner": False,
+                        "sortOrder": float(position),
+                        "createdAt": team["createdAt"],
+                        "updatedAt": team["createdAt"],
+                        "archivedAt": None,
+                    }
+                )
+        return found
 
     def _live_issues(self) -> Iterable[dict[str, Any]]:
         return (i for i in self.state["issues"].values() if i["archivedAt"] is None)

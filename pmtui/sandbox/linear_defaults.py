@@ -67,7 +67,7 @@ def default_value(
     """The answer for ``parent.field`` on ``source`` when there is no data: see the module docstring."""
     if not is_non_null_type(return_type):
         return None
-    inner = return_type.of_type  # type: ignore[union-attr]
+    inner = return_type.of_type
     if is_list_type(inner):
         return []
     path = f"{parent}.{field}@{identity(source)}"
@@ -79,7 +79,7 @@ def default_value(
     if is_connection(inner):
         return empty_connection()
     if is_abstract_type(inner):
-        possible = schema.get_possible_types(inner)  # type: ignore[arg-type]
+        possible = schema.get_possible_types(inner)
         return {"__typename": possible[0].name, SYNTHETIC_KEY: path}
     return {SYNTHETIC_KEY: path}
 
