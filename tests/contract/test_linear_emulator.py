@@ -619,8 +619,12 @@ def test_fields_without_data_get_their_types_empty_answer(client: SyncClientSess
              cycle { id } snoozedUntilAt sharedAccess { isShared sharedWithCount sharedWithUsers { id } }
              boardOrder reactionData history { nodes { id } } } }""",
     )
-    assert data["issue"]["subscribers"] == {"nodes": [], "pageInfo": {"hasNextPage": False, "endCursor": None}}
-    assert data["issue"]["cycle"] is None and data["issue"]["snoozedUntilAt"] is None
+    assert data["issue"]["subscribers"] == {
+        "nodes": [],
+        "pageInfo": {"hasNextPage": False, "endCursor": None},
+    }
+    assert data["issue"]["cycle"] is None
+    assert data["issue"]["snoozedUntilAt"] is None
     assert data["issue"]["sharedAccess"] == {"isShared": False, "sharedWithCount": 0, "sharedWithUsers": []}
     assert data["issue"]["boardOrder"] == 0.0
     assert data["issue"]["reactionData"] == {}
