@@ -65,6 +65,7 @@ from pmtui.sandbox.server import (
     Request,
     Response,
     Route,
+    iso_z,
 )
 
 log = logging.getLogger("pmtui.sandbox.linear")
@@ -200,6 +201,8 @@ class LinearEmulator(LinearWorkspace):
                 "ProjectStatus", self.state["projectStatuses"].values(), a
             ),
             "searchIssues": self._search_issues,
+            "cycle": self._cycle_query,
+            "cycles": lambda a: self._connection("Cycle", self._cycles(), a),
         }
         self._mutations: dict[str, Callable[[dict[str, Any]], Any]] = {
             "issueCreate": lambda a: self._issue_payload(
@@ -560,6 +563,17 @@ class LinearEmulator(LinearWorkspace):
             ),
             ("TeamMembership", "team"): ref("teams", "teamId"),
             ("TeamMembership", "user"): ref("users", "userId"),
+            ("Team", "cycles"): lambda o, a: self._connection(
+                "Cycle", [c for c in self._cycles() if c["teamId"] == o["id"]], a
+            ),
+            ("Team", "activeCycle"): lambda o, _a: next(
+                (c for c in self._cycles() if c["teamId"] == o["id"] and self._cycle_phase(c) == 0), None
+            ),
+            ("Cycle", "team"): ref("teams", "teamId"),
+            ("Cycle", "isActive"): lambda o, _a: self._cycle_phase(o) == 0,
+            ("Cycle", "isPast"): lambda o, _a: self._cycle_phase(o) < 0,
+            ("Cycle", "isFuture"): lambda o, _a: self._cycle_phase(o) > 0,
+            ("Cycle", "completedAt"): lambda o, _a: o["endsAt"] if self._cycle_phase(o) < 0 else None,
             ("WorkflowState", "team"): ref("teams", "teamId"),
             ("WorkflowState", "issues"): issues_where(lambda s, issue: issue["stateId"] == s["id"]),
             ("IssueLabel", "team"): ref("teams", "teamId"),
@@ -647,6 +661,23 @@ class LinearEmulator(LinearWorkspace):
         issue = self.state["issues"].get(comment["issueId"] or "")
         base = self._issue_url(issue) if issue else f"{APP_URL}/{self._url_key()}"
         return f"{base}#comment-{comment['id'][:8]}"
+
+    def _cycles(self) -> list[dict[str, Any]]:
+        cycles: dict[str, dict[str, Any]] = self.state.get("cycles") or {}  # states saved before cycles
+        return list(cycles.values())
+
+    def _cycle_query(self, args: dict[str, Any]) -> dict[str, Any]:
+        found = next((c for c in self._cycles() if c["id"] == args["id"]), None)
+        if found is None:
+            raise not_found("Cycle")
+        return found
+
+    def _cycle_phase(self, cycle: dict[str, Any]) -> int:
+        """-1 for a past cycle, 0 for the current one, 1 for a future one (on the emulator's clock)."""
+        now = iso_z(self.now())
+        if now < cycle["startsAt"]:
+            return 1
+        return 0 if now < cycle["endsAt"] else -1
 
     def _memberships(self, team_id: str | None = None, user_id: str | None = None) -> list[dict[str, Any]]:
         """Team memberships, derived from each team's members (ids stable: team and user decide them)."""

@@ -207,16 +207,16 @@ def test_synthetic_ids_derive_from_the_parent(emu: LinearEmulator, url: str) -> 
 
 
 def test_root_queries_without_data_are_empty_or_not_found(emu: LinearEmulator, url: str) -> None:
-    if "cycles" not in emu.schema.query_type.fields:  # type: ignore[union-attr]
+    if "initiatives" not in emu.schema.query_type.fields:  # type: ignore[union-attr]
         pytest.skip("pmtui's own SDL declares only the root queries the emulator implements")
-    assert run(url, "{ cycles { nodes { id } pageInfo { hasNextPage } } }")["cycles"] == {
+    assert run(url, "{ initiatives { nodes { id } pageInfo { hasNextPage } } }")["initiatives"] == {
         "nodes": [],
         "pageInfo": {"hasNextPage": False},
     }
     with pytest.raises(TransportQueryError) as caught:
-        run(url, f'{{ cycle(id: "{_PLACEHOLDER_ID}") {{ id }} }}')
+        run(url, f'{{ initiative(id: "{_PLACEHOLDER_ID}") {{ id }} }}')
     assert caught.value.errors is not None
-    assert caught.value.errors[0]["message"] == "Entity not found: Cycle"
+    assert caught.value.errors[0]["message"] == "Entity not found: Initiative"
 
 
 # -------------------------------------------------------------------------------------- searchIssues
