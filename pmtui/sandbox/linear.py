@@ -52,6 +52,9 @@ from pmtui.sandbox.linear_schema import (
     prepare,
     root_fields,
 )
+from pmtui.sandbox.linear_schema import (
+    schema_path as linear_schema_path,
+)
 from pmtui.sandbox.linear_workspace import (
     LinearWorkspace,
     api_error,
@@ -172,7 +175,8 @@ class LinearEmulator(LinearWorkspace):
         self.oauth_token = oauth_token
         self._bucket_lock = threading.RLock()
         self.configure_rate_limits(rate_limit or LinearRateLimits())
-        self.schema: GraphQLSchema = linear_schema(schema_path)
+        self.schema_file: Path = linear_schema_path(schema_path)
+        self.schema: GraphQLSchema = linear_schema(self.schema_file)
         self._queries: dict[str, Callable[[dict[str, Any]], Any]] = {
             "issue": lambda a: self._issue(a["id"]),
             "issues": lambda a: self._issue_connection(a),

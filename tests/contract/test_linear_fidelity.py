@@ -19,18 +19,6 @@ import pytest
 from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXTransport
-from graphql import (
-    GraphQLArgument,
-    GraphQLEnumType,
-    GraphQLField,
-    GraphQLInputObjectType,
-    GraphQLObjectType,
-    GraphQLSchema,
-    get_named_type,
-    is_leaf_type,
-    is_list_type,
-    is_non_null_type,
-)
 
 from pmtui.config import LinearSettings
 from pmtui.errors import AuthError, UsageError
@@ -38,8 +26,9 @@ from pmtui.integrations.limits import RateLimiter
 from pmtui.integrations.linear import LinearIntegration
 from pmtui.sandbox import linear_schema as schema_module
 from pmtui.sandbox.linear import DEFAULT_API_KEY, LinearEmulator, LinearRateLimits
-from pmtui.sandbox.linear_defaults import is_connection, stable_id
+from pmtui.sandbox.linear_defaults import stable_id
 from pmtui.sandbox.server import Clock, RunningEmulator, serving
+from tests.contract.linear_selection import PLACEHOLDER_ID, every_field_selection
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 PUBLISHED = Path(__file__).resolve().parents[2] / ".." / "shared" / "specs" / "linear-schema.graphql"
@@ -87,60 +76,6 @@ def run(url: str, query: str, **variables: Any) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------- every-field queries
-
-_PLACEHOLDER_ID = "00000000-0000-4000-8000-000000000000"
-
-
-def _literal(arg_type: Any) -> str:
-    """A GraphQL literal for a required argument of ``arg_type`` (any valid value will do)."""
-    if is_non_null_type(arg_type):
-        return _literal(arg_type.of_type)
-    if is_list_type(arg_type):
-        return f"[{_literal(arg_type.of_type)}]"
-    named = get_named_type(arg_type)
-    if isinstance(named, GraphQLEnumType):
-        return next(iter(named.values))
-    if isinstance(named, GraphQLInputObjectType):
-        required = [f"{n}: {_literal(f.type)}" for n, f in named.fields.items() if is_non_null_type(f.type)]
-        return "{" + ", ".join(required) + "}"
-    return {"Int": "1", "Float": "1", "Boolean": "false"}.get(named.name, f'"{_PLACEHOLDER_ID}"')
-
-
-def _arguments(args: dict[str, GraphQLArgument]) -> str:
-    required = [f"{n}: {_literal(a.type)}" for n, a in args.items() if is_non_null_type(a.type)]
-    return f"({', '.join(required)})" if required else ""
-
-
-def _sub_selection(named: Any) -> str:
-    if is_connection(named):
-        node = get_named_type(named.fields["nodes"].type)
-        return "{ nodes { " + _id_or_typename(node) + " } pageInfo { hasNextPage endCursor } }"
-    return "{ " + _id_or_typename(named) + " }"
-
-
-def _id_or_typename(named: Any) -> str:
-    fields = getattr(named, "fields", {})
-    return (
-        "__typename id"
-        if "id" in fields and is_leaf_type(get_named_type(fields["id"].type))
-        else "__typename"
-    )
-
-
-def every_field_selection(schema: GraphQLSchema, type_name: str) -> tuple[str, list[str]]:
-    """The selection of every field of ``type_name`` and the field names it selects."""
-    target = schema.type_map[type_name]
-    assert isinstance(target, GraphQLObjectType)
-    parts: list[str] = []
-    names: list[str] = []
-    for name, fld in target.fields.items():
-        assert isinstance(fld, GraphQLField)
-        named = get_named_type(fld.type)
-        sub = "" if is_leaf_type(named) else " " + _sub_selection(named)
-        parts.append(f"{name}{_arguments(fld.args)}{sub}")
-        names.append(name)
-    return "\n".join(parts), names
-
 
 ROOTS = {
     "Issue": ('issue(id: "ENG-3")', "issue"),
@@ -214,7 +149,7 @@ def test_root_queries_without_data_are_empty_or_not_found(emu: LinearEmulator, u
         "pageInfo": {"hasNextPage": False},
     }
     with pytest.raises(TransportQueryError) as caught:
-        run(url, f'{{ initiative(id: "{_PLACEHOLDER_ID}") {{ id }} }}')
+        run(url, f'{{ initiative(id: "{PLACEHOLDER_ID}") {{ id }} }}')
     assert caught.value.errors is not None
     assert caught.value.errors[0]["message"] == "Entity not found: Initiative"
 
