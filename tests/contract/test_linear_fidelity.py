@@ -8,6 +8,9 @@ schema is Linear's file, read in place from ``../shared/specs`` (the test skips 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -276,3 +279,18 @@ def test_the_pickle_cache_is_keyed_by_the_schema_files_hash(
     built = schema_module.linear_schema(copy)
     assert schema_module.schema_cache_path(copy.read_bytes()).is_file()
     assert "viewerCanJoin" in built.type_map["Team"].fields  # type: ignore[union-attr]
+
+
+def test_sandbox_serve_refuses_a_missing_schema_file_with_exit_2(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-schema.graphql"
+    done = subprocess.run(
+        [sys.executable, "-m", "pmtui.cli", "sandbox", "serve", "--linear-schema", str(missing)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PMTUI_HOME": str(tmp_path / "home")},
+    )
+    assert done.returncode == 2
+    assert f"--linear-schema {missing}: no such file" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "sandbox:" not in done.stdout  # nothing started
