@@ -30,6 +30,7 @@ from pmtui.integrations.linear import LinearIntegration
 from pmtui.sandbox import linear_schema as schema_module
 from pmtui.sandbox.linear import DEFAULT_API_KEY, LinearEmulator, LinearRateLimits
 from pmtui.sandbox.linear_defaults import stable_id
+from pmtui.sandbox.runner import start_sandbox
 from pmtui.sandbox.server import Clock, RunningEmulator, serving
 from tests.contract.linear_selection import PLACEHOLDER_ID, every_field_selection
 
@@ -294,3 +295,14 @@ def test_sandbox_serve_refuses_a_missing_schema_file_with_exit_2(tmp_path: Path)
     assert f"--linear-schema {missing}: no such file" in done.stderr
     assert "Traceback" not in done.stderr
     assert "sandbox:" not in done.stdout  # nothing started
+
+
+def test_start_sandbox_passes_the_schema_to_the_linear_emulator(tmp_path: Path) -> None:
+    with start_sandbox(
+        seed=None, services=("linear",), linear_schema=schema_module.EMULATED_SCHEMA
+    ) as sandbox:
+        linear = sandbox.emulator("linear")
+        assert isinstance(linear, LinearEmulator)
+        assert linear.schema_file == schema_module.EMULATED_SCHEMA
+    with pytest.raises(UsageError, match="no such file"):
+        start_sandbox(seed=None, services=("linear",), linear_schema=tmp_path / "absent.graphql")
