@@ -39,6 +39,9 @@ from pmtui.sandbox.linear_data import (
 )
 from pmtui.sandbox.linear_defaults import default_value, is_connection, stable_id
 from pmtui.sandbox.linear_filters import (
+    FIELDS as FILTERABLE,
+)
+from pmtui.sandbox.linear_filters import (
     FilterUnsupportedError,
     FilterValueError,
     Predicate,
@@ -804,6 +807,8 @@ class LinearEmulator(LinearWorkspace):
         if extra is not None:
             checks.append(extra)
         if args.get("filter"):
+            if kind not in FILTERABLE:
+                raise unsupported(f"filters on {kind} are not supported")
             try:
                 checks.append(compile_filter(kind, args["filter"], self.state, self.now()))
             except FilterUnsupportedError as exc:

@@ -779,7 +779,9 @@ def seed_demo(emu: IdSource, state: dict[str, Any], now: datetime, rng: random.R
     # Two-week cycles for ENG: the last one, the current one and the next (none of the issues is in one).
     monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
     for number, offset in ((1, -14), (2, 0), (3, 14)):
-        cycle = cycle_record(eng["team"]["id"], number, monday + timedelta(days=offset), 14, b.at(-60))
+        starts = monday + timedelta(days=offset)
+        # Linear creates a cycle ahead of its start (upcoming cycles): here one cycle length before.
+        cycle = cycle_record(eng["team"]["id"], number, starts, 14, iso_z(starts - timedelta(days=14)))
         state["cycles"][cycle["id"]] = cycle
     eng["team"]["cyclesEnabled"] = True
     return {

@@ -306,3 +306,21 @@ def test_start_sandbox_passes_the_schema_to_the_linear_emulator(tmp_path: Path) 
         assert linear.schema_file == schema_module.EMULATED_SCHEMA
     with pytest.raises(UsageError, match="no such file"):
         start_sandbox(seed=None, services=("linear",), linear_schema=tmp_path / "absent.graphql")
+
+
+def test_cycles_of_the_demo_team(emu: LinearEmulator, url: str) -> None:
+    team = emu.config_hints()["team_id"]
+    data = run(
+        url,
+        f"""{{ team(id: "{team}") {{ cyclesEnabled activeCycle {{ number isActive }}
+                cycles {{ nodes {{ id number isPast isFuture startsAt endsAt team {{ key }} }} }} }}
+              cycles {{ nodes {{ id }} }} }}""",
+    )
+    cycles = data["team"]["cycles"]["nodes"]
+    assert [c["number"] for c in cycles] == [1.0, 2.0, 3.0]
+    assert [(c["isPast"], c["isFuture"]) for c in cycles] == [(True, False), (False, False), (False, True)]
+    assert data["team"]["activeCycle"] == {"number": 2.0, "isActive": True}
+    assert data["team"]["cyclesEnabled"] is True
+    assert {c["id"] for c in data["cycles"]["nodes"]} == {c["id"] for c in cycles}
+    one = run(url, f'{{ cycle(id: "{cycles[0]["id"]}") {{ number team {{ key }} }} }}')
+    assert one["cycle"] == {"number": 1.0, "team": {"key": "ENG"}}
