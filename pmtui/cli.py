@@ -804,12 +804,26 @@ def sandbox_serve(
     rate_limits: Annotated[
         bool, typer.Option("--rate-limits/--no-rate-limits", help="Enforce the services' real rate limits.")
     ] = True,
+    linear_schema: Annotated[
+        Path | None,
+        typer.Option(
+            "--linear-schema",
+            help="Linear's published schema.graphql: validate and answer against all of it "
+            "(default: PMTUI_SANDBOX_LINEAR_SCHEMA, else pmtui's own SDL of what the emulator serves).",
+        ),
+    ] = None,
 ) -> None:
     """Run the four emulators in the foreground and print the config that points pmtui at them."""
     from pmtui.sandbox.runner import serve_forever
 
     serve_forever(
-        port=port, faults=faults, seed=seed, write_config=write_config, rate_limits=rate_limits, echo=_out
+        port=port,
+        faults=faults,
+        seed=seed,
+        write_config=write_config,
+        rate_limits=rate_limits,
+        linear_schema=linear_schema,
+        echo=_out,
     )
 
 

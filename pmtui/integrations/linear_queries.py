@@ -1,9 +1,11 @@
 """Every GraphQL document pmtui sends to Linear, in one place so a test can validate them all.
 
 ``tests/integrations/test_linear.py`` validates each ``str`` constant of this module against Linear's
-published schema (``pmtui/sandbox/data/linear-schema.graphql``) with graphql-core, and measures its
-complexity the way Linear scores it (0.1 per property, 1 per object, connections multiply their
-children by ``first``), against the 10,000-point cap Linear puts on a single query.
+published schema (read from ``../shared/specs`` by the tests; the sandbox's own SDL without it) with
+graphql-core, and measures its complexity the way Linear scores it (0.1 per property, 1 per object,
+connections multiply their children by ``first``), against the 10,000-point cap Linear puts on a single
+query. ``tests/contract/test_recorded_linear.py`` checks that every field selected here is one the real
+API sends (from a recording of Linear's SDK).
 
 Why the issue selection is shaped as it is: labels come as ``labelIds`` (one property) and are named
 from a cached label map, instead of a nested ``labels(first: N) { nodes { name } }``, which costs

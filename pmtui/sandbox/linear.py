@@ -1,9 +1,11 @@
-"""A local emulator of Linear's GraphQL API (``POST /graphql``), validated against Linear's real schema.
+"""A local emulator of Linear's GraphQL API (``POST /graphql``), validated against a Linear schema.
 
-Every document is validated with graphql-core against the published SDL (``data/linear-schema.graphql``)
-and executed with dict-backed resolvers. A valid query that asks for a field the emulator does not hold
-fails loudly with an error naming the type and field, instead of answering ``null``: a silent null would
-let a client bug pass the tests and then break on the real API.
+Every document is validated with graphql-core against the schema the emulator runs on (pmtui's own SDL of
+what it emulates, or Linear's published schema when given one: :mod:`pmtui.sandbox.linear_schema`) and
+executed with dict-backed resolvers. Any valid query succeeds: a field the emulator holds data for
+returns it, and any other field gets the empty answer its schema type implies (null, [], an empty page,
+a typed neutral value; :mod:`pmtui.sandbox.linear_defaults`), as the real API answers for an object with
+nothing there. A mutation the emulator does not implement fails loudly, naming it.
 
 Facts (endpoint, auth, errors, rate-limit headers, pagination) come from ``API_NOTES.md`` §1; the choices
 made where Linear's behaviour is unverified are marked UNVERIFIED next to the code.
@@ -22,9 +24,10 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
-from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema
+from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema, get_named_type
 from graphql.execution import execute_sync
 
 from pmtui.sandbox.linear_data import (
@@ -33,6 +36,10 @@ from pmtui.sandbox.linear_data import (
     seed_bulk,
     seed_demo,
     slugify,
+)
+from pmtui.sandbox.linear_defaults import default_value, is_connection, stable_id
+from pmtui.sandbox.linear_filters import (
+    FIELDS as FILTERABLE,
 )
 from pmtui.sandbox.linear_filters import (
     FilterUnsupportedError,
@@ -48,6 +55,9 @@ from pmtui.sandbox.linear_schema import (
     prepare,
     root_fields,
 )
+from pmtui.sandbox.linear_schema import (
+    schema_path as linear_schema_path,
+)
 from pmtui.sandbox.linear_workspace import (
     LinearWorkspace,
     api_error,
@@ -61,6 +71,7 @@ from pmtui.sandbox.server import (
     Request,
     Response,
     Route,
+    iso_z,
 )
 
 log = logging.getLogger("pmtui.sandbox.linear")
@@ -126,6 +137,9 @@ def _on_milestone(milestone_id: str) -> Predicate:
     return lambda issue: issue["projectMilestoneId"] == milestone_id
 
 
+_TYPE_ALIASES = {"IssueSearchResult": "Issue"}
+"""Types whose objects are another type's records (a search result is an issue plus ``metadata``)."""
+
 _ROOT = object()
 """The root value; the resolver dispatches Query/Mutation fields when it sees it."""
 
@@ -156,6 +170,7 @@ class LinearEmulator(LinearWorkspace):
         api_key: str = DEFAULT_API_KEY,
         oauth_token: str = DEFAULT_OAUTH_TOKEN,
         rate_limit: LinearRateLimits | None = None,
+        schema_path: Path | str | None = None,
     ) -> None:
         super().__init__(clock=clock, seed=seed)
         self.seed_value = seed
@@ -163,7 +178,8 @@ class LinearEmulator(LinearWorkspace):
         self.oauth_token = oauth_token
         self._bucket_lock = threading.RLock()
         self.configure_rate_limits(rate_limit or LinearRateLimits())
-        self.schema: GraphQLSchema = linear_schema()
+        self.schema_file: Path = linear_schema_path(schema_path)
+        self.schema: GraphQLSchema = linear_schema(self.schema_file)
         self._queries: dict[str, Callable[[dict[str, Any]], Any]] = {
             "issue": lambda a: self._issue(a["id"]),
             "issues": lambda a: self._issue_connection(a),
@@ -191,6 +207,9 @@ class LinearEmulator(LinearWorkspace):
             "projectStatuses": lambda a: self._connection(
                 "ProjectStatus", self.state["projectStatuses"].values(), a
             ),
+            "searchIssues": self._search_issues,
+            "cycle": self._cycle_query,
+            "cycles": lambda a: self._connection("Cycle", self._cycles(), a),
         }
         self._mutations: dict[str, Callable[[dict[str, Any]], Any]] = {
             "issueCreate": lambda a: self._issue_payload(
@@ -255,8 +274,14 @@ class LinearEmulator(LinearWorkspace):
 
     @staticmethod
     def _auth_error(message: str) -> HttpError:
+        """Linear's answer to a missing or refused key: HTTP 401 with an ``AUTHENTICATION_ERROR`` body.
+
+        Status and body as recorded from api.linear.app with an invalid key (``shared/recorded/linear/
+        errors.json``, case ``auth``; low confidence, third-party capture): @linear/sdk maps it by
+        ``extensions.type``, and by the status (401 is an authentication error) when the body is unreadable.
+        """
         return HttpError(
-            400,
+            401,
             {
                 "errors": [
                     {
@@ -299,7 +324,7 @@ class LinearEmulator(LinearWorkspace):
             return False
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
             return False
-        return is_mutation(prepare(body["query"]), body.get("operationName"))
+        return is_mutation(prepare(body["query"], self.schema), body.get("operationName"))
 
     def _complexity_of(self, request: Request) -> int:
         try:
@@ -308,11 +333,11 @@ class LinearEmulator(LinearWorkspace):
             return 0
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
             return 0
-        prepared = prepare(body["query"])
+        prepared = prepare(body["query"], self.schema)
         if prepared.errors:
             return 0
         variables = body.get("variables") if isinstance(body.get("variables"), dict) else None
-        return estimate_complexity(prepared, body.get("operationName"), variables)
+        return estimate_complexity(prepared, body.get("operationName"), variables, self.schema)
 
     def rate_limit(self, request: Request) -> Response | None:
         """Charge one request and the query's complexity to the leaky buckets (when enabled)."""
@@ -380,14 +405,14 @@ class LinearEmulator(LinearWorkspace):
         if not isinstance(variables, dict):
             raise HttpError(400, {"message": "`variables` must be an object"})
         op_name = body.get("operationName")
-        prepared = prepare(query)
+        prepared = prepare(query, self.schema)
         if prepared.errors:
             code = "GRAPHQL_PARSE_FAILED" if prepared.syntax_error else "GRAPHQL_VALIDATION_FAILED"
             errors = [self._format_error(e, code=code, kind="graphql error") for e in prepared.errors]
             return Response(400, {"errors": errors}, self._rate_headers(0))
         for field_name in root_fields(prepared, op_name):
             self.count(f"graphql:{field_name}")
-        cost = estimate_complexity(prepared, op_name, variables)
+        cost = estimate_complexity(prepared, op_name, variables, self.schema)
         headers = self._rate_headers(cost)
         if cost > self.limits.max_query_complexity:
             # UNVERIFIED wording; Linear refuses such a query before running it.
@@ -441,27 +466,40 @@ class LinearEmulator(LinearWorkspace):
     # ------------------------------------------------------------------------------------- resolution
 
     def _resolve(self, source: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
-        """The default field resolver: root dispatch, computed fields, then the record's own keys.
+        """The default field resolver: root dispatch, computed fields, the record's own keys, the type's
+        known constants, and last the schema-driven empty answer (:mod:`pmtui.sandbox.linear_defaults`).
 
-        A field found nowhere raises, naming type and field, rather than resolving to null.
+        Only a mutation the emulator does not implement fails (naming it): a write that silently did
+        nothing would let a client bug pass.
         """
         parent, name = info.parent_type.name, info.field_name
         if source is _ROOT:
             table = self._mutations if parent == "Mutation" else self._queries
             root = table.get(name)
-            if root is None:
+            if root is not None:
+                return root(args)
+            if parent == "Mutation":
                 raise unsupported(f"{parent}.{name} is not implemented by the Linear emulator")
-            return root(args)
-        computed = self._fields.get((parent, name))
+            return self._root_default(info, args)
+        kind = _TYPE_ALIASES.get(parent, parent)
+        computed = self._fields.get((kind, name))
         if computed is not None:
             return computed(source, args)
         if isinstance(source, dict):
             if name in source:
                 return source[name]
-            defaults = TYPE_DEFAULTS.get(parent)
+            defaults = TYPE_DEFAULTS.get(kind)
             if defaults is not None and name in defaults:
                 return defaults[name]
-        raise unsupported(f"field {parent}.{name} is not supported by the Linear emulator")
+        return default_value(self.schema, info.return_type, source, parent, name)
+
+    def _root_default(self, info: GraphQLResolveInfo[Any], args: dict[str, Any]) -> Any:
+        """A root query the emulator holds no data for: a lookup by id finds nothing (Linear's "Entity not
+        found"), anything else is empty (an empty page, null, or the type's empty object)."""
+        named = get_named_type(info.return_type)
+        if "id" in args and isinstance(named, GraphQLObjectType) and not is_connection(named):
+            raise not_found(named.name)
+        return default_value(self.schema, info.return_type, None, info.parent_type.name, info.field_name)
 
     def _field_resolvers(self) -> dict[tuple[str, str], Resolver]:
         def st() -> dict[str, Any]:  # the state dict is replaced on reset/restore: look it up late
@@ -516,6 +554,33 @@ class LinearEmulator(LinearWorkspace):
                 for i in st()["issues"].values()
                 if i["teamId"] == o["id"] and (a.get("includeArchived") or i["archivedAt"] is None)
             ),
+            ("Team", "memberships"): lambda o, a: self._connection(
+                "TeamMembership", self._memberships(team_id=o["id"]), a
+            ),
+            ("Team", "membership"): lambda o, a: next(
+                iter(self._memberships(o["id"], a.get("userId"))), None
+            ),
+            ("Team", "viewerMembership"): lambda o, _a: next(
+                iter(self._memberships(o["id"], st()["viewerId"])), None
+            ),
+            ("Team", "viewerCanJoin"): lambda o, _a: st()["viewerId"] not in o["memberIds"],
+            ("Team", "viewerCanLeave"): lambda o, _a: st()["viewerId"] in o["memberIds"],
+            ("User", "teamMemberships"): lambda o, a: self._connection(
+                "TeamMembership", self._memberships(user_id=o["id"]), a
+            ),
+            ("TeamMembership", "team"): ref("teams", "teamId"),
+            ("TeamMembership", "user"): ref("users", "userId"),
+            ("Team", "cycles"): lambda o, a: self._connection(
+                "Cycle", [c for c in self._cycles() if c["teamId"] == o["id"]], a
+            ),
+            ("Team", "activeCycle"): lambda o, _a: next(
+                (c for c in self._cycles() if c["teamId"] == o["id"] and self._cycle_phase(c) == 0), None
+            ),
+            ("Cycle", "team"): ref("teams", "teamId"),
+            ("Cycle", "isActive"): lambda o, _a: self._cycle_phase(o) == 0,
+            ("Cycle", "isPast"): lambda o, _a: self._cycle_phase(o) < 0,
+            ("Cycle", "isFuture"): lambda o, _a: self._cycle_phase(o) > 0,
+            ("Cycle", "completedAt"): lambda o, _a: o["endsAt"] if self._cycle_phase(o) < 0 else None,
             ("WorkflowState", "team"): ref("teams", "teamId"),
             ("WorkflowState", "issues"): issues_where(lambda s, issue: issue["stateId"] == s["id"]),
             ("IssueLabel", "team"): ref("teams", "teamId"),
@@ -603,6 +668,46 @@ class LinearEmulator(LinearWorkspace):
         issue = self.state["issues"].get(comment["issueId"] or "")
         base = self._issue_url(issue) if issue else f"{APP_URL}/{self._url_key()}"
         return f"{base}#comment-{comment['id'][:8]}"
+
+    def _cycles(self) -> list[dict[str, Any]]:
+        cycles: dict[str, dict[str, Any]] = self.state.get("cycles") or {}  # states saved before cycles
+        return list(cycles.values())
+
+    def _cycle_query(self, args: dict[str, Any]) -> dict[str, Any]:
+        found = next((c for c in self._cycles() if c["id"] == args["id"]), None)
+        if found is None:
+            raise not_found("Cycle")
+        return found
+
+    def _cycle_phase(self, cycle: dict[str, Any]) -> int:
+        """-1 for a past cycle, 0 for the current one, 1 for a future one (on the emulator's clock)."""
+        now = iso_z(self.now())
+        if now < cycle["startsAt"]:
+            return 1
+        return 0 if now < cycle["endsAt"] else -1
+
+    def _memberships(self, team_id: str | None = None, user_id: str | None = None) -> list[dict[str, Any]]:
+        """Team memberships, derived from each team's members (ids stable: team and user decide them)."""
+        found = []
+        for team in self.state["teams"].values():
+            if team_id is not None and team["id"] != team_id:
+                continue
+            for position, member in enumerate(team["memberIds"]):
+                if user_id is not None and member != user_id:
+                    continue
+                found.append(
+                    {
+                        "id": stable_id(f"TeamMembership:{team['id']}:{member}"),
+                        "teamId": team["id"],
+                        "userId": member,
+                        "owner": False,
+                        "sortOrder": float(position),
+                        "createdAt": team["createdAt"],
+                        "updatedAt": team["createdAt"],
+                        "archivedAt": None,
+                    }
+                )
+        return found
 
     def _live_issues(self) -> Iterable[dict[str, Any]]:
         return (i for i in self.state["issues"].values() if i["archivedAt"] is None)
@@ -702,6 +807,8 @@ class LinearEmulator(LinearWorkspace):
         if extra is not None:
             checks.append(extra)
         if args.get("filter"):
+            if kind not in FILTERABLE:
+                raise unsupported(f"filters on {kind} are not supported")
             try:
                 checks.append(compile_filter(kind, args["filter"], self.state, self.now()))
             except FilterUnsupportedError as exc:
@@ -789,6 +896,41 @@ class LinearEmulator(LinearWorkspace):
         if team_id is not None:
             items = [p for p in items if team_id in p["teamIds"]]
         return self._connection("Project", items, args)
+
+    def _search_issues(self, args: dict[str, Any]) -> dict[str, Any]:
+        """``searchIssues(term!, teamId, includeComments, filter, ...)``: an ``IssueSearchPayload`` page.
+
+        Linear ranks full-text hits by relevance (UNVERIFIED how); the emulator matches issues whose
+        identifier, title or description (and comments, with ``includeComments``) contain every word of
+        the term, case-insensitively, and pages them in the usual ``orderBy`` order. ``totalCount`` is the
+        number of hits over all pages.
+        """
+        words = str(args.get("term") or "").lower().split()
+        team_ref = args.get("teamId")
+        team_id: str | None = None
+        if team_ref:
+            team = self.state["teams"].get(team_ref) or next(
+                (t for t in self.state["teams"].values() if t["key"] == team_ref), None
+            )
+            if team is None:
+                raise not_found("Team")
+            team_id = team["id"]
+        comments = self._comments_by_issue() if args.get("includeComments") else {}
+
+        def hit(issue: dict[str, Any]) -> bool:
+            if team_id is not None and issue["teamId"] != team_id:
+                return False
+            parts = [issue["identifier"], issue["title"], issue.get("description") or ""]
+            parts += [c["body"] for c in comments.get(issue["id"], ()) if c["archivedAt"] is None]
+            text = "\n".join(parts).lower()
+            return all(word in text for word in words)
+
+        order = self._order(args)
+        items, keys = self._ordered_issues(order)
+        match = self._predicate("Issue", args, hit)
+        page = self._page(items, keys, match, args, order)
+        page["totalCount"] = float(sum(1 for issue in items if match(issue)))
+        return page
 
     def _comment_query(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("id"):
@@ -918,7 +1060,7 @@ class LinearEmulator(LinearWorkspace):
     def _render(self, kind: str, ident: str) -> dict[str, Any]:
         """The object as the API shows it, by running a fixed query through the resolvers."""
         selection = {"issue": _ISSUE_VIEW, "project": _PROJECT_VIEW, "comment": _COMMENT_VIEW}[kind]
-        prepared = prepare(f"query Render($id: String!) {{ {kind}(id: $id) {{ {selection} }} }}")
+        prepared = prepare(f"query Render($id: String!) {{ {kind}(id: $id) {{ {selection} }} }}", self.schema)
         assert not prepared.errors, prepared.errors
         assert prepared.document is not None
         result = execute_sync(

@@ -13,6 +13,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from pmtui.sandbox.linear_defaults import stable_id
 from pmtui.sandbox.server import iso_z
 
 PRIORITY_LABELS = {0: "No priority", 1: "Urgent", 2: "High", 3: "Medium", 4: "Low"}
@@ -258,6 +259,7 @@ def empty_state() -> dict[str, Any]:
         "projectMilestones": {},
         "issues": {},
         "comments": {},
+        "cycles": {},
     }
 
 
@@ -455,6 +457,24 @@ def comment_record(cid: str, issue_id: str, user_id: str | None, body: str, at: 
         "editedAt": None,
         "resolvedAt": None,
         "archivedAt": None,
+    }
+
+
+def cycle_record(team_id: str, number: int, starts: datetime, days: int, at: str) -> dict[str, Any]:
+    """A team's cycle (sprint); its id derives from team and number, so seeding draws no random ids."""
+    ends = starts + timedelta(days=days)
+    return {
+        "id": stable_id(f"Cycle:{team_id}:{number}"),
+        "number": float(number),
+        "name": None,
+        "description": None,
+        "teamId": team_id,
+        "startsAt": iso_z(starts),
+        "endsAt": iso_z(ends),
+        "createdAt": at,
+        "updatedAt": at,
+        "archivedAt": None,
+        "autoArchivedAt": None,
     }
 
 
@@ -756,6 +776,14 @@ def seed_demo(emu: IdSource, state: dict[str, Any], now: datetime, rng: random.R
         comment = comment_record(emu.uuid(), issue["id"], users[(n + 1) % len(users)]["id"], text, at)
         state["comments"][comment["id"]] = comment
         comments += 1
+    # Two-week cycles for ENG: the last one, the current one and the next (none of the issues is in one).
+    monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    for number, offset in ((1, -14), (2, 0), (3, 14)):
+        starts = monday + timedelta(days=offset)
+        # Linear creates a cycle ahead of its start (upcoming cycles): here one cycle length before.
+        cycle = cycle_record(eng["team"]["id"], number, starts, 14, iso_z(starts - timedelta(days=14)))
+        state["cycles"][cycle["id"]] = cycle
+    eng["team"]["cyclesEnabled"] = True
     return {
         "kind": "demo",
         "teams": len(state["teams"]),

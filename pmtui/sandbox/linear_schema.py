@@ -1,9 +1,16 @@
-"""The real Linear SDL, loaded once per process and cached on disk; what the emulator reads off a document.
+"""The GraphQL schema the Linear emulator runs on, loaded once per file and process and cached on disk.
 
-Building the 1.25 MB schema takes about a second, which every test process and ``pmtui demo`` would pay
-at start; the built :class:`GraphQLSchema` is therefore pickled to the cache folder and reloaded in a
-few tens of milliseconds by later processes. The pickle is keyed by the SDL's hash and the graphql-core
-version, and any trouble loading it falls back to building from the SDL.
+By default that is pmtui's own SDL of what the emulator emulates (``data/linear-emulated.graphql``,
+about 1,400 lines). Given Linear's published schema instead (``PMTUI_SANDBOX_LINEAR_SCHEMA`` or
+``pmtui sandbox serve --linear-schema PATH``; the tests pass ``../shared/specs/linear-schema.graphql``), the
+emulator validates and answers against all of it. Either way the fields of Linear's current API that a
+schema lacks are added from ``data/linear-extensions.graphql``.
+
+Building the 1.25 MB published schema takes about 1.5 s, which every test process would pay at start;
+the built :class:`GraphQLSchema` is therefore pickled to a cache folder and reloaded in a few tens of
+milliseconds by later processes. The pickle is keyed by the hash of the schema and extension files and
+the graphql-core version, lives in ``PMTUI_SANDBOX_SCHEMA_CACHE`` when set (the tests point it at a
+private temp folder) or else pmtui's cache folder, and any trouble loading it falls back to building.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from typing import Any
 import graphql
 from graphql import (
     DocumentNode,
+    FieldDefinitionNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -33,10 +41,12 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
+    ObjectTypeExtensionNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
     build_schema,
+    extend_schema,
     get_named_type,
     is_leaf_type,
     parse,
@@ -44,33 +54,71 @@ from graphql import (
     value_from_ast_untyped,
 )
 
+from pmtui.errors import UsageError
+from pmtui.sandbox.linear_defaults import is_connection
+
 log = logging.getLogger("pmtui.sandbox.linear")
 
-SCHEMA_PATH = Path(__file__).parent / "data" / "linear-schema.graphql"
-"""The schema file of github.com/linear/linear (``packages/sdk/src/schema.graphql``), MIT-licensed."""
+DATA_DIR = Path(__file__).parent / "data"
+EMULATED_SCHEMA = DATA_DIR / "linear-emulated.graphql"
+"""pmtui's SDL of the part of Linear's API the emulator serves (the default schema)."""
+EXTENSIONS = DATA_DIR / "linear-extensions.graphql"
+"""Fields of Linear's current API missing from the July 2026 schema snapshot, added where absent."""
+
+SCHEMA_ENV = "PMTUI_SANDBOX_LINEAR_SCHEMA"
+"""The setting: path of a Linear SDL to run the emulator on instead of :data:`EMULATED_SCHEMA`."""
+CACHE_ENV = "PMTUI_SANDBOX_SCHEMA_CACHE"
+"""Folder for the pickled schemas; pmtui's cache folder when unset."""
+
+REQUIRED_TYPES = ("Query", "Mutation", "Issue", "Team", "Project", "User", "Organization", "WorkflowState")
+"""Types the emulator's resolvers serve: a schema without them is not a Linear schema."""
 
 DEFAULT_PAGE_SIZE = 50
 """Linear's page size when a connection gets neither ``first`` nor ``last`` (developers/pagination)."""
 
-_schema: GraphQLSchema | None = None
+_schemas: dict[Path, GraphQLSchema] = {}
 _schema_lock = threading.Lock()
 
 
-def linear_schema() -> GraphQLSchema:
-    """The built Linear schema, shared by every emulator in the process."""
-    global _schema
+def schema_path(path: Path | str | None = None) -> Path:
+    """The SDL file to run on: ``path``, else the ``PMTUI_SANDBOX_LINEAR_SCHEMA`` setting, else pmtui's
+    own; refused with a usage error (exit 2) naming the file when it is not a readable file."""
+    chosen = path if path not in (None, "") else os.environ.get(SCHEMA_ENV) or None
+    if chosen is None:
+        return EMULATED_SCHEMA
+    where = f"--linear-schema {chosen}" if path not in (None, "") else f"{SCHEMA_ENV}={chosen}"
+    resolved = Path(chosen).expanduser().resolve()
+    if not resolved.is_file():
+        raise UsageError(f"{where}: no such file (expected Linear's schema.graphql)")
+    return resolved
+
+
+def linear_schema(path: Path | str | None = None) -> GraphQLSchema:
+    """The built schema for ``path`` (see :func:`schema_path`), shared by every emulator in the process."""
+    resolved = schema_path(path)
     with _schema_lock:
-        if _schema is None:
-            _schema = _load_schema()
-        return _schema
+        schema = _schemas.get(resolved)
+        if schema is None:
+            schema = _schemas[resolved] = _load_schema(resolved)
+        return schema
+
+
+def cache_root() -> Path:
+    """Where pickled schemas go: ``PMTUI_SANDBOX_SCHEMA_CACHE`` when set, else pmtui's cache folder."""
+    override = os.environ.get(CACHE_ENV)
+    if override:
+        return Path(override).expanduser()
+    from pmtui.paths import cache_dir
+
+    return cache_dir()
 
 
 def schema_cache_path(sdl: bytes) -> Path:
-    """Where the pickled schema for this SDL and this graphql-core lives."""
-    from pmtui.paths import cache_dir
-
-    digest = hashlib.sha256(sdl + b"\0" + graphql.__version__.encode()).hexdigest()[:16]
-    return cache_dir() / f"linear-schema-{digest}.pickle"
+    """Where the pickled schema for this SDL (with today's extensions and graphql-core) lives."""
+    digest = hashlib.sha256(
+        sdl + b"\0" + EXTENSIONS.read_bytes() + b"\0" + graphql.__version__.encode()
+    ).hexdigest()[:16]
+    return cache_root() / f"linear-schema-{digest}.pickle"
 
 
 # A corrupt, truncated or version-skewed pickle raises any of these; each means "build it again".
@@ -88,23 +136,79 @@ _PICKLE_FAILURES = (
 )
 
 
-def _load_schema() -> GraphQLSchema:
-    sdl = SCHEMA_PATH.read_bytes()
+def _load_schema(path: Path) -> GraphQLSchema:
+    try:
+        sdl = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read the Linear schema {path}: {exc.strerror}") from exc
     cache = schema_cache_path(sdl)
     try:
-        with cache.open("rb") as handle:
-            loaded = pickle.load(handle)
-        if isinstance(loaded, GraphQLSchema) and "Issue" in loaded.type_map:
-            return loaded
-        log.warning("ignoring %s: not a Linear schema", cache)
+        if _trusted(cache):
+            with cache.open("rb") as handle:
+                loaded = pickle.load(handle)
+            if isinstance(loaded, GraphQLSchema) and "Issue" in loaded.type_map:
+                return loaded
+            log.warning("ignoring %s: not a Linear schema", cache)
     except FileNotFoundError:
         pass
     except _PICKLE_FAILURES as exc:
         log.warning("rebuilding the Linear schema: cached copy %s unreadable (%s)", cache, exc)
-    schema = build_schema(sdl.decode("utf-8"))
+    schema = _build(path, sdl)
     _strip_ast_nodes(schema)
     _store_pickle(schema, cache)
     return schema
+
+
+def _trusted(cache: Path) -> bool:
+    """Only unpickle a file this user wrote: a pickle runs code, and the cache folder may be a temp dir."""
+    info = cache.stat()  # FileNotFoundError: nothing cached yet
+    getuid = getattr(os, "getuid", None)
+    if getuid is not None and info.st_uid != getuid():
+        log.warning("ignoring %s: owned by another user", cache)
+        return False
+    return True
+
+
+def _build(path: Path, sdl: bytes) -> GraphQLSchema:
+    """Build the SDL and add the current-API fields it lacks; a bad file is a usage error naming it."""
+    try:
+        schema = build_schema(sdl.decode("utf-8"))
+    except (GraphQLError, TypeError, UnicodeDecodeError) as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UsageError(f"{path} is not a usable GraphQL schema: {first_line}") from exc
+    missing = [name for name in REQUIRED_TYPES if name not in schema.type_map]
+    if missing:
+        raise UsageError(f"{path} is not a Linear schema: it defines no {', '.join(missing)}")
+    return _with_extensions(schema)
+
+
+def _with_extensions(schema: GraphQLSchema) -> GraphQLSchema:
+    """``schema`` plus the fields of :data:`EXTENSIONS` it lacks (a newer schema's own definition wins)."""
+    kept: list[ObjectTypeExtensionNode] = []
+    for node in parse(EXTENSIONS.read_text(encoding="utf-8")).definitions:
+        if not isinstance(node, ObjectTypeExtensionNode):
+            continue
+        target = schema.type_map.get(node.name.value)
+        if not isinstance(target, GraphQLObjectType):
+            continue
+        fields: list[FieldDefinitionNode] = [
+            f
+            for f in node.fields or ()
+            if f.name.value not in target.fields and _named(f.type) in schema.type_map
+        ]
+        if fields:
+            kept.append(
+                ObjectTypeExtensionNode(name=node.name, directives=(), interfaces=(), fields=tuple(fields))
+            )
+    if not kept:
+        return schema
+    return extend_schema(schema, DocumentNode(definitions=tuple(kept)))
+
+
+def _named(type_node: Any) -> str:
+    while not hasattr(type_node, "name"):
+        type_node = type_node.type
+    return str(type_node.name.value)
 
 
 def _strip_ast_nodes(schema: GraphQLSchema) -> None:
@@ -192,15 +296,19 @@ class PreparedDocument:
         return {d.name.value: d for d in self.document.definitions if isinstance(d, FragmentDefinitionNode)}
 
 
+def prepare(query: str, schema: GraphQLSchema | None = None) -> PreparedDocument:
+    """Parse and validate ``query`` against ``schema`` (the configured one when None)."""
+    return _prepare(query, schema if schema is not None else linear_schema())
+
+
 @lru_cache(maxsize=512)
-def prepare(query: str) -> PreparedDocument:
-    """Parse and validate ``query`` against the Linear schema; clients resend the same few documents,
-    so the ~20 ms validation is paid once per distinct text."""
+def _prepare(query: str, schema: GraphQLSchema) -> PreparedDocument:
+    """Clients resend the same few documents, so the ~20 ms validation is paid once per text and schema."""
     try:
         document = parse(query)
     except GraphQLError as exc:
         return PreparedDocument(None, [exc], syntax_error=True)
-    return PreparedDocument(document, list(validate(linear_schema(), document)))
+    return PreparedDocument(document, list(validate(schema, document)))
 
 
 def is_mutation(prepared: PreparedDocument, operation_name: str | None) -> bool:
@@ -231,7 +339,10 @@ def root_fields(prepared: PreparedDocument, operation_name: str | None) -> list[
 
 
 def estimate_complexity(
-    prepared: PreparedDocument, operation_name: str | None, variables: dict[str, Any] | None
+    prepared: PreparedDocument,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    schema: GraphQLSchema | None = None,
 ) -> int:
     """Linear's complexity score of the operation, as third parties describe it (UNVERIFIED):
     0.1 point per scalar, 1 per object, and a connection multiplies its children by ``first``/``last``
@@ -239,7 +350,7 @@ def estimate_complexity(
     op = prepared.operation(operation_name)
     if op is None:
         return 0
-    schema = linear_schema()
+    schema = schema if schema is not None else linear_schema()
     root = schema.mutation_type if op.operation == OperationType.MUTATION else schema.query_type
     if root is None:
         return 0
@@ -276,7 +387,7 @@ def estimate_complexity(
                 named = get_named_type(definition.type)
                 if is_leaf_type(named) or sel.selection_set is None:
                     total += 0.1
-                elif named.name.endswith("Connection"):
+                elif is_connection(named):
                     total += page_size(sel) * cost(sel.selection_set, named)
                 else:
                     total += 1 + cost(sel.selection_set, named)

@@ -175,11 +175,18 @@ def start_sandbox(
     services: tuple[str, ...] = SERVICES,
     clock: Clock | None = None,
     rng_seed: int = 0,
+    linear_schema: Path | str | None = None,
 ) -> Sandbox:
     """Start the emulators on 127.0.0.1 (free ports, or PORT..PORT+3), seeded and ready.
 
     ``rate_limits`` enforces the services' real budgets (Motion's 12/min makes a sync slow: off for tests).
+    ``linear_schema`` is a Linear SDL for the Linear emulator to run on (default: the
+    ``PMTUI_SANDBOX_LINEAR_SCHEMA`` setting, else pmtui's own SDL; see docs/sandbox.md).
     """
+    if "linear" in services:
+        from pmtui.sandbox.linear_schema import schema_path
+
+        schema_path(linear_schema)  # a wrong path is a usage error before anything starts
     fault_map = parse_fault_spec(faults) if isinstance(faults, str) else (faults or {})
     unknown = set(fault_map) - set(services)
     if unknown:
@@ -188,7 +195,8 @@ def start_sandbox(
     sandbox = Sandbox(clock=clock or Clock())
     try:
         for index, service in enumerate(services):
-            emulator = emulator_class(service)(clock=sandbox.clock, seed=rng_seed)
+            options: dict[str, Any] = {"schema_path": linear_schema} if service == "linear" else {}
+            emulator = emulator_class(service)(clock=sandbox.clock, seed=rng_seed, **options)
             emulator.rate_limits_enabled = rate_limits
             if spec is not None:
                 sandbox.seeded[service] = emulator.seed(dict(spec))
@@ -214,11 +222,14 @@ def serve_forever(
     seed: str = "demo",
     write_config: bool = False,
     rate_limits: bool = True,
+    linear_schema: Path | str | None = None,
     echo: Callable[[str], None] = print,
 ) -> None:
     """Run the sandbox in the foreground until Ctrl-C (or SIGTERM), printing how to use it."""
     started = time.perf_counter()
-    sandbox = start_sandbox(seed=seed, faults=faults, rate_limits=rate_limits, port=port)
+    sandbox = start_sandbox(
+        seed=seed, faults=faults, rate_limits=rate_limits, port=port, linear_schema=linear_schema
+    )
     elapsed = time.perf_counter() - started
     echo(
         f"pmtui sandbox: 4 services up in {elapsed:.1f}s (seed: {seed}; rate limits "
@@ -226,6 +237,10 @@ def serve_forever(
     )
     for service, running in sandbox.running.items():
         echo(f"  {service:<7} {running.url}")
+    if "linear" in sandbox.running:
+        from pmtui.sandbox.linear_schema import schema_path
+
+        echo(f"  linear schema: {schema_path(linear_schema)}")
     if write_config:
         path = sandbox.write_config(local_budgets=not rate_limits)
         echo(
