@@ -191,6 +191,8 @@ class MirrorSettings(_Section):
     """Folder, or s3:// abfss:// gs:// URI. Default: `mirror/` in the data folder."""
     storage_options: dict[str, str] = Field(default_factory=dict)
     """deltalake storage options; values of the form `env:NAME` are read from the environment."""
+    every_minutes: int = Field(default=15, ge=0, le=60 * 24)
+    """Mirror after a sync at most this often (0: after every sync); `pmtui mirror` runs it any time."""
     compact_after_files: int = Field(default=64, ge=2)
     """Compact a table once it has this many data files."""
     vacuum_retention_hours: int = Field(default=168, ge=0)

@@ -37,11 +37,11 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pmtui.errors import PmtuiError
-from pmtui.models import Decision
+from pmtui.models import Decision, Service
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -526,12 +526,31 @@ def run_mirror(store: Store, settings: Settings, *, target: str | None = None) -
     return report
 
 
+MIRROR_CADENCE = "mirror"
+"""The ``sync_cursors`` row (service ``local``) whose time is the last successful post-sync mirror."""
+
+
+def mirror_due(store: Store, settings: Settings) -> bool:
+    """Whether the post-sync mirror runs now: every ``[mirror] every_minutes`` (and at once after a
+    failure), so a quiet sync does not pay for a Delta merge each time. `pmtui mirror` always runs."""
+    minutes = settings.mirror.every_minutes
+    if minutes <= 0 or mirror_status(store).failing:
+        return True
+    last = store.cursor_updated_at(Service.LOCAL, MIRROR_CADENCE)
+    return last is None or datetime.now(UTC) - last >= timedelta(minutes=minutes)
+
+
 def mirror_after_sync(store: Store, settings: Settings) -> MirrorReport | None:
     """The post-sync mirror: None when disabled; never raises (a failure is in the report and recorded)."""
     if not settings.mirror.enabled:
         return None
+    if not mirror_due(store, settings):
+        return None
     try:
-        return run_mirror(store, settings)
+        report = run_mirror(store, settings)
+        if report.ok:
+            store.set_cursor(Service.LOCAL, MIRROR_CADENCE, None)
+        return report
     except Exception as exc:
         # The last guard of "a mirror failure never fails the sync": whatever went wrong is logged with
         # its traceback, reported and recorded, and the sync's outcome stands.

@@ -339,3 +339,17 @@ def test_a_spark_api_reader_accepts_the_tables(
         if spark is not None:
             spark.stop()
         server.stop()
+
+
+def test_the_post_sync_mirror_runs_on_its_own_cadence(store: Store, tmp_path: Path) -> None:
+    """Issue #22: a quiet sync does not pay for a Delta merge each time; `every_minutes = 0` restores it."""
+    target = tmp_path / "mirror"
+    settings = load_settings(overrides={"mirror": {"target": str(target), "every_minutes": 15}})
+    first = mirror_after_sync(store, settings)
+    assert first is not None
+    assert first.ok
+    assert mirror_after_sync(store, settings) is None  # within 15 minutes: not due
+    every_time = load_settings(overrides={"mirror": {"target": str(target), "every_minutes": 0}})
+    again = mirror_after_sync(store, every_time)
+    assert again is not None
+    assert again.ok
