@@ -186,7 +186,7 @@ class MirrorSettings(_Section):
     """The Delta Lake mirror read by the Databricks notebooks."""
 
     enabled: bool = True
-    """Mirror after each sync."""
+    """Mirror after syncs (see `every_minutes`)."""
     target: str | None = None
     """Folder, or s3:// abfss:// gs:// URI. Default: `mirror/` in the data folder."""
     storage_options: dict[str, str] = Field(default_factory=dict)
