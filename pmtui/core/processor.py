@@ -669,12 +669,16 @@ class TaskProcessor:
             )
         waiting = [o for o in outcomes if o.pending]
         if waiting:
-            names = ", ".join(f"{o.service.label} ({o.pending})" for o in waiting)
+            away = [o.service.label for o in waiting if o.unreachable]
+            refused = [f"{o.service.label} ({o.pending})" for o in waiting if not o.unreachable]
+            parts = ([f"{', '.join(away)} unreachable"] if away else []) + (
+                [f"{', '.join(refused)} refused it"] if refused else []
+            )
             return base.model_copy(
                 update={
                     "status": ResultStatus.QUEUED,
                     "service": waiting[0].service,
-                    "message": f"{verb} {task.title!r} locally; waiting for {names}: the next sync pushes it",
+                    "message": f"{verb} {task.title!r} locally; {'; '.join(parts)}, the next sync pushes it",
                 }
             )
         written = [o.service for o in outcomes if not o.deleted]

@@ -491,7 +491,8 @@ class SyncEngine:
                     if gone is None or gone.deleted:
                         self.writes.settle_presence(service, ref, task, gone)
                         continue
-                self.store.outbox_fail(service, task_id, exc.user_text())
+                if not exc.retriable:
+                    self.store.outbox_fail(service, task_id, exc.user_text())
                 log.warning(
                     "push of %s to %s failed: %s",
                     task.title,

@@ -179,6 +179,8 @@ class RefOutcome:
     """Why the change waits in the outbox (the service's own message); None once it is written."""
     deleted: bool = False
     """The service had deleted the (unedited) task: it left the cache."""
+    unreachable: bool = False
+    """The change waits because the service did not answer (down, throttled), not because it refused."""
 
     @property
     def written(self) -> bool:
@@ -402,11 +404,12 @@ class WritePath:
     def _pending(self, service: Service, task: Task, exc: PmtuiError) -> RefOutcome:
         reason = exc.user_text() if hasattr(exc, "user_text") else str(exc)
         self.store.outbox_mark(service, task.id)
-        self.store.outbox_fail(service, task.id, reason)
+        if not getattr(exc, "retriable", False):  # a refusal is shown with its reason; an outage is not
+            self.store.outbox_fail(service, task.id, reason)
         log.warning(
             "write to %s waits: %s", service.value, reason, extra={"service": service.value, "task": task.id}
         )
-        return RefOutcome(service, pending=reason)
+        return RefOutcome(service, pending=reason, unreachable=getattr(exc, "retriable", False))
 
     def lookup(self, integration: Integration, external_id: str, *, quiet: bool = False) -> RemoteTask | None:
         """The service's object now; ``None`` only when two lookups in a row say it is gone.
