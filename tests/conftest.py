@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+# HOME and PMTUI_HOME point at empty temporary folders before any fixture runs, and the run fails if
+# anything appears in that HOME (tests/home_guard.py).
+pytest_plugins = ["tests.home_guard"]
+
 PUBLISHED_LINEAR_SCHEMA = (
     Path(__file__).resolve().parents[1] / ".." / "shared" / "specs" / "linear-schema.graphql"
 )
