@@ -26,7 +26,7 @@ app = typer.Typer(
     name="pmtui",
     help="A keyboard-driven command centre for work spread over Motion, Linear, Notion and GitLab.",
     no_args_is_help=False,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -660,8 +660,14 @@ def bench(
         list[str] | None,
         typer.Option("--case", metavar="NAME", help="Run only this case or group (e.g. sync); repeatable."),
     ] = None,
+    save: Annotated[
+        bool, typer.Option("--save", help="Write the results into benchmarks/results/ (the tracked record).")
+    ] = False,
 ) -> None:
-    """Run the benchmark suite over the sandbox (same as `python -m benchmarks`); needs a source checkout."""
+    """Run the benchmark suite over the sandbox (same as `python -m benchmarks`); needs a source checkout.
+
+    The wheel does not ship the benchmarks: an installed pmtui says so and exits 1.
+    """
     try:
         from benchmarks.__main__ import main as run_benchmarks
     except ImportError:
@@ -671,6 +677,8 @@ def bench(
     args = ["--quick"] if quick else []
     for name in case or []:
         args += ["--case", name]
+    if save:
+        args.append("--save")
     raise typer.Exit(run_benchmarks(args))
 
 
@@ -828,7 +836,12 @@ def sandbox_serve(
 
 
 def main() -> None:
-    """Console-script entry point: runs the app and turns pmtui errors into a line and an exit code."""
+    """Console-script entry point: runs the app and turns pmtui errors into a line and an exit code.
+
+    Everything the process writes (the cache and its WAL, logs, the mirror, config) holds task data or
+    keys, so it is private to the user: files 0600, folders 0700, whatever umask the shell had.
+    """
+    os.umask(0o077)
     try:
         app()
     except PmtuiError as exc:

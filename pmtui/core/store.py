@@ -404,6 +404,8 @@ class Store:
             raise StoreDamagedError(f"the cache {target} is damaged: {exc}", hint=DAMAGED_HINT) from exc
         if settled:
             self._check_intact(target)
+        if self.path is not None and not read_only:
+            self._make_private()
         if resolved is not None:
             self._opened = resolved
             _OPEN_PATHS[resolved] = _OPEN_PATHS.get(resolved, 0) + 1
@@ -441,11 +443,30 @@ class Store:
     def _io_errors(self) -> Iterator[None]:
         try:
             yield
-        except duckdb.IOException as exc:
+        except (duckdb.IOException, duckdb.FatalException, duckdb.InternalException) as exc:
             raise StoreDamagedError(
                 f"the cache {self.path or ':memory:'} could not be read or written: {exc}",
                 hint=f"if the disk is not full, the file is damaged: {DAMAGED_HINT}",
             ) from exc
+        except duckdb.Error as exc:
+            # DuckDB 2 raises a checksum mismatch (a block overwritten on disk) as a plain duckdb.Error.
+            if "corrupt" not in str(exc).lower():
+                raise
+            raise StoreDamagedError(
+                f"the cache {self.path or ':memory:'} could not be read or written: {exc}",
+                hint=f"if the disk is not full, the file is damaged: {DAMAGED_HINT}",
+            ) from exc
+
+    def _make_private(self) -> None:
+        """The cache holds every task and comment: 0600 for it and its WAL, also when an older pmtui (or a
+        library caller with a loose umask) created them readable by others."""
+        assert self.path is not None
+        for path in (self.path, Path(f"{self.path}.wal")):
+            try:
+                if path.stat().st_mode & 0o077:
+                    path.chmod(0o600)
+            except OSError:  # gone, or not ours: nothing to tighten
+                continue
 
     def _check_intact(self, target: str) -> None:
         """Refuse a truncated file at open: DuckDB itself notices only when a query reaches a lost block.
