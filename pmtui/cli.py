@@ -8,6 +8,7 @@ its hint) and the error's exit code; never a traceback.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -835,6 +836,9 @@ def sandbox_serve(
     )
 
 
+_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EPERM})
+
+
 def main() -> None:
     """Console-script entry point: runs the app and turns pmtui errors into a line and an exit code.
 
@@ -850,6 +854,14 @@ def main() -> None:
     except KeyboardInterrupt:
         _err("interrupted")
         sys.exit(130)
+    except OSError as exc:
+        # The cache has its own messages (pmtui.core.store); this catches the rest of a home that refuses
+        # writes (config, mirror, history) with the OS's reason instead of a traceback.
+        if exc.errno not in _DISK_ERRNOS:
+            raise
+        _err(f"error: cannot write {exc.filename or 'a file'}: {exc.strerror}")
+        _err("  hint: free some space, or point PMTUI_HOME (or --home) at a writable folder")
+        sys.exit(EXIT_FAILED)
 
 
 if __name__ == "__main__":

@@ -123,6 +123,7 @@ class SharedLogFile(logging.handlers.RotatingFileHandler):
     def __init__(self, path: Path, *, max_bytes: int, backups: int) -> None:
         super().__init__(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8", delay=True)
         self._lock_path = f"{self.baseFilename}.lock"
+        self._given_up = False
 
     def _open(self) -> Any:
         folder = Path(self.baseFilename).parent
@@ -140,7 +141,19 @@ class SharedLogFile(logging.handlers.RotatingFileHandler):
         except OSError:
             return True
 
+    def handleError(self, record: logging.LogRecord) -> None:
+        # An unwritable log folder (a read-only home, a full disk) must not print logging's own traceback
+        # on every record: the file is given up for this process, and `pmtui doctor` reports the folder.
+        import sys
+
+        if isinstance(sys.exc_info()[1], OSError):
+            self._given_up = True
+            return
+        super().handleError(record)
+
     def emit(self, record: logging.LogRecord) -> None:
+        if self._given_up:
+            return
         if self._moved():
             self.stream.close()
             self.stream = None  # reopened by the base class's emit

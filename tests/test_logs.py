@@ -109,3 +109,14 @@ def test_log_file_and_folder_are_private_and_created_only_when_written(tmp_path:
     logging.getLogger("pmtui.test").warning("now there is something to keep")
     assert (folder / "pmtui.jsonl").stat().st_mode & 0o777 == 0o600
     assert folder.stat().st_mode & 0o777 == 0o700
+
+
+def test_an_unwritable_log_folder_is_given_up_quietly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the log folder should be")
+    configure_logging(blocker / "logs", mode="quiet")
+    for _ in range(3):
+        logging.getLogger("pmtui.test").warning("nowhere to write this")
+    captured = capsys.readouterr()
+    assert "Logging error" not in captured.err
+    assert "Traceback" not in captured.err
