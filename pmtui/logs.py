@@ -130,7 +130,7 @@ class SharedLogFile(logging.handlers.RotatingFileHandler):
         if not folder.exists():
             folder.mkdir(mode=0o700, parents=True)
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        return open(fd, "a", encoding=self.encoding)  # noqa: SIM115 (the handler owns and closes it)
+        return open(fd, "a", encoding=self.encoding)
 
     def _moved(self) -> bool:
         """True if another process renamed the file this handler writes to (a rotation)."""

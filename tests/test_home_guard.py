@@ -42,8 +42,19 @@ def _run(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("PYTEST_ADDOPTS", None)
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "tests.home_guard", "-p", "no:cacheprovider", "-q",
-         "-p", "no:randomly", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "tests.home_guard",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-p",
+            "no:randomly",
+            str(tmp_path),
+        ],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -95,7 +95,9 @@ def test_processes_sharing_the_log_file_rotate_it_one_at_a_time(tmp_path: Path) 
     files = [f for f in files if not f.name.endswith(".lock")]
     seen: set[tuple[str, int]] = set()
     for path in files:
-        assert path.stat().st_size <= 20_000 + writers * 300, f"{path.name} grew past the limit: {path.stat().st_size}"
+        assert path.stat().st_size <= 20_000 + writers * 300, (
+            f"{path.name} grew past the limit: {path.stat().st_size}"
+        )
         for line in path.read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
             seen.add((record["writer"], record["n"]))
@@ -111,7 +113,9 @@ def test_log_file_and_folder_are_private_and_created_only_when_written(tmp_path:
     assert folder.stat().st_mode & 0o777 == 0o700
 
 
-def test_an_unwritable_log_folder_is_given_up_quietly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unwritable_log_folder_is_given_up_quietly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the log folder should be")
     configure_logging(blocker / "logs", mode="quiet")

@@ -51,7 +51,8 @@ def test_shell_completion_is_offered(pmtui_home: Path) -> None:
     assert "--install-completion" in helped.stdout
     script = _run(pmtui_home, "-m", "pmtui", "--show-completion", "bash")
     assert script.returncode == 0, script.stderr
-    assert "complete" in script.stdout and "pmtui" in script.stdout.lower()
+    assert "complete" in script.stdout
+    assert "pmtui" in script.stdout.lower()
 
 
 def test_looking_around_creates_no_log_file(pmtui_home: Path) -> None:
@@ -85,5 +86,11 @@ def test_the_wheel_ships_pmtui_only_and_the_sdist_no_caches() -> None:
     hatch = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["hatch"]
     assert hatch["build"]["targets"]["wheel"]["packages"] == ["pmtui"]
     excluded = hatch["build"]["targets"]["sdist"]["exclude"]
-    for cache in (".import_linter_cache", ".mypy_cache", ".ruff_cache", ".pytest_cache", "benchmarks/results"):
+    for cache in (
+        ".import_linter_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        "benchmarks/results",
+    ):
         assert cache in excluded

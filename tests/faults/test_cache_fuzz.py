@@ -62,7 +62,8 @@ def _assert_clean(done: subprocess.CompletedProcess[str], what: str) -> None:
     assert "Traceback" not in done.stderr, f"{what}: {done.stderr[-400:]}"
     assert done.returncode in EXIT_CODES, f"{what}: exit {done.returncode}: {done.stderr[-3000:]}"
     if done.returncode == 4:
-        assert "damaged" in done.stderr and "pmtui cache rebuild" in done.stderr, f"{what}: {done.stderr}"
+        assert "damaged" in done.stderr, f"{what}: {done.stderr}"
+        assert "pmtui cache rebuild" in done.stderr, f"{what}: {done.stderr}"
 
 
 def _overwrite(cache: Path, position: int) -> None:
