@@ -154,7 +154,7 @@ class SharedLogFile(logging.handlers.RotatingFileHandler):
     def emit(self, record: logging.LogRecord) -> None:
         if self._given_up:
             return
-        if self._moved():
+        if self.stream is not None and self._moved():
             self.stream.close()
             self.stream = None  # reopened by the base class's emit
         super().emit(record)
