@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--quick] [--case NAME ...] [--reps N] [--size CASE=N ...] [--list]``."""
+"""``python -m benchmarks [--quick] [--case NAME ...] [--reps N] [--size CASE=N ...] [--save] [--list]``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,13 @@ def parse_sizes(values: Sequence[str]) -> dict[str, int]:
     return sizes
 
 
+def default_results_dir() -> Path:
+    """Where a run's JSON goes unless ``--save`` or ``--out`` says otherwise (honours PMTUI_HOME)."""
+    from pmtui import paths
+
+    return paths.data_dir() / "benchmarks"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmarks; always exits 0 once they ran (a missed target is a measurement)."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
@@ -34,7 +41,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--reps", type=int, default=None, help="repetitions per case (overrides the defaults)"
     )
     parser.add_argument("--size", action="append", default=[], metavar="CASE=N", help="override a case's N")
-    parser.add_argument("--out", type=Path, default=None, help="folder for the result JSON")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for the result JSON (default: benchmarks/ in pmtui's data folder, outside the checkout)",
+    )
+    parser.add_argument(
+        "--save",
+        action="store_true",
+        help="write the result JSON into benchmarks/results/ (the tracked record, for a release)",
+    )
     parser.add_argument("--no-save", action="store_true", help="do not write the result JSON")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     args = parser.parse_args(argv)
@@ -54,7 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         reps=args.reps,
         sizes=parse_sizes(args.size),
         out=sys.stdout,
-        save_to=None if args.no_save else (args.out or RESULTS_DIR),
+        # A run rewrites the tracked record only when asked: `git status` stays clean after a casual run.
+        save_to=None if args.no_save else (args.out or (RESULTS_DIR if args.save else default_results_dir())),
     )
     return 0
 

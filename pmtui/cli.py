@@ -8,6 +8,7 @@ its hint) and the error's exit code; never a traceback.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -26,7 +27,7 @@ app = typer.Typer(
     name="pmtui",
     help="A keyboard-driven command centre for work spread over Motion, Linear, Notion and GitLab.",
     no_args_is_help=False,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -660,8 +661,14 @@ def bench(
         list[str] | None,
         typer.Option("--case", metavar="NAME", help="Run only this case or group (e.g. sync); repeatable."),
     ] = None,
+    save: Annotated[
+        bool, typer.Option("--save", help="Write the results into benchmarks/results/ (the tracked record).")
+    ] = False,
 ) -> None:
-    """Run the benchmark suite over the sandbox (same as `python -m benchmarks`); needs a source checkout."""
+    """Run the benchmark suite over the sandbox (same as `python -m benchmarks`); needs a source checkout.
+
+    The wheel does not ship the benchmarks: an installed pmtui says so and exits 1.
+    """
     try:
         from benchmarks.__main__ import main as run_benchmarks
     except ImportError:
@@ -671,6 +678,8 @@ def bench(
     args = ["--quick"] if quick else []
     for name in case or []:
         args += ["--case", name]
+    if save:
+        args.append("--save")
     raise typer.Exit(run_benchmarks(args))
 
 
@@ -827,8 +836,16 @@ def sandbox_serve(
     )
 
 
+_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EPERM})
+
+
 def main() -> None:
-    """Console-script entry point: runs the app and turns pmtui errors into a line and an exit code."""
+    """Console-script entry point: runs the app and turns pmtui errors into a line and an exit code.
+
+    Everything the process writes (the cache and its WAL, logs, the mirror, config) holds task data or
+    keys, so it is private to the user: files 0600, folders 0700, whatever umask the shell had.
+    """
+    os.umask(0o077)
     try:
         app()
     except PmtuiError as exc:
@@ -837,6 +854,14 @@ def main() -> None:
     except KeyboardInterrupt:
         _err("interrupted")
         sys.exit(130)
+    except OSError as exc:
+        # The cache has its own messages (pmtui.core.store); this catches the rest of a home that refuses
+        # writes (config, mirror, history) with the OS's reason instead of a traceback.
+        if exc.errno not in _DISK_ERRNOS:
+            raise
+        _err(f"error: cannot write {exc.filename or 'a file'}: {exc.strerror}")
+        _err("  hint: free some space, or point PMTUI_HOME (or --home) at a writable folder")
+        sys.exit(EXIT_FAILED)
 
 
 if __name__ == "__main__":

@@ -161,7 +161,7 @@ class RoutingSettings(_Section):
 class SyncSettings(_Section):
     """The sync engine."""
 
-    interval_seconds: int = Field(default=300, ge=10)
+    interval_seconds: int = Field(default=300, ge=10, le=86_400)
     """Pause between runs of `pmtui sync --watch` and the TUI's background sync."""
     conflict_policy: dict[str, ConflictPolicy] = Field(default_factory=dict)
     """Per field (title, status, due, ...): ask, prefer-local, prefer-remote or newest. Default: ask."""
@@ -344,8 +344,23 @@ def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = N
     text = ""
     if path.exists():
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
+            text = raw.decode("utf-8")
             data = tomllib.loads(text)
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"not UTF-8 text (byte {exc.object[exc.start]:#04x})",
+                file=str(path),
+                line=raw[: exc.start].count(b"\n") + 1,
+                hint="save the file as UTF-8",
+            ) from exc
+        except RecursionError as exc:  # tomllib recurses once per nested array or inline table
+            raise ConfigError(
+                "values nested too deeply",
+                file=str(path),
+                line=_deepest_line(text),
+                hint="a setting holds at most a list of tables; remove the extra brackets",
+            ) from exc
         except tomllib.TOMLDecodeError as exc:
             line = re.search(r"line (\d+)", str(exc))
             raise ConfigError(
@@ -365,6 +380,18 @@ def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = N
         raise _config_error(exc, path, text, data, os.environ) from None
     finally:
         Settings._toml_data = {}
+
+
+def _deepest_line(text: str, limit: int = 50) -> int | None:
+    """The first line where brackets and braces open more than ``limit`` deep (strings not parsed: a
+    pointer for the error message, not a parser)."""
+    depth = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        for char in line:
+            depth += (char in "[{") - (char in "]}")
+            if depth > limit:
+                return number
+    return None
 
 
 def _config_error(

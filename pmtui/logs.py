@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
+import os
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -107,6 +108,88 @@ def redaction_filter() -> RedactingFilter:
     return _FILTER
 
 
+class SharedLogFile(logging.handlers.RotatingFileHandler):
+    """The JSON-lines log file that every pmtui process of one home appends to (the TUI, `sync --watch`,
+    a scheduled `sync`), rotated by one process at a time.
+
+    Plain ``RotatingFileHandler`` assumes it is the only writer: two processes rotating at once rename
+    each other's files away and lose lines. Here every write is an ``O_APPEND`` write of whole lines, a
+    rotation happens under an exclusive lock on ``<file>.lock`` and only if the file at the path is
+    still over the limit, and a writer whose file was renamed by another process reopens the path.
+    The file is created on the first record (so `pmtui config path` or `--help` leave no trace), private
+    (0600) in a private folder (0700).
+    """
+
+    def __init__(self, path: Path, *, max_bytes: int, backups: int) -> None:
+        super().__init__(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8", delay=True)
+        self._lock_path = f"{self.baseFilename}.lock"
+        self._given_up = False
+
+    def _open(self) -> Any:
+        folder = Path(self.baseFilename).parent
+        if not folder.exists():
+            folder.mkdir(mode=0o700, parents=True)
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        return open(fd, "a", encoding=self.encoding)
+
+    def _moved(self) -> bool:
+        """True if another process renamed the file this handler writes to (a rotation)."""
+        if self.stream is None:
+            return False
+        try:
+            return os.stat(self.baseFilename).st_ino != os.fstat(self.stream.fileno()).st_ino
+        except OSError:
+            return True
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        # An unwritable log folder (a read-only home, a full disk) must not print logging's own traceback
+        # on every record: the file is given up for this process, and `pmtui doctor` reports the folder.
+        import sys
+
+        if isinstance(sys.exc_info()[1], OSError):
+            self._given_up = True
+            return
+        super().handleError(record)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._given_up:
+            return
+        if self.stream is not None and self._moved():
+            self.stream.close()
+            self.stream = None  # reopened by the base class's emit
+        super().emit(record)
+
+    def shouldRollover(self, record: logging.LogRecord) -> bool:
+        # The file's size, not this process's position in it: the other writers' lines count too.
+        if self.stream is None:
+            self.stream = self._open()
+        if self.maxBytes <= 0:
+            return False
+        size = os.fstat(self.stream.fileno()).st_size
+        return size + len(self.format(record)) + 1 >= self.maxBytes
+
+    def doRollover(self) -> None:
+        try:
+            import fcntl
+        except ImportError:  # no flock (Windows): one process per home is the supported case there
+            super().doRollover()
+            return
+        lock_fd = os.open(self._lock_path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX)
+            try:
+                size = os.stat(self.baseFilename).st_size
+            except FileNotFoundError:
+                size = 0
+            if size >= self.maxBytes and not self._moved():
+                super().doRollover()
+            elif self.stream is not None:  # another process rotated first: write to the new file
+                self.stream.close()
+                self.stream = self._open()
+        finally:
+            os.close(lock_fd)  # closing the descriptor releases the lock
+
+
 def configure_logging(
     log_dir: Path,
     *,
@@ -114,8 +197,11 @@ def configure_logging(
     level: str = "INFO",
     secrets: Iterable[str] = (),
     verbose: bool = False,
+    max_bytes: int = 5_000_000,
+    backups: int = 3,
 ) -> RedactingFilter:
-    """Route pmtui's logs: always to ``log_dir/pmtui.jsonl``; to stderr only in headless mode.
+    """Route pmtui's logs: always to ``log_dir/pmtui.jsonl`` (created on the first record); to stderr
+    only in headless mode.
 
     Returns the redaction filter so that secrets learned later (a key typed into a form) can be added.
     """
@@ -128,9 +214,8 @@ def configure_logging(
     _FILTER.secrets = []
     _FILTER.add_secrets(secrets)
     try:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        file_handler: logging.Handler = logging.handlers.RotatingFileHandler(
-            log_dir / "pmtui.jsonl", maxBytes=5_000_000, backupCount=3, encoding="utf-8"
+        file_handler: logging.Handler = SharedLogFile(
+            log_dir / "pmtui.jsonl", max_bytes=max_bytes, backups=backups
         )
         file_handler.setFormatter(JsonFormatter())
         file_handler.setLevel(getattr(logging, level.upper(), logging.INFO))

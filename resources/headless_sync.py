@@ -2,8 +2,9 @@
 
 DuckDB needs random writes, which Unity Catalog volumes do not offer, so the cache is copied from the state
 volume to local disk, used there, and copied back (also when the sync failed: its sync runs and decisions
-belong in the history). Exit status: 1 when a service failed or the mirror failed; conflicts waiting (3)
-are not a job failure.
+belong in the history). The job fails on every non-zero exit of `pmtui sync` or `pmtui mirror` (1 a
+service failed, 2 bad config, 4 damaged cache, 5 cache busy, ...), with that exit code; only 3, conflicts
+waiting for a person, counts as a successful run.
 """
 
 from __future__ import annotations
@@ -47,7 +48,17 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copy2(data / CACHE, state / f"{CACHE}.new")
             os.replace(state / f"{CACHE}.new", state / CACHE)
     sys.stdout.write(f"sync exit {synced}, mirror exit {mirrored}\n")
-    return 1 if synced == 1 or mirrored != 0 else 0
+    return job_exit(synced, mirrored)
+
+
+CONFLICTS_WAITING = 3
+
+
+def job_exit(synced: int, mirrored: int) -> int:
+    """The job's exit code: the first failing command's own code, so the run page says what went wrong."""
+    if synced not in (0, CONFLICTS_WAITING):
+        return synced
+    return mirrored
 
 
 if __name__ == "__main__":

@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+# HOME and PMTUI_HOME point at empty temporary folders before any fixture runs, and the run fails if
+# anything appears in that HOME (tests/home_guard.py).
+pytest_plugins = ["tests.home_guard"]
+
 PUBLISHED_LINEAR_SCHEMA = (
     Path(__file__).resolve().parents[1] / ".." / "shared" / "specs" / "linear-schema.graphql"
 )
@@ -37,6 +41,34 @@ def linear_schema_setting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         elif PUBLISHED_LINEAR_SCHEMA.is_file():
             patch.setenv("PMTUI_SANDBOX_LINEAR_SCHEMA", str(PUBLISHED_LINEAR_SCHEMA.resolve()))
         yield
+
+
+SLOW_MODULES = frozenset(
+    {
+        # Real processes over the sandbox, one or more full syncs each (tens of seconds per test on 2 cores).
+        "tests/faults",
+        "tests/test_cli_sync.py",
+        "tests/test_docs_commands.py",
+        "tests/test_examples.py",
+        "tests/test_notebooks.py",
+        "tests/test_benchmarks.py",
+        "tests/test_sandbox_runner.py",
+        "tests/test_private_files.py",
+        "tests/tui/test_walkthroughs.py",
+        "tests/tui/test_pty_e2e.py",
+    }
+)
+"""Modules whose tests are all `slow`: `pytest -m "not slow"` (the quick loop) leaves them out. Marked
+here rather than in each file so the list is one reviewable place; single slow tests elsewhere carry
+`@pytest.mark.slow` themselves."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(str(config.rootpath))
+    for item in items:
+        relative = Path(str(item.path)).relative_to(root).as_posix()
+        if any(relative == module or relative.startswith(module + "/") for module in SLOW_MODULES):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from pmtui.sandbox.runner import Sandbox, start_sandbox
+from tests.proc import read_line
 
 
 @pytest.fixture
@@ -100,7 +101,7 @@ def test_watch_syncs_on_a_webhook_and_stops_cleanly(sandbox: Sandbox, pmtui_home
     )
     try:
         assert watcher.stdout is not None
-        first = [json.loads(watcher.stdout.readline()) for _ in range(4)]
+        first = [json.loads(read_line(watcher.stdout)) for _ in range(4)]
         assert {r["service"] for r in first} == {"linear", "gitlab", "notion", "motion"}
         body = json.dumps(
             {
@@ -122,7 +123,7 @@ def test_watch_syncs_on_a_webhook_and_stops_cleanly(sandbox: Sandbox, pmtui_home
             },
         )
         assert answer.status_code == 200
-        woken = json.loads(watcher.stdout.readline())  # well before the 300 s interval
+        woken = json.loads(read_line(watcher.stdout))  # well before the 300 s interval
         assert woken["service"] == "linear"
         watcher.send_signal(signal.SIGTERM)
         watcher.wait(timeout=30)

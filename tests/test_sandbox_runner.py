@@ -17,6 +17,7 @@ from pmtui.errors import UsageError
 from pmtui.models import Service
 from pmtui.sandbox.runner import parse_seed, start_sandbox
 from pmtui.sandbox.server import Fault, parse_fault_spec
+from tests.proc import read_line
 
 
 def test_fault_spec_grammar() -> None:
@@ -108,7 +109,7 @@ def test_serve_writes_config_that_another_process_uses(pmtui_home: Path) -> None
         lines = []
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            line = server.stdout.readline()
+            line = read_line(server.stdout)
             lines.append(line)
             if line.startswith("admin:"):
                 break

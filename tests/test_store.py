@@ -29,6 +29,7 @@ from pmtui.models import (
     Task,
     TaskKind,
 )
+from tests.proc import read_line
 
 
 @pytest.fixture
@@ -247,7 +248,7 @@ def test_second_process_gets_a_clear_message(tmp_path: Path) -> None:
     )
     try:
         assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "ready"
+        assert read_line(holder.stdout).strip() == "ready"
         with pytest.raises(StoreLockedError) as caught:
             Store(path)
         assert f"PID {holder.pid}" in str(caught.value)

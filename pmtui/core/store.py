@@ -316,6 +316,38 @@ class StoreDamagedError(StoreError):
     """
 
 
+class StoreUnwritableError(StoreError):
+    """The cache's disk refuses writes (a read-only file system, a full disk): nothing is damaged, and
+    nothing is moved or rebuilt; exit 1 like any failed run, not 4."""
+
+    exit_code = 1
+
+
+_DISK_PROBLEMS = {
+    "read-only file system": (
+        "the file system is read-only",
+        "mount it read-write, or point PMTUI_HOME (or --home) at a writable folder; the cache is unchanged",
+    ),
+    "no space left on device": (
+        "the disk is full",
+        "free some space and run the command again; the cache keeps its last completed write",
+    ),
+    "disk quota exceeded": (
+        "the disk quota is exceeded",
+        "free some space and run the command again; the cache keeps its last completed write",
+    ),
+}
+
+
+def _disk_problem(target: object, text: str) -> StoreUnwritableError | None:
+    """A clear error for a disk that refuses writes, read from the OS's words in ``text``."""
+    lowered = text.lower()
+    for words, (what, hint) in _DISK_PROBLEMS.items():
+        if words in lowered:
+            return StoreUnwritableError(f"cannot write the cache {target}: {what}", hint=hint)
+    return None
+
+
 _REF_COLUMNS = (
     "entity",
     "entity_id",
@@ -382,11 +414,20 @@ class Store:
                     f"no cache at {self.path} yet",
                     hint="run `pmtui sync` (or `pmtui demo`) to fill it",
                 )
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            except OSError as exc:
+                raise _disk_problem(self.path.parent, str(exc)) or StoreUnwritableError(
+                    f"cannot create the cache folder {self.path.parent}: {exc.strerror}",
+                    hint="give your user write access to it, or point PMTUI_HOME (or --home) elsewhere",
+                ) from exc
         try:
             self.conn = duckdb.connect(target, read_only=read_only)
         except duckdb.IOException as exc:
             text = str(exc)
+            disk = _disk_problem(target, text)
+            if disk is not None:
+                raise disk from exc
             if "lock" in text.lower():
                 holder = _lock_holder(text)
                 raise StoreLockedError(
@@ -404,6 +445,8 @@ class Store:
             raise StoreDamagedError(f"the cache {target} is damaged: {exc}", hint=DAMAGED_HINT) from exc
         if settled:
             self._check_intact(target)
+        if self.path is not None and not read_only:
+            self._make_private()
         if resolved is not None:
             self._opened = resolved
             _OPEN_PATHS[resolved] = _OPEN_PATHS.get(resolved, 0) + 1
@@ -441,11 +484,37 @@ class Store:
     def _io_errors(self) -> Iterator[None]:
         try:
             yield
-        except duckdb.IOException as exc:
+        except (duckdb.IOException, duckdb.FatalException, duckdb.InternalException) as exc:
+            disk = _disk_problem(self.path or ":memory:", str(exc))
+            if disk is not None:
+                raise disk from exc
             raise StoreDamagedError(
                 f"the cache {self.path or ':memory:'} could not be read or written: {exc}",
                 hint=f"if the disk is not full, the file is damaged: {DAMAGED_HINT}",
             ) from exc
+        except duckdb.Error as exc:
+            # A full disk can surface as any DuckDB error (a failed COMMIT is a TransactionException), and
+            # DuckDB 2 raises a checksum mismatch (a block overwritten on disk) as a plain duckdb.Error.
+            disk = _disk_problem(self.path or ":memory:", str(exc))
+            if disk is not None:
+                raise disk from exc
+            if "corrupt" not in str(exc).lower():
+                raise
+            raise StoreDamagedError(
+                f"the cache {self.path or ':memory:'} could not be read or written: {exc}",
+                hint=f"if the disk is not full, the file is damaged: {DAMAGED_HINT}",
+            ) from exc
+
+    def _make_private(self) -> None:
+        """The cache holds every task and comment: 0600 for it and its WAL, also when an older pmtui (or a
+        library caller with a loose umask) created them readable by others."""
+        assert self.path is not None
+        for path in (self.path, Path(f"{self.path}.wal")):
+            try:
+                if path.stat().st_mode & 0o077:
+                    path.chmod(0o600)
+            except OSError:  # gone, or not ours: nothing to tighten
+                continue
 
     def _check_intact(self, target: str) -> None:
         """Refuse a truncated file at open: DuckDB itself notices only when a query reaches a lost block.

@@ -247,8 +247,9 @@ def _store_pickle(schema: GraphQLSchema, cache: Path) -> None:
     def dump() -> None:
         tmp = cache.with_suffix(f".{os.getpid()}.tmp")
         try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            with tmp.open("wb") as handle:
+            cache.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Private like everything pmtui writes (0600), whatever the embedding process's umask.
+            with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
                 pickle.dump(schema, handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, cache)
         except (OSError, RecursionError, pickle.PicklingError) as exc:

@@ -288,8 +288,12 @@ def run_demo(
     import shutil
     import tempfile
 
+    from pmtui.logs import configure_logging
+
     home = Path(tempfile.mkdtemp(prefix="pmtui-demo-"))
     os.environ["PMTUI_HOME"] = str(home)
+    # The demo's log lines belong to its throwaway home, not the user's real log file.
+    configure_logging(paths.log_dir(), mode="headless")
     sandbox = start_sandbox(seed="demo", rate_limits=False)
     try:
         sandbox.write_config(local_budgets=True)

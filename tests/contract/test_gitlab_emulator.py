@@ -749,11 +749,11 @@ def test_seed_is_deterministic_and_hints_point_at_it() -> None:
     assert restored.snapshot() == emu.snapshot()
 
 
-def test_bulk_seed_of_fifty_thousand_is_fast() -> None:
+@pytest.mark.slow
+def test_bulk_seed_of_fifty_thousand() -> None:
+    # How fast is the benchmarks' question (benchmarks/); pytest-timeout catches a seed that hangs.
     emu = GitLabEmulator(clock=frozen_clock())
-    started = time.monotonic()
     summary = emu.seed({"kind": "bulk", "n": 50_000, "changed_share": 0.02})
-    assert time.monotonic() - started < 5
     assert summary["issues"] == len(emu.state["issues"]) == 50_000
     assert 0 < summary["changed"] < 2_000
 

@@ -353,20 +353,17 @@ def test_cursor_is_stable_while_tasks_change_mid_listing(client: httpx.Client, e
     assert seen == [*(i for i in ids if i != ids[60]), added]
 
 
-def test_deep_cursor_over_bulk_seed_is_fast(client: httpx.Client, emu: MotionEmulator) -> None:
-    # The limits below are hang guards (a seed or a page that went quadratic), not measurements: the
-    # sync benchmarks (benchmarks/) time the emulators at 50,000 tasks.
-    started = time.perf_counter()
+@pytest.mark.slow
+def test_deep_cursor_over_bulk_seed(client: httpx.Client, emu: MotionEmulator) -> None:
+    # No clock here: pytest-timeout catches a seed or a page that went quadratic, and the sync benchmarks
+    # (benchmarks/) time the emulators at 50,000 tasks.
     counts = emu.seed({"kind": "bulk", "n": 50_000, "changed_share": 0.2})
-    assert time.perf_counter() - started < 30
     assert counts["tasks"] == 50_000
     assert 3_000 < counts["resolved"] < 7_000
     last = emu.state["tasks"][emu.state["task_order"][-100]]
     from pmtui.sandbox.motion import encode_cursor
 
-    started = time.perf_counter()
     body = client.get("/tasks", params={"cursor": encode_cursor(last["seq"], last["id"])}).json()
-    assert time.perf_counter() - started < 10
     assert 0 < len(body["tasks"]) <= PAGE_SIZE
     recent = sum(
         1 for t in emu.state["tasks"].values() if t["updatedTime"] >= iso_z(NOW - timedelta(hours=1))
@@ -777,13 +774,14 @@ def test_reset_fault_applies_nothing(client: httpx.Client, emu: MotionEmulator, 
 
 
 def test_latency_fault_delays_the_answer(client: httpx.Client, emu: MotionEmulator) -> None:
-    emu.add_fault(Fault(kind="latency", value=300, count=1, path="/v1/workspaces"))
+    fault = Fault(kind="latency", value=300, count=1, path="/v1/workspaces")
+    emu.add_fault(fault)
     started = time.perf_counter()
     assert client.get("/workspaces").status_code == 200
-    assert time.perf_counter() - started >= 0.3
-    started = time.perf_counter()
+    assert time.perf_counter() - started >= 0.3  # a lower bound: the server slept, however fast the machine
+    assert fault.hits == 1
     assert client.get("/workspaces").status_code == 200
-    assert time.perf_counter() - started < 0.3
+    assert fault.hits == 1, "count=1: the second request is not delayed"
 
 
 def test_exact_request_counts_per_route(client: httpx.Client, emu: MotionEmulator, ws: str) -> None:

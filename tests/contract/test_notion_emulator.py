@@ -813,11 +813,11 @@ def test_seed_is_deterministic(clock: Clock) -> None:
     assert first.snapshot() == second.snapshot()
 
 
-def test_bulk_seed_is_fast_and_marks_changed_share(clock: Clock) -> None:
+@pytest.mark.slow
+def test_bulk_seed_marks_changed_share(clock: Clock) -> None:
+    # How fast is the benchmarks' question (benchmarks/); pytest-timeout catches a seed that hangs.
     emulator = NotionEmulator(clock=clock)
-    started = datetime.now(UTC)
     summary = emulator.seed({"kind": "bulk", "n": 50_000, "changed_share": 0.02})
-    assert (datetime.now(UTC) - started).total_seconds() < 5
     assert summary["pages"] == 50_000
     assert summary["changed"] == 1000
     edited_now = sum(1 for p in emulator.state["pages"].values() if p["edited"] == 1795515300)

@@ -18,6 +18,7 @@ import pytest
 from pmtui.core.store import Store, store_path
 from pmtui.sandbox.runner import Sandbox, start_sandbox
 from tests.faults.sides import remote_titles
+from tests.proc import read_line
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +161,7 @@ def test_locked_cache_is_named_with_its_holder_and_never_moved(synced: Path, pmt
     )
     try:
         assert holder.stdout is not None
-        assert holder.stdout.readline().strip() == "holding"
+        assert read_line(holder.stdout).strip() == "holding"
         for command in (["briefing"], ["sync"], ["cache", "rebuild", "--force"]):
             done = _pmtui(pmtui_home, *command)
             assert done.returncode == 5, (command, done.stdout, done.stderr)

@@ -2,12 +2,13 @@
 
 Behaviour only: how fast it opens and answers a key is the benchmark suite's to measure (`tui.board` in
 benchmarks/, docs/performance.md). A timed assertion here failed CI under coverage on a loaded machine.
-The generous deadline below only keeps a hang from stalling the run."""
+The test's own pytest-timeout only keeps a hang from stalling the run."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
+
+import pytest
 
 from pmtui.app import fixed_clock, make_app
 from pmtui.config import load_settings
@@ -20,9 +21,8 @@ from tests.tui.bulk import fill_bulk
 from tests.tui.conftest import LARGE, NOW, settle
 
 N = 50_000
-HANG_SECONDS = 60
-
-
+@pytest.mark.slow
+@pytest.mark.timeout(300)  # the hang guard: a board that never fills fails here, not the CI job
 async def test_board_opens_fast_with_50k_tasks(tmp_path: Path) -> None:
     store = Store(tmp_path / "big.duckdb")
     fill_bulk(store, N)
@@ -34,14 +34,12 @@ async def test_board_opens_fast_with_50k_tasks(tmp_path: Path) -> None:
         app = make_app(settings, engine, clock=fixed_clock(NOW), auto_sync=False, history_path=tmp_path / "h")
         async with app.run_test(size=LARGE) as pilot:
             await settle(pilot, rounds=1)
-            started = time.perf_counter()
             await pilot.press("2")
             screen = app.screen
             assert isinstance(screen, BoardScreen)
             table = screen.query_one("#board-table", TaskTable)
             while len(table.rows) == 0:
                 await pilot.pause(0.01)
-                assert time.perf_counter() - started < HANG_SECONDS
             assert len(table.rows) == N * 3 // 4  # the open ones
 
             for _ in range(50):

@@ -5,9 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-pytest.importorskip("pmtui.core.sync")
-
 from textual.message import Message
 from textual.widgets import DataTable
 

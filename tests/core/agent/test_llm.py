@@ -429,6 +429,7 @@ def test_an_unreachable_server_becomes_a_hint(
     assert caught.value.retriable
 
 
+@pytest.mark.timeout(60)  # a planner that ignored its timeout would hang here, and fail on this bound
 def test_a_slow_model_times_out_with_a_hint(
     model: ScriptedModel, context: PlannerContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -437,10 +438,8 @@ def test_a_slow_model_times_out_with_a_hint(
         AgentSettings(planner="llm", model="openai/test-model", api_base=model.url, timeout_seconds=0.5)
     )
     load_completion()  # import litellm before the clock starts
-    started = time.monotonic()
     with pytest.raises(LLMError) as caught:
         planner.plan("anything", context)
-    assert time.monotonic() - started < 10
     assert f"no answer from {model.url} in time" in str(caught.value)
     assert caught.value.hint == "raise [agent] timeout_seconds, or try a smaller model"
     assert caught.value.retriable
