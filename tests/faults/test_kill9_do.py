@@ -69,6 +69,7 @@ def _interrupted(home: Path) -> bool:
         return any(r.state == "running" for r in store.requests())
 
 
+@pytest.mark.timeout(1800)
 def test_kill_9_anywhere_in_a_request_then_rerun(sandbox: Sandbox, tmp_path: Path) -> None:
     motion = sandbox.emulator("motion")
     pristine = motion.snapshot()
