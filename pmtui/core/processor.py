@@ -617,14 +617,16 @@ class TaskProcessor:
             "values": _jsonable(before),
             "redo": _jsonable(fields),
         }
-        outcomes = self._write(request_id, action.ref, task, fields)
+        updated, outcomes = self._write(request_id, action.ref, task, fields)
         verb = "completed" if isinstance(action, CompleteTask) else "updated"
-        result = self._write_result(action, task, verb, outcomes)
+        result = self._write_result(action, updated, verb, outcomes)
         if result.status is not ResultStatus.DONE:
             return result, None
         return result, lambda: self._revert(task.id, before)
 
-    def _write(self, request_id: str, step_ref: str, task: Task, fields: dict[str, Any]) -> list[RefOutcome]:
+    def _write(
+        self, request_id: str, step_ref: str, task: Task, fields: dict[str, Any]
+    ) -> tuple[Task, list[RefOutcome]]:
         """Journal the write per service (so a crash is reconciled, never replayed), then write it."""
         refs = [r for r in self.store.refs_for(task.id) if r.service is not Service.LOCAL]
         entries = [
@@ -640,9 +642,9 @@ class TaskProcessor:
             )
             for ref in refs
         ]
-        _updated, outcomes = self.writes.write(task, fields)
+        updated, outcomes = self.writes.write(task, fields)
         self.journal.forget(entries)  # what did not reach a service waits in the outbox
-        return outcomes
+        return updated, outcomes
 
     def _write_result(
         self, action: Action, task: Task, verb: str, outcomes: list[RefOutcome]

@@ -191,7 +191,9 @@ class RequestLog:
             if conflicted:
                 names = ", ".join(o.service.label for o in conflicted)
                 return f"{task.title!r}: {names} changed it since; kept theirs, conflict filed", True
-            return f"{step.get('what')}", False
+            now = self.store.get_task(task.id) or task
+            fields = ", ".join(sorted(values))
+            return f"{fields} of {now.title!r} back as before ({short(str(step.get('what')), 50)})", False
         if op == "delete":
             refs = [r for r in self.store.refs_for(task.id) if r.service is not Service.LOCAL]
             kept = processor._delete_remote(f"{request_id}:undo", str(step.get("ref")), task, refs)

@@ -350,8 +350,33 @@ class WritePath:
         if status is not None and not Status(status).is_closed:
             updated = updated.model_copy(update={"completed_at": None})
         updated = Task.model_validate(updated.model_dump())
-        self.store.upsert_tasks([updated])
+        with self.store.transaction():
+            self.store.upsert_tasks([updated])
+            self._restate_conflicts(updated, values)
         return updated, self.reconcile_all(updated.id)
+
+    def _restate_conflicts(self, task: Task, values: Mapping[str, Any]) -> None:
+        """A new local value of a field in conflict changes the conflict: back at the base (an undo) or
+        equal to the service's value, nobody disagrees any more and the service's value stands; any
+        other value is the conflict's new local side."""
+        for conflict in self.store.conflicts(task_id=task.id):
+            if conflict.field not in values or conflict.field == DELETED_FIELD:
+                continue
+            mine = canonical_value(conflict.field, fields_of(task, [conflict.field])[conflict.field])
+            if same_value(conflict.field, mine, conflict.base) or same_value(
+                conflict.field, mine, conflict.remote
+            ):
+                conflict.resolved_at = utcnow()
+                conflict.resolution = "remote"
+                conflict.resolved_value = conflict.remote
+                ref = next((r for r in self.store.refs_for(task.id) if r.service is conflict.service), None)
+                if ref is not None:
+                    # Only the service changed the field now: the merge takes its value into the cache.
+                    seen = {**ref.base, conflict.field: canonical_value(conflict.field, conflict.base)}
+                    self.store.upsert_refs([ref.model_copy(update={"base": seen})])
+            else:
+                conflict.local = mine
+            self.store.add_conflict(conflict)
 
     def reconcile_all(self, task_id: str) -> list[RefOutcome]:
         """Merge the task with each of its services' current value and push what only pmtui changed."""

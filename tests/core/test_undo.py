@@ -184,3 +184,20 @@ def test_an_interrupted_request_is_reported_and_resumes_without_duplicates(world
     for title in titles:
         assert issues.count(title) == 1, (title, issues.count(title))
     assert world.engine.recover() == []
+
+
+def test_undoing_an_edit_that_became_a_conflict_settles_it_for_the_teammate(world: World) -> None:
+    """Found by hand: undo of a rename that met a teammate's rename left the conflict open with a local
+    value the task no longer had. Back at the base, only the teammate changed it: their title stands."""
+    task = only_on(world, Service.LINEAR)
+    teammate(world, Service.LINEAR).update_task(
+        world.ref(task, Service.LINEAR).external_id, TaskPatch({"title": "Renamed by Kim"})
+    )
+    world.later()
+    outcome = run(world, UpdateTask(task=task.id, changes=TaskChanges(title="My name for it")))
+    assert outcome.results[0].status is ResultStatus.CONFLICT
+    report = log(world).undo()
+    assert report.conflicts == []
+    assert world.engine.store.conflicts() == []
+    assert world.engine.store.get_task(task.id).title == "Renamed by Kim"  # type: ignore[union-attr]
+    assert remote(world, Service.LINEAR, task).task.title == "Renamed by Kim"
