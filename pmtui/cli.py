@@ -137,15 +137,14 @@ def briefing(
     from datetime import UTC, datetime
 
     from pmtui.core.briefing import (
-        MAX_WIDTH,
         briefing_now,
         build_briefing,
         configured_services,
         empty_briefing,
         parse_day,
-        render_briefing,
     )
     from pmtui.core.store import Store, store_path
+    from pmtui.render.briefing import MAX_WIDTH, render_briefing
 
     settings = _load_settings()
     if refresh:

@@ -15,15 +15,9 @@ from textual.widgets import Footer, Label, OptionList, Sparkline, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from pmtui.core.board import ago, due_text
-from pmtui.core.briefing import (
-    Briefing,
-    TaskRow,
-    build_briefing,
-    milestone_due_text,
-    milestone_state_text,
-    progress_bar,
-)
+from pmtui.core.briefing import Briefing, TaskRow, build_briefing
 from pmtui.models import ActionResult, CompleteTask, TaskChanges, UpdateTask
+from pmtui.render.briefing import milestone_due_text, milestone_state_text, progress_bar
 from pmtui.screens.base import SYNC_MISSING, Backend, EngineScreen, result_line, severity_of
 from pmtui.widgets.status_line import StatusLine
 
