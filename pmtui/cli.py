@@ -19,6 +19,7 @@ import typer
 
 from pmtui import __version__, paths
 from pmtui.errors import PmtuiError
+from pmtui.text import clean_block, clean_line
 
 if TYPE_CHECKING:
     from pmtui.config import Settings
@@ -54,6 +55,17 @@ def _out(text: str = "") -> None:
 
 def _err(text: str) -> None:
     print(text, file=sys.stderr)
+
+
+LONG_LINE = 900
+"""Cut of a composed line (a plan step, a doctor check): long enough for ids, short of a 10 kB title."""
+
+
+def _shown(value: object) -> str:
+    """A conflict's title or value on one safe line: text quoted and cut, other values as they print."""
+    if isinstance(value, str):
+        return f"'{clean_line(value, limit=120)}'"
+    return clean_line(value, limit=120) if value is not None else "(empty)"
 
 
 def _refresh_before_briefing(settings: Settings) -> None:
@@ -385,12 +397,12 @@ def do_request(
         if json_output:
             _out(json.dumps(result.to_dict(), indent=2, default=str))
         else:
-            _out(result.summary())
+            _out(clean_block(result.summary()))
             for rows in result.answers.values():
                 for row in rows:
-                    key = f" [{row['key']}]" if row.get("key") else ""
-                    due = f" due {row['due'][:10]}" if row.get("due") else ""
-                    _out(f"  - {row['title']}{key}{due}")
+                    key = f" [{clean_line(row['key'], limit=40)}]" if row.get("key") else ""
+                    due = f" due {clean_line(row['due'][:10])}" if row.get("due") else ""
+                    _out(f"  - {clean_line(row['title'])}{key}{due}")
                 if not rows:
                     _out("  (none)")
         if result.status not in ("done",):
@@ -510,17 +522,17 @@ def _print_plan(result: Any) -> None:
     """The plan as a person reads it: what, where, why; or the question, or why nothing was planned."""
     plan = result.plan
     if result.status in ("question", "nothing"):
-        _out(result.summary())
+        _out(clean_block(result.summary()))
         return
     if plan.understood:
-        _out(f"Understood: {plan.understood}")
+        _out(f"Understood: {clean_line(plan.understood, limit=LONG_LINE)}")
     _out("Plan:")
     for number, line in enumerate(result.plan_lines(), start=1):
-        _out(f"  {number}. {line}")
+        _out(f"  {number}. {clean_line(line, limit=LONG_LINE)}")
     if result.problems:
         _out("Problems (nothing will run):")
         for problem in result.problems:
-            _out(f"  - {problem}")
+            _out(f"  - {clean_line(problem, limit=LONG_LINE)}")
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -571,8 +583,8 @@ def conflicts(
     else:
         for c in rows:
             _out(
-                f"{c.service.label:<7} {titles[c.task_id]!r} {c.field}: base {c.base!r} · "
-                f"local {c.local!r} · remote {c.remote!r}"
+                f"{c.service.label:<7} {_shown(titles[c.task_id])} {c.field}: base {_shown(c.base)} · "
+                f"local {_shown(c.local)} · remote {_shown(c.remote)}"
             )
         _out("resolve them with `pmtui` (press 4 for the conflicts screen)")
     raise typer.Exit(EXIT_CONFLICTS if rows else EXIT_OK)
@@ -647,9 +659,9 @@ def doctor(
     else:
         marks = {"ok": "ok  ", "warn": "warn", "fail": "FAIL", "off": "--  "}
         for check in checks:
-            _out(f"[{marks[check.status]}] {check.name}: {check.detail}")
+            _out(f"[{marks[check.status]}] {check.name}: {clean_line(check.detail, limit=LONG_LINE)}")
             if check.hint and check.status != "ok":
-                _out(f"       fix: {check.hint}")
+                _out(f"       fix: {clean_line(check.hint, limit=LONG_LINE)}")
     raise typer.Exit(EXIT_FAILED if any(c.status == "fail" for c in checks) else EXIT_OK)
 
 
@@ -848,7 +860,7 @@ def main() -> None:
     try:
         app()
     except PmtuiError as exc:
-        _err(f"error: {exc.user_text()}")
+        _err(f"error: {clean_block(exc.user_text())}")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         _err("interrupted")
