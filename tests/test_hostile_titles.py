@@ -34,7 +34,7 @@ HOSTILE: dict[str, tuple[str, str]] = {
     "zw": ("zero\u200bwidth\u200dtitle\ufeff", "zerowidthtitle"),
     "long": ("long " + "x" * 10_240, "long xxxx"),
 }
-"""Hostile titles: OSC 52 clipboard write, clear screen, window title, CR/LF, RTL override, zero-width, 10 kB."""
+"""OSC 52 clipboard write, clear screen, window title, CR/LF, RTL override, zero-width, 10 kB."""
 
 FORBIDDEN = ["\x1b", "\x07", "\x9b", "\x9d", "\r", "\u202e", "\u200b", "\ufeff"]
 """What must never reach the terminal (the ZWJ is allowed only inside emoji, which these titles lack)."""
@@ -112,7 +112,8 @@ def _linear(sandbox: Sandbox, title: str, today: str) -> None:
         },
         timeout=10,
     )
-    assert response.status_code == 200 and "errors" not in response.json(), response.text
+    assert response.status_code == 200, response.text
+    assert "errors" not in response.json(), response.text
 
 
 def _notion(sandbox: Sandbox, title: str, today: str) -> None:
@@ -192,7 +193,8 @@ def test_briefing_prints_no_escape_from_a_title(world: World) -> None:
     shown = world.run("briefing")
     assert shown.returncode == 0, shown.stderr
     assert_safe(shown.stdout + shown.stderr)
-    readable = [f"{s} {HOSTILE[k][1]}"[:30] for s in ("motion", "linear", "notion", "gitlab") for k in HOSTILE]
+    services = ("motion", "linear", "notion", "gitlab")
+    readable = [f"{s} {HOSTILE[k][1]}"[:30] for s in services for k in HOSTILE]
     assert any(text in shown.stdout for text in readable), shown.stdout
 
 
@@ -214,7 +216,8 @@ def test_briefing_at_50_columns_keeps_titles_and_stays_safe(world: World) -> Non
 def test_briefing_json_escapes_what_it_keeps(world: World) -> None:
     shown = world.run("briefing", "--json")
     assert shown.returncode == 0, shown.stderr
-    assert "\x1b" not in shown.stdout and "\x07" not in shown.stdout
+    assert "\x1b" not in shown.stdout
+    assert "\x07" not in shown.stdout
     json.loads(shown.stdout)  # the data is exact: JSON escapes the controls instead of dropping them
 
 
