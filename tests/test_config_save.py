@@ -54,7 +54,8 @@ def test_save_creates_a_private_file(config_file: Path) -> None:
     assert not config_file.exists()
     save_routing_rule(load_settings(), RoutingRule(service=Service.MOTION, has_due=True))
     assert stat.S_IMODE(config_file.stat().st_mode) == 0o600
-    assert tomllib.loads(config_file.read_text())["routing"]["rules"][0] == {"service": "motion", "has_due": True}
+    first = tomllib.loads(config_file.read_text())["routing"]["rules"][0]
+    assert first == {"service": "motion", "has_due": True}
     assert not [p for p in config_file.parent.iterdir() if p.name.endswith(".tmp")]
 
 
