@@ -41,7 +41,7 @@ def test_save_keeps_comments_and_layout_and_puts_the_rule_first(config_file: Pat
 
 
 def test_save_into_a_file_without_rules_keeps_the_defaults_after_the_new_rule(config_file: Path) -> None:
-    config_file.write_text('[sync]\ninterval_seconds = 60\n', encoding="utf-8")
+    config_file.write_text("[sync]\ninterval_seconds = 60\n", encoding="utf-8")
     before = load_settings().routing.rules
     save_routing_rule(load_settings(), RoutingRule(service=Service.NOTION, label="docs"))
     after = load_settings().routing.rules
@@ -98,7 +98,7 @@ def test_a_broken_file_is_refused_with_its_line_and_changes_no_byte(config_file:
 def test_rules_that_are_not_a_table_array_are_refused(config_file: Path) -> None:
     config_file.write_text('[routing]\nfallback = "local"\n', encoding="utf-8")
     settings = load_settings()
-    config_file.write_text('[routing]\nrules = 5\n', encoding="utf-8")
+    config_file.write_text("[routing]\nrules = 5\n", encoding="utf-8")
     before = config_file.read_bytes()
     with pytest.raises(ConfigError, match="array of"):
         save_routing_rule(settings, RoutingRule(service=Service.GITLAB, kind="code"))
