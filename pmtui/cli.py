@@ -61,13 +61,6 @@ LONG_LINE = 900
 """Cut of a composed line (a plan step, a doctor check): long enough for ids, short of a 10 kB title."""
 
 
-def _shown(value: object) -> str:
-    """A conflict's title or value on one safe line: text quoted and cut, other values as they print."""
-    if isinstance(value, str):
-        return f"'{clean_line(value, limit=120)}'"
-    return clean_line(value, limit=120) if value is not None else "(empty)"
-
-
 def _refresh_before_briefing(settings: Settings) -> None:
     """`pmtui briefing --refresh`: sync every configured service first, one progress line each on stderr."""
     from pmtui.core.engine import Engine, EngineEvent
@@ -145,46 +138,14 @@ def briefing(
     refresh: Annotated[bool, typer.Option("--refresh", help="Sync first, then brief.")] = False,
 ) -> None:
     """Print the morning briefing: overdue, today, upcoming, progress and sync health."""
-    # Fast path: the cache, the settings and Rich only; never the TUI, the clients or litellm.
-    from datetime import UTC, datetime
+    # The same function `pmtui briefing` runs without Typer (pmtui.launch); --refresh syncs first.
+    from pmtui.instant import briefing as run_briefing
 
-    from pmtui.core.briefing import (
-        briefing_now,
-        build_briefing,
-        configured_services,
-        empty_briefing,
-        parse_day,
-    )
-    from pmtui.core.store import Store, store_path
-    from pmtui.render.briefing import MAX_WIDTH, render_briefing
-
-    settings = _load_settings()
     if refresh:
-        _refresh_before_briefing(settings)
-    tz = settings.tzinfo()
-    clock = datetime.now(UTC)
-    try:
-        day = parse_day(date) if date is not None else clock.astimezone(tz).date()
-    except ValueError as exc:
-        _err(f"error: {exc}")
-        raise typer.Exit(EXIT_USAGE) from None
-    now = briefing_now(day, tz, clock)
-    configured = configured_services(settings)
-    path = store_path(paths.data_dir())
-    if path.exists():
-        with Store(path, read_only=True) as store:
-            result = build_briefing(store, today=day, now=now, tz=tz, configured=configured)
-    else:
-        result = empty_briefing(today=day, now=now, tz=tz, configured=configured)
-    if json_output:
-        _out(result.to_json())
-        return
-    from rich.console import Console
-
-    # NO_COLOR drops every escape (colour, bold and OSC 8 links alike), so piped or plain output is text.
-    console = Console(highlight=False, color_system=None if os.environ.get("NO_COLOR") else "auto")
-    console.width = min(console.width, MAX_WIDTH)
-    console.print(render_briefing(result, width=console.width, cache_path=str(path)))
+        _refresh_before_briefing(_load_settings())
+    code = run_briefing(json_output=json_output, date=date)
+    if code:
+        raise typer.Exit(code)
 
 
 EXIT_CONFLICTS = 3
@@ -567,27 +528,9 @@ def conflicts(
     json_output: Annotated[bool, typer.Option("--json", help="Print the conflicts as JSON.")] = False,
 ) -> None:
     """List the open sync conflicts (resolve them in the TUI's conflict screen)."""
-    from pmtui.core.store import Store, store_path
+    from pmtui.instant import conflicts as run_conflicts
 
-    path = store_path(paths.data_dir())
-    if not path.exists():
-        _out("no conflicts (nothing synced yet)")
-        return
-    with Store(path, read_only=True) as store:
-        rows = store.conflicts()
-        titles = {c.task_id: (t.title if (t := store.get_task(c.task_id)) else c.task_id) for c in rows}
-    if json_output:
-        _out(json.dumps([c.model_dump(mode="json") | {"title": titles[c.task_id]} for c in rows], indent=2))
-    elif not rows:
-        _out("no open conflicts")
-    else:
-        for c in rows:
-            _out(
-                f"{c.service.label:<7} {_shown(titles[c.task_id])} {c.field}: base {_shown(c.base)} · "
-                f"local {_shown(c.local)} · remote {_shown(c.remote)}"
-            )
-        _out("resolve them with `pmtui` (press 4 for the conflicts screen)")
-    raise typer.Exit(EXIT_CONFLICTS if rows else EXIT_OK)
+    raise typer.Exit(run_conflicts(json_output=json_output))
 
 
 def _mirror_after_sync(engine: Any, settings: Settings, *, quiet: bool) -> None:

@@ -40,7 +40,6 @@ _C1 = "".join(chr(c) for c in range(0x80, 0xA0))
 _BLOCK_DROP = re.compile(f"[{re.escape(_C0_EXCEPT_NEWLINE_TAB + _C1 + _BIDI_CONTROLS)}]")
 _LINE_DROP = re.compile(f"[{re.escape(_C0_EXCEPT_NEWLINE_TAB + _C1 + _BIDI_CONTROLS + _INVISIBLE)}]")
 _LINE_BREAKS = re.compile(r"[\r\n\t\u2028\u2029\x85]+")
-_SPACES = re.compile(r" {2,}")
 
 
 def _is_pictographic(char: str) -> bool:
@@ -66,18 +65,18 @@ def _drop_stray_joiners(text: str) -> str:
 def clean_line(value: object, *, limit: int | None = MAX_LINE) -> str:
     """One line of safe text: no escape sequence, control, bidi override or invisible character.
 
-    Line breaks and tabs become one space (a title with CR/LF cannot fake a second line of output), and
-    the result is cut to ``limit`` characters with an ellipsis. None becomes the empty string.
+    Line breaks and tabs become one space (a title with CR/LF cannot fake a second line of output); other
+    spaces are kept as they are (table cells are padded with them). The result is cut to ``limit``
+    characters with an ellipsis; None becomes the empty string.
     """
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
-    if text.isprintable() and len(text) <= (limit or len(text)) and "  " not in text and _ZWJ not in text:
+    if text.isprintable() and (limit is None or len(text) <= limit) and _ZWJ not in text:
         return text
     text = _ESCAPE_SEQUENCE.sub("", text)
     text = _LINE_BREAKS.sub(" ", text)
     text = _drop_stray_joiners(_LINE_DROP.sub("", text))
-    text = _SPACES.sub(" ", text).strip()
     if limit is not None and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text

@@ -29,7 +29,7 @@ HOSTILE: dict[str, tuple[str, str]] = {
     "osc52": ("clip \x1b]52;c;cm0gLXJmIH4=\x07board", "clip board"),
     "csi2j": ("wipe\x1b[2J\x1b[Hscreen", "wipescreen"),
     "osc0": ("name \x1b]0;you have been pwned\x1b\\window", "name window"),
-    "crlf": ("first line\r\n[ok  ] forged line", "first line [ok ] forged line"),
+    "crlf": ("first line\r\n[ok  ] forged line", "first line [ok  ] forged line"),
     "rtl": ("invoice \u202egnp.exe", "invoice gnp.exe"),
     "zw": ("zero\u200bwidth\u200dtitle\ufeff", "zerowidthtitle"),
     "long": ("long " + "x" * 10_240, "long xxxx"),

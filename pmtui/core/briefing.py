@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Literal
 
 from pmtui.core.activity import ActivitySummary, open_tasks_summary
-from pmtui.models import REMOTE_SERVICES, Priority, Service
+from pmtui.kinds import REMOTE_SERVICES, Priority, Service
 
 if TYPE_CHECKING:
     from pmtui.config import Settings
@@ -718,7 +718,7 @@ def build_briefing(
     today: date,
     now: datetime,
     tz: tzinfo,
-    configured: Sequence[Service] = (),
+    configured: Sequence[str] = (),
     limits: Limits = Limits(),
 ) -> Briefing:
     """Compute the briefing of ``today`` (in zone ``tz``, as of instant ``now``) from the cache.
@@ -865,7 +865,7 @@ def _milestones(store: Store, today: date, limit: int) -> MilestoneSection:
     return MilestoneSection(total=len(found), at_risk=sum(m.at_risk for m in found), items=items)
 
 
-def empty_briefing(*, today: date, now: datetime, tz: tzinfo, configured: Sequence[Service] = ()) -> Briefing:
+def empty_briefing(*, today: date, now: datetime, tz: tzinfo, configured: Sequence[str] = ()) -> Briefing:
     """The briefing of a cache with no tasks (or no cache file at all): every section empty."""
     empty = TaskSection(total=0, items=())
     return Briefing(
