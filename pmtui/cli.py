@@ -121,14 +121,9 @@ def root(
         # Commands that load the settings add the configured secrets to the redaction filter.
         configure_logging(paths.log_dir(), mode="headless", verbose=verbose)
     if ctx.invoked_subcommand is None:
-        from pmtui.app import make_app
-        from pmtui.logs import configure_logging
+        from pmtui.instant import open_app
 
-        # The TUI owns the terminal: logs go to the JSON file only, never to the screen.
-        configure_logging(paths.log_dir(), mode="tui", verbose=verbose)
-        settings = _load_settings()
-        _configure_logging(settings)
-        make_app(settings).run()
+        open_app(verbose=verbose)
 
 
 @app.command()

@@ -1,9 +1,10 @@
-"""The ``pmtui`` console script: the instant commands straight from ``sys.argv``, everything else via Typer.
+"""The ``pmtui`` console script: the app and the instant commands straight from ``sys.argv``.
 
-Importing Typer (and Click under it) costs more than the whole briefing query, so the plain forms of
-``pmtui briefing`` and ``pmtui conflicts`` are recognised here, by hand, and run without it. Anything
-else, including ``--help``, an unknown option or a typo, goes to :func:`pmtui.cli.main`, which parses
-the same command line with Typer and gives the usual help and usage errors.
+Importing Typer (and Click under it) costs more than the whole briefing query, so bare ``pmtui`` (the
+app) and the plain forms of ``pmtui briefing`` and ``pmtui conflicts`` are recognised here, by hand, and
+run without it. Anything else, including ``--help``, an unknown option or a typo, goes to
+:func:`pmtui.cli.main`, which parses the same command line with Typer and gives the usual help and
+usage errors.
 """
 
 from __future__ import annotations
@@ -79,7 +80,16 @@ def instant_command(argv: Sequence[str]) -> tuple[dict[str, str | bool], Command
     if parsed is None:
         return None
     options, rest = parsed
-    if not rest or rest[0] not in INSTANT:
+    if not rest:
+        verbose = bool(options.get("verbose"))
+
+        def app() -> int:
+            from pmtui.instant import open_app
+
+            return open_app(verbose=verbose)
+
+        return options, app
+    if rest[0] not in INSTANT:
         return None
     command = INSTANT[rest[0]](rest[1:])
     return (options, command) if command is not None else None
@@ -102,7 +112,7 @@ def main() -> None:
     from pmtui.errors import PmtuiError
     from pmtui.text import clean_block
 
-    if options.get("verbose"):
+    if options.get("verbose") and command.__name__ != "app":
         # Logging is set up only when asked for: its handlers cost more than the briefing's query, and
         # the instant commands log nothing below a warning (which Python prints to stderr regardless).
         from pmtui import paths
