@@ -121,7 +121,7 @@ def root(
         # Commands that load the settings add the configured secrets to the redaction filter.
         configure_logging(paths.log_dir(), mode="headless", verbose=verbose)
     if ctx.invoked_subcommand is None:
-        from pmtui.instant import open_app
+        from pmtui.launch import open_app
 
         open_app(verbose=verbose)
 

@@ -137,16 +137,3 @@ def conflicts(*, json_output: bool = False) -> int:
             )
         _out("resolve them with `pmtui` (press 4 for the conflicts screen)")
     return EXIT_CONFLICTS if rows else EXIT_OK
-
-
-def open_app(*, verbose: bool = False) -> int:
-    """Bare `pmtui`: the terminal app. Logs go to the JSON file only (the app owns the terminal)."""
-    from pmtui.app import make_app
-    from pmtui.config import known_secrets, load_settings
-    from pmtui.logs import configure_logging, redaction_filter
-
-    configure_logging(paths.log_dir(), mode="tui", verbose=verbose)
-    settings = load_settings()
-    redaction_filter().add_secrets(known_secrets(settings))
-    make_app(settings).run()
-    return EXIT_OK

@@ -68,6 +68,20 @@ def _conflicts(args: Sequence[str]) -> Command | None:
     return run
 
 
+def open_app(*, verbose: bool = False) -> int:
+    """Bare `pmtui`: the terminal app. Logs go to the JSON file only (the app owns the terminal)."""
+    from pmtui import paths
+    from pmtui.app import make_app
+    from pmtui.config import known_secrets, load_settings
+    from pmtui.logs import configure_logging, redaction_filter
+
+    configure_logging(paths.log_dir(), mode="tui", verbose=verbose)
+    settings = load_settings()
+    redaction_filter().add_secrets(known_secrets(settings))
+    make_app(settings).run()
+    return 0
+
+
 INSTANT: dict[str, Callable[[Sequence[str]], Command | None]] = {
     "briefing": _briefing,
     "conflicts": _conflicts,
@@ -84,8 +98,6 @@ def instant_command(argv: Sequence[str]) -> tuple[dict[str, str | bool], Command
         verbose = bool(options.get("verbose"))
 
         def app() -> int:
-            from pmtui.instant import open_app
-
             return open_app(verbose=verbose)
 
         return options, app
