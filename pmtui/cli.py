@@ -19,6 +19,7 @@ import typer
 
 from pmtui import __version__, paths
 from pmtui.errors import PmtuiError
+from pmtui.text import clean_block, clean_line
 
 if TYPE_CHECKING:
     from pmtui.config import Settings
@@ -54,6 +55,10 @@ def _out(text: str = "") -> None:
 
 def _err(text: str) -> None:
     print(text, file=sys.stderr)
+
+
+LONG_LINE = 900
+"""Cut of a composed line (a plan step, a doctor check): long enough for ids, short of a 10 kB title."""
 
 
 def _refresh_before_briefing(settings: Settings) -> None:
@@ -116,14 +121,9 @@ def root(
         # Commands that load the settings add the configured secrets to the redaction filter.
         configure_logging(paths.log_dir(), mode="headless", verbose=verbose)
     if ctx.invoked_subcommand is None:
-        from pmtui.app import make_app
-        from pmtui.logs import configure_logging
+        from pmtui.launch import open_app
 
-        # The TUI owns the terminal: logs go to the JSON file only, never to the screen.
-        configure_logging(paths.log_dir(), mode="tui", verbose=verbose)
-        settings = _load_settings()
-        _configure_logging(settings)
-        make_app(settings).run()
+        open_app(verbose=verbose)
 
 
 @app.command()
@@ -133,47 +133,14 @@ def briefing(
     refresh: Annotated[bool, typer.Option("--refresh", help="Sync first, then brief.")] = False,
 ) -> None:
     """Print the morning briefing: overdue, today, upcoming, progress and sync health."""
-    # Fast path: the cache, the settings and Rich only; never the TUI, the clients or litellm.
-    from datetime import UTC, datetime
+    # The same function `pmtui briefing` runs without Typer (pmtui.launch); --refresh syncs first.
+    from pmtui.instant import briefing as run_briefing
 
-    from pmtui.core.briefing import (
-        MAX_WIDTH,
-        briefing_now,
-        build_briefing,
-        configured_services,
-        empty_briefing,
-        parse_day,
-        render_briefing,
-    )
-    from pmtui.core.store import Store, store_path
-
-    settings = _load_settings()
     if refresh:
-        _refresh_before_briefing(settings)
-    tz = settings.tzinfo()
-    clock = datetime.now(UTC)
-    try:
-        day = parse_day(date) if date is not None else clock.astimezone(tz).date()
-    except ValueError as exc:
-        _err(f"error: {exc}")
-        raise typer.Exit(EXIT_USAGE) from None
-    now = briefing_now(day, tz, clock)
-    configured = configured_services(settings)
-    path = store_path(paths.data_dir())
-    if path.exists():
-        with Store(path, read_only=True) as store:
-            result = build_briefing(store, today=day, now=now, tz=tz, configured=configured)
-    else:
-        result = empty_briefing(today=day, now=now, tz=tz, configured=configured)
-    if json_output:
-        _out(result.to_json())
-        return
-    from rich.console import Console
-
-    # NO_COLOR drops every escape (colour, bold and OSC 8 links alike), so piped or plain output is text.
-    console = Console(highlight=False, color_system=None if os.environ.get("NO_COLOR") else "auto")
-    console.width = min(console.width, MAX_WIDTH)
-    console.print(render_briefing(result, width=console.width, cache_path=str(path)))
+        _refresh_before_briefing(_load_settings())
+    code = run_briefing(json_output=json_output, date=date)
+    if code:
+        raise typer.Exit(code)
 
 
 EXIT_CONFLICTS = 3
@@ -386,12 +353,12 @@ def do_request(
         if json_output:
             _out(json.dumps(result.to_dict(), indent=2, default=str))
         else:
-            _out(result.summary())
+            _out(clean_block(result.summary()))
             for rows in result.answers.values():
                 for row in rows:
-                    key = f" [{row['key']}]" if row.get("key") else ""
-                    due = f" due {row['due'][:10]}" if row.get("due") else ""
-                    _out(f"  - {row['title']}{key}{due}")
+                    key = f" [{clean_line(row['key'], limit=40)}]" if row.get("key") else ""
+                    due = f" due {clean_line(row['due'][:10])}" if row.get("due") else ""
+                    _out(f"  - {clean_line(row['title'])}{key}{due}")
                 if not rows:
                     _out("  (none)")
         if result.status not in ("done",):
@@ -511,17 +478,17 @@ def _print_plan(result: Any) -> None:
     """The plan as a person reads it: what, where, why; or the question, or why nothing was planned."""
     plan = result.plan
     if result.status in ("question", "nothing"):
-        _out(result.summary())
+        _out(clean_block(result.summary()))
         return
     if plan.understood:
-        _out(f"Understood: {plan.understood}")
+        _out(f"Understood: {clean_line(plan.understood, limit=LONG_LINE)}")
     _out("Plan:")
     for number, line in enumerate(result.plan_lines(), start=1):
-        _out(f"  {number}. {line}")
+        _out(f"  {number}. {clean_line(line, limit=LONG_LINE)}")
     if result.problems:
         _out("Problems (nothing will run):")
         for problem in result.problems:
-            _out(f"  - {problem}")
+            _out(f"  - {clean_line(problem, limit=LONG_LINE)}")
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -556,27 +523,9 @@ def conflicts(
     json_output: Annotated[bool, typer.Option("--json", help="Print the conflicts as JSON.")] = False,
 ) -> None:
     """List the open sync conflicts (resolve them in the TUI's conflict screen)."""
-    from pmtui.core.store import Store, store_path
+    from pmtui.instant import conflicts as run_conflicts
 
-    path = store_path(paths.data_dir())
-    if not path.exists():
-        _out("no conflicts (nothing synced yet)")
-        return
-    with Store(path, read_only=True) as store:
-        rows = store.conflicts()
-        titles = {c.task_id: (t.title if (t := store.get_task(c.task_id)) else c.task_id) for c in rows}
-    if json_output:
-        _out(json.dumps([c.model_dump(mode="json") | {"title": titles[c.task_id]} for c in rows], indent=2))
-    elif not rows:
-        _out("no open conflicts")
-    else:
-        for c in rows:
-            _out(
-                f"{c.service.label:<7} {titles[c.task_id]!r} {c.field}: base {c.base!r} · "
-                f"local {c.local!r} · remote {c.remote!r}"
-            )
-        _out("resolve them with `pmtui` (press 4 for the conflicts screen)")
-    raise typer.Exit(EXIT_CONFLICTS if rows else EXIT_OK)
+    raise typer.Exit(run_conflicts(json_output=json_output))
 
 
 def _mirror_after_sync(engine: Any, settings: Settings, *, quiet: bool) -> None:
@@ -648,9 +597,9 @@ def doctor(
     else:
         marks = {"ok": "ok  ", "warn": "warn", "fail": "FAIL", "off": "--  "}
         for check in checks:
-            _out(f"[{marks[check.status]}] {check.name}: {check.detail}")
+            _out(f"[{marks[check.status]}] {check.name}: {clean_line(check.detail, limit=LONG_LINE)}")
             if check.hint and check.status != "ok":
-                _out(f"       fix: {check.hint}")
+                _out(f"       fix: {clean_line(check.hint, limit=LONG_LINE)}")
     raise typer.Exit(EXIT_FAILED if any(c.status == "fail" for c in checks) else EXIT_OK)
 
 
@@ -849,7 +798,7 @@ def main() -> None:
     try:
         app()
     except PmtuiError as exc:
-        _err(f"error: {exc.user_text()}")
+        _err(f"error: {clean_block(exc.user_text())}")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         _err("interrupted")

@@ -7,7 +7,8 @@ keyring, then the config file only if no one but its owner can read it.
 
 from __future__ import annotations
 
-import json
+import contextlib
+import functools
 import os
 import re
 import stat
@@ -19,7 +20,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator
 from pydantic import ValidationError as PydanticValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from pmtui import paths
 from pmtui.errors import ConfigError
@@ -223,18 +229,6 @@ class UISettings(_Section):
     """Binding id -> keys, e.g. `board.complete = "x,space"`."""
 
 
-class _TomlSource(PydanticBaseSettingsSource):
-    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
-        super().__init__(settings_cls)
-        self._data = data
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return self._data.get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return dict(self._data)
-
-
 class Settings(BaseSettings):
     """Everything configurable. Build it with :func:`load_settings`, never as a module global."""
 
@@ -269,7 +263,6 @@ class Settings(BaseSettings):
     ui: UISettings = Field(default_factory=UISettings)
     """Terminal app."""
 
-    _toml_data: dict[str, Any] = {}
     _source: Path | None = PrivateAttr(default=None)
     """The file these settings were read from (secrets in it are checked against its permissions)."""
 
@@ -293,7 +286,9 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, _TomlSource(settings_cls, cls._toml_data))
+        # pydantic-settings' own TOML source, reading ``model_config["toml_file"]``: unset on this class
+        # (defaults and the environment only), set on the per-file subclass :func:`load_settings` uses.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
 
     def service(self, name: Service | str) -> ServiceSettings:
         """The section of one remote service."""
@@ -337,49 +332,70 @@ def _env_name(loc: tuple[str | int, ...]) -> str:
     return ENV_PREFIX + "__".join(str(part).upper() for part in loc)
 
 
+@functools.cache
+def _settings_from(path: Path) -> type[Settings]:
+    """``Settings`` bound to one file: the TOML source reads ``toml_file`` from the class's config.
+
+    pydantic-settings takes the file from the model config, not from the constructor, so each file gets
+    its own (cached) subclass instead of a path smuggled through a mutable class attribute.
+    """
+    config = SettingsConfigDict(toml_file=path)
+    return type("Settings", (Settings,), {"model_config": config, "__module__": __name__})
+
+
+def _toml_error(exc: tomllib.TOMLDecodeError, path: Path) -> ConfigError:
+    line = re.search(r"line (\d+)", str(exc))
+    return ConfigError(
+        f"not valid TOML ({exc})",
+        file=str(path),
+        line=int(line.group(1)) if line else None,
+        hint="fix the syntax, or move the file away and run `pmtui config init`",
+    )
+
+
+def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
+    """The file's text and data (empty when it does not exist); ConfigError naming the line otherwise."""
+    if not path.exists():
+        return "", {}
+    text = ""
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+        return text, tomllib.loads(text)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"not UTF-8 text (byte {exc.object[exc.start]:#04x})",
+            file=str(path),
+            line=raw[: exc.start].count(b"\n") + 1,
+            hint="save the file as UTF-8",
+        ) from exc
+    except RecursionError as exc:  # tomllib recurses once per nested array or inline table
+        raise ConfigError(
+            "values nested too deeply",
+            file=str(path),
+            line=_deepest_line(text),
+            hint="a setting holds at most a list of tables; remove the extra brackets",
+        ) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise _toml_error(exc, path) from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", file=str(path)) from exc
+
+
 def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
     """Read the layered settings; raise :class:`ConfigError` naming the file, line and key on bad input."""
-    path = path or paths.config_file()
-    data: dict[str, Any] = {}
-    text = ""
-    if path.exists():
-        try:
-            raw = path.read_bytes()
-            text = raw.decode("utf-8")
-            data = tomllib.loads(text)
-        except UnicodeDecodeError as exc:
-            raise ConfigError(
-                f"not UTF-8 text (byte {exc.object[exc.start]:#04x})",
-                file=str(path),
-                line=raw[: exc.start].count(b"\n") + 1,
-                hint="save the file as UTF-8",
-            ) from exc
-        except RecursionError as exc:  # tomllib recurses once per nested array or inline table
-            raise ConfigError(
-                "values nested too deeply",
-                file=str(path),
-                line=_deepest_line(text),
-                hint="a setting holds at most a list of tables; remove the extra brackets",
-            ) from exc
-        except tomllib.TOMLDecodeError as exc:
-            line = re.search(r"line (\d+)", str(exc))
-            raise ConfigError(
-                f"not valid TOML ({exc})",
-                file=str(path),
-                line=int(line.group(1)) if line else None,
-                hint="fix the syntax, or move the file away and run `pmtui config init`",
-            ) from exc
-        except OSError as exc:
-            raise ConfigError(f"cannot read: {exc.strerror}", file=str(path)) from exc
-    Settings._toml_data = data
+    path = (path or paths.config_file()).absolute()
     try:
-        settings = Settings(**(overrides or {}))
-        settings._source = path
-        return settings
+        settings = _settings_from(path)(**(overrides or {}))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError, OSError):
+        # The TOML source read the file and failed: read it again here for the message (file, line).
+        _read_toml(path)
+        raise
     except PydanticValidationError as exc:
+        text, data = _read_toml(path)
         raise _config_error(exc, path, text, data, os.environ) from None
-    finally:
-        Settings._toml_data = {}
+    settings._source = path
+    return settings
 
 
 def _deepest_line(text: str, limit: int = 50) -> int | None:
@@ -538,30 +554,89 @@ def save_routing_rule(settings: Settings, rule: RoutingRule, path: Path | None =
     """Put ``rule`` first among the routing rules in the settings file (a user's override, remembered).
 
     A ``[[routing.rules]]`` entry in the file replaces the default rules, so when the file has none yet
-    the current rules are written after the new one: routing stays as it was for everything else.
+    the current rules are written after the new one: routing stays as it was for everything else. The
+    file is edited with tomlkit (comments and layout kept), the result is validated with the settings
+    model, and only a valid document is written, atomically; otherwise ConfigError says why and the file
+    is left exactly as it was.
     """
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
     path = path or settings._source or paths.config_file()
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-
-    def block(item: RoutingRule) -> str:
-        lines = ["[[routing.rules]]"]
-        for key, value in item.model_dump(mode="json").items():
-            if value is not None:
-                lines.append(f"{key} = {json.dumps(value)}")
-        return "\n".join(lines) + "\n"
-
-    marker = re.search(r"^\[\[routing\.rules\]\]", text, flags=re.MULTILINE)
-    if marker:
-        updated = text[: marker.start()] + block(rule) + "\n" + text[marker.start() :]
-    else:
-        rules = "\n".join(block(item) for item in [rule, *settings.routing.rules])
-        updated = text.rstrip("\n") + ("\n\n" if text.strip() else "") + rules
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(updated, encoding="utf-8")
-    if not text:
-        path.chmod(0o600)  # a file pmtui creates is private, like `pmtui config init` makes it
-    load_settings(path)  # the file must still be valid; raises ConfigError naming the problem otherwise
+    text, _ = _read_toml(path)
+    try:
+        document = tomlkit.parse(text)
+        routing = document.setdefault("routing", tomlkit.table())
+        rules = routing.get("rules")
+        if rules is None:
+            rules = tomlkit.aot()
+            for item in settings.routing.rules:
+                rules.append(_rule_table(item))
+            routing["rules"] = rules
+        if not isinstance(rules, list):
+            raise ConfigError(
+                "routing.rules must be an array of [[routing.rules]] tables",
+                file=str(path),
+                key="routing.rules",
+                line=_find_line(text, ("routing",), "rules"),
+            )
+        rules.insert(0, _rule_table(rule))
+        updated = tomlkit.dumps(document)
+    except TOMLKitError as exc:
+        raise ConfigError(f"cannot update: {exc}", file=str(path), key="routing.rules") from exc
+    validate_document(updated, path)
+    write_private(path, updated)
     return path
+
+
+def _rule_table(rule: RoutingRule) -> Any:
+    import tomlkit
+
+    table = tomlkit.table()
+    for key, value in rule.model_dump(mode="json").items():
+        if value is not None:
+            table[key] = value
+    return table
+
+
+def validate_document(text: str, path: Path) -> Settings:
+    """``text`` as the settings file at ``path`` would load (with the environment), or ConfigError."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _toml_error(exc, path) from exc
+    try:
+        return Settings(**data)
+    except PydanticValidationError as exc:
+        raise _config_error(exc, path, text, data, os.environ) from None
+
+
+def write_private(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` atomically (temp file, fsync, rename), readable by the owner only.
+
+    A crash at any point leaves either the old file or the new one, never half of one.
+    """
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, 0o600)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    with contextlib.suppress(OSError):  # the rename itself survives a power cut once the folder is synced
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
 
 
 CONFIG_TEMPLATE = """\

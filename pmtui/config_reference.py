@@ -122,4 +122,18 @@ def render() -> str:
         out.extend(f"{key} = {json.dumps(value)}" for key, value in data.items())
         out.append("")
     out.append("```")
+    out.append(
+        "\n`pmtui do --to SERVICE --save-rule` puts a rule first in this list in your `config.toml`. "
+        "The file "
+        "is edited in place with its comments and layout kept; the result is validated like a start-up "
+        "read before anything is written, then replaces the file atomically (private to you, mode 600). "
+        "A save that would leave an invalid file is refused with the file, line and key, and the file is "
+        "left exactly as it was."
+    )
+    out.append(
+        "\n`pmtui briefing` remembers that a settings file and environment were valid in "
+        "`settings-stamp.json` in the cache folder (a digest, the time zone and the configured services' "
+        "names; never a secret), so it can skip the settings model on the next run. Any change to the "
+        "file, to a `PMTUI_*` variable or to pmtui validates everything again; the stamp is safe to delete."
+    )
     return "\n".join(out).rstrip() + "\n"

@@ -16,6 +16,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+# The enumerations live in a pydantic-free leaf so the instant commands can use them (docs/performance.md);
+# they are re-exported here, where every layer has always imported them from.
+from pmtui.kinds import REMOTE_SERVICES as REMOTE_SERVICES
+from pmtui.kinds import EntityType as EntityType
+from pmtui.kinds import JournalState as JournalState
+from pmtui.kinds import Priority as Priority
+from pmtui.kinds import Service as Service
+from pmtui.kinds import Status as Status
+
 
 def _require_aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
@@ -35,69 +44,6 @@ def utcnow() -> datetime:
 def new_id() -> str:
     """A fresh local id (UUID4 hex): also usable as an idempotency key a service keeps."""
     return uuid.uuid4().hex
-
-
-class Service(StrEnum):
-    """Where a task can live."""
-
-    MOTION = "motion"
-    LINEAR = "linear"
-    NOTION = "notion"
-    GITLAB = "gitlab"
-    LOCAL = "local"
-
-    @property
-    def label(self) -> str:
-        """The service's name as its makers write it (GitLab, not Gitlab)."""
-        return _SERVICE_LABELS[self]
-
-
-_SERVICE_LABELS = {
-    Service.MOTION: "Motion",
-    Service.LINEAR: "Linear",
-    Service.NOTION: "Notion",
-    Service.GITLAB: "GitLab",
-    Service.LOCAL: "Local",
-}
-
-REMOTE_SERVICES: tuple[Service, ...] = (Service.MOTION, Service.LINEAR, Service.NOTION, Service.GITLAB)
-
-
-class Status(StrEnum):
-    """Canonical task status; each service maps its own states onto these four."""
-
-    TODO = "todo"
-    IN_PROGRESS = "in_progress"
-    DONE = "done"
-    CANCELED = "canceled"
-
-    @property
-    def is_closed(self) -> bool:
-        return self in (Status.DONE, Status.CANCELED)
-
-
-class Priority(StrEnum):
-    """Canonical priority, ordered from least to most pressing."""
-
-    NONE = "none"
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    URGENT = "urgent"
-
-    @property
-    def rank(self) -> int:
-        """0 (none) to 4 (urgent), for sorting."""
-        return _PRIORITY_RANK[self]
-
-
-_PRIORITY_RANK = {
-    Priority.NONE: 0,
-    Priority.LOW: 1,
-    Priority.MEDIUM: 2,
-    Priority.HIGH: 3,
-    Priority.URGENT: 4,
-}
 
 
 class TaskKind(StrEnum):
@@ -233,13 +179,6 @@ class Comment(_Model):
     body: str = Field(min_length=1)
     author: str | None = None
     created_at: AwareDatetime = Field(default_factory=utcnow)
-
-
-class EntityType(StrEnum):
-    TASK = "task"
-    PROJECT = "project"
-    MILESTONE = "milestone"
-    COMMENT = "comment"
 
 
 class ExternalRef(_Model):
@@ -555,13 +494,6 @@ class Decision(_Model):
     service: Service | None = None
     reason: str
     detail: dict[str, Any] = Field(default_factory=dict)
-
-
-class JournalState(StrEnum):
-    PENDING = "pending"
-    DONE = "done"
-    FAILED = "failed"
-    COMPENSATED = "compensated"
 
 
 class JournalEntry(_Model):

@@ -164,6 +164,20 @@ def test_output_is_at_most_100_columns(cache: Path, columns: str) -> None:
     assert any(cell_len(line) == 100 for line in lines)  # the section rules span the page
 
 
+@pytest.mark.parametrize("columns", ["50", "40"])
+def test_a_narrow_terminal_keeps_the_titles(cache: Path, columns: str) -> None:
+    """Issue #25: at 50 columns the title gets the room; project and priority columns go first."""
+    result = runner.invoke(app, ["briefing", "--date", DAY], env={"COLUMNS": columns})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(cell_len(line) for line in lines) <= int(columns)
+    # The overdue row (when, key, title, priority, project), not only the top-priorities one.
+    titled = [line for line in lines if "Fix login redirect" in line and "days" in line]
+    assert titled
+    assert any("Write the migra" in line and "all day" in line for line in lines)
+    assert not any("Website" in line for line in titled)  # the project column is the first to go
+
+
 def _subprocess_env(home: Path) -> dict[str, str]:
     return {
         "PMTUI_HOME": str(home),

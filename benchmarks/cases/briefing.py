@@ -1,18 +1,24 @@
-"""``pmtui briefing`` as a user runs it: a whole new process over an N-task cache, wall time."""
+"""``pmtui briefing`` as a user runs it: a whole new process over an N-task cache, wall time; and side by
+side with taskwarrior's ``task next`` over the same tasks (issue #22)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
-from benchmarks.harness import Run, Sample
-from benchmarks.workloads import fill_cache
+from benchmarks.harness import Run, Sample, Skip
+from benchmarks.workloads import fill_cache, make_projects
 from pmtui import paths
 from pmtui.core.store import Store, store_path
+from pmtui.models import Task
 
 
 def briefing_command() -> list[str]:
@@ -20,7 +26,7 @@ def briefing_command() -> list[str]:
     script = shutil.which("pmtui", path=os.path.dirname(sys.executable))
     if script:
         return [script]
-    return [sys.executable, "-c", "from pmtui.cli import main; main()"]
+    return [sys.executable, "-m", "pmtui.launch"]
 
 
 def cli_briefing(run: Run) -> Iterator[Sample]:
@@ -39,3 +45,85 @@ def cli_briefing(run: Run) -> Iterator[Sample]:
             raise RuntimeError(f"pmtui briefing exited {done.returncode}: {done.stderr.strip()[-300:]}")
         run.notes["output_lines"] = len(done.stdout.splitlines())
         yield {"seconds": seconds}
+
+
+# ------------------------------------------------------------------------------- taskwarrior, side by side
+
+_TW_PRIORITY = {"urgent": "H", "high": "H", "medium": "M", "low": "L"}
+_TW_STATUS = {"done": "completed", "canceled": "deleted"}
+
+
+def _stamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def taskwarrior_export(tasks: list[Task], projects: dict[str, str]) -> list[dict[str, Any]]:
+    """The same tasks as taskwarrior's import JSON: title, status, due, priority, project, tags, dates."""
+    out = []
+    for task in tasks:
+        item: dict[str, Any] = {
+            "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, task.id)),
+            "description": task.title,
+            "status": _TW_STATUS.get(task.status.value, "pending"),
+            "entry": _stamp(task.created_at),
+        }
+        if task.due is not None:
+            item["due"] = _stamp(task.due)
+        if task.priority.value in _TW_PRIORITY:
+            item["priority"] = _TW_PRIORITY[task.priority.value]
+        if task.project_id:
+            item["project"] = projects[task.project_id].replace(" ", "_")
+        if task.labels:
+            item["tags"] = list(task.labels)
+        if task.completed_at is not None and item["status"] != "pending":
+            item["end"] = _stamp(task.completed_at)
+        out.append(item)
+    return out
+
+
+def _timed(command: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[-2:])} exited {done.returncode}: {done.stderr.strip()[-300:]}")
+    return seconds
+
+
+def briefing_vs_taskwarrior(run: Run) -> Iterator[Sample]:
+    """`pmtui briefing` and taskwarrior's `task next` over the same N tasks, alternating, wall time each.
+
+    Skips when taskwarrior is not installed (Debian/Ubuntu: `apt-get install taskwarrior`).
+    """
+    task_binary = shutil.which("task")
+    if task_binary is None:
+        raise Skip("taskwarrior is not installed (`apt-get install taskwarrior`): nothing to compare with")
+    projects = make_projects()
+    with Store(store_path(paths.data_dir())) as store:
+        tasks = fill_cache(store, run.n)
+    data = run.tmp / "taskwarrior"
+    data.mkdir(parents=True, exist_ok=True)
+    rc = run.tmp / "taskrc"
+    rc.write_text(f"data.location={data}\nconfirmation=off\nverbose=nothing\nhooks=off\n", encoding="utf-8")
+    export = run.tmp / "tasks.json"
+    names = {p.id: p.name for p in projects}
+    export.write_text(json.dumps(taskwarrior_export(tasks, names)), encoding="utf-8")
+    tw_env = dict(os.environ, TASKRC=str(rc), TASKDATA=str(data))
+    imported = [task_binary, "import", str(export)]
+    subprocess.run(imported, env=tw_env, capture_output=True, check=True, timeout=900)
+    pm_env = dict(os.environ, NO_COLOR="1", COLUMNS="100")
+    pmtui_command = [*briefing_command(), "briefing"]
+    task_command = [task_binary, "next"]
+    run.notes["task_version"] = subprocess.run(
+        [task_binary, "--version"], env=tw_env, capture_output=True, text=True, check=False
+    ).stdout.strip()
+    _timed(pmtui_command, pm_env)  # warm the OS file cache (and the settings stamp) for both
+    _timed(task_command, tw_env)
+    for _ in range(run.reps):
+        pmtui_seconds = _timed(pmtui_command, pm_env)
+        task_seconds = _timed(task_command, tw_env)
+        yield {
+            "ratio": pmtui_seconds / task_seconds,
+            "pmtui_seconds": pmtui_seconds,
+            "task_seconds": task_seconds,
+        }

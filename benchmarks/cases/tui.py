@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,3 +60,34 @@ def tui_board(run: Run) -> Iterator[Sample]:
             "key_to_frame_ms_max": measured["key_to_frame_ms_max"],
             "peak_rss_mb": measured["peak_rss_mb"],
         }
+
+
+def first_frame(run: Run) -> Iterator[Sample]:
+    """Wall time from starting a process to the app's first frame showing the briefing's data."""
+    reason = tui_built()
+    if reason:
+        raise Skip(reason)
+    home = run.tmp / "home"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PMTUI_HOME=str(home), PMTUI_TIMEZONE="UTC")
+    from pmtui import paths
+    from pmtui.core.store import store_path
+
+    previous = os.environ.get("PMTUI_HOME")
+    os.environ["PMTUI_HOME"] = str(home)
+    try:
+        with Store(store_path(paths.data_dir())) as store:
+            fill_cache(store, run.n)
+    finally:
+        if previous is None:
+            os.environ.pop("PMTUI_HOME", None)
+        else:
+            os.environ["PMTUI_HOME"] = previous
+    command = [sys.executable, "-m", "benchmarks.first_frame_probe"]
+    subprocess.run(command, env=env, capture_output=True, timeout=300, cwd=ROOT, check=True)  # warm-up
+    for _ in range(run.reps):
+        started = time.time()
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
+        if done.returncode != 0:
+            raise RuntimeError(f"first-frame probe failed: {done.stderr.strip()[-500:]}")
+        measured = json.loads(done.stdout.strip().splitlines()[-1])
+        yield {"seconds": measured["first_data_frame_at"] - started}

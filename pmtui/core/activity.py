@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from pmtui.errors import PmtuiError
 from pmtui.integrations.gitlab_activity import IssueActivity, MergeRequestActivity
-from pmtui.models import Service
+from pmtui.kinds import Service
 
 if TYPE_CHECKING:
     from pmtui.core.store import Store

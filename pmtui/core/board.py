@@ -12,11 +12,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Literal
 
-import pyarrow as pa
-
 from pmtui.models import REMOTE_SERVICES, JournalState, Priority, Service, Status
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from pmtui.core.milestones import ProjectTrack
     from pmtui.core.store import Store
 
@@ -162,6 +162,9 @@ class BoardRows:
     @classmethod
     def empty(cls) -> BoardRows:
         """No rows at all."""
+        # Imported here, not at the top: pyarrow (~0.2 s) is not needed for the app's first frame.
+        import pyarrow as pa
+
         # A schema's empty table: ``pa.table(dict)`` would import pandas (~0.4 s) just to check types.
         return cls(
             pa.Table.from_batches([], schema=pa.schema([(name, pa.string()) for name in BOARD_COLUMNS])), 0

@@ -3,7 +3,8 @@
 Every section is computed by DuckDB over the cache and selects only the rows it shows (with ``LIMIT``) plus
 SQL counts, so a cache of 50,000 tasks never becomes 50,000 Python objects on the start path. The result
 is a tree of frozen dataclasses with a stable JSON shape (:data:`SCHEMA_VERSION`); ``pmtui briefing --json``
-prints it and :func:`render_briefing` turns it into Rich renderables.
+prints it, :func:`pmtui.render.briefing.render_briefing` lays it out for a terminal and the app's briefing
+screen shows it. Nothing here renders.
 
 Time zones: an all-day task counts for its UTC calendar date (``Task.due_day``); a timed task counts for
 the day its instant falls on in the user's zone. Day boundaries are computed here, in Python, as UTC
@@ -24,12 +25,9 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Literal
 
 from pmtui.core.activity import ActivitySummary, open_tasks_summary
-from pmtui.models import REMOTE_SERVICES, Priority, Service
+from pmtui.kinds import REMOTE_SERVICES, Priority, Service
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
-    from rich.text import Text
-
     from pmtui.config import Settings
     from pmtui.core.store import Store
 
@@ -720,7 +718,7 @@ def build_briefing(
     today: date,
     now: datetime,
     tz: tzinfo,
-    configured: Sequence[Service] = (),
+    configured: Sequence[str] = (),
     limits: Limits = Limits(),
 ) -> Briefing:
     """Compute the briefing of ``today`` (in zone ``tz``, as of instant ``now``) from the cache.
@@ -747,33 +745,8 @@ def build_briefing(
     def rows(name: str) -> tuple[TaskRow, ...]:
         return tuple(TaskRow(**_task_row(r[2:], tz)) for r in sections[name])
 
-    late_items = []
-    for raw in sections["overdue"]:
-        late = overdue_by(raw[8], all_day=raw[9], today=today, now=now) or (0, None)
-        late_items.append(
-            OverdueTask(
-                **_task_row(raw[2:], tz),
-                overdue_days=late[0],
-                overdue_hours=late[1],
-                overdue_text=overdue_text(*late),
-            )
-        )
-
-    ranked = []
-    for raw in sections["priorities"]:
-        ranking = rank(
-            priority=raw[5],
-            status=raw[4],
-            labels=raw[7] or (),
-            due=raw[8],
-            due_all_day=raw[9],
-            scheduled_start=raw[10],
-            today=today,
-            now=now,
-            tz=tz,
-        )
-        ranked.append(RankedTask(**_task_row(raw[2:], tz), score=ranking.score, reasons=ranking.reasons))
-    ranked.sort(key=lambda item: -item.score)  # stable: keeps the SQL tie order
+    late_items = _overdue_items(sections["overdue"], today=today, now=now, tz=tz)
+    ranked = _ranked_items(sections["priorities"], today=today, now=now, tz=tz)
 
     by_service = {row[0]: row for row in _query(store, _SYNC_SQL, values)}
     health = tuple(
@@ -795,9 +768,9 @@ def build_briefing(
             conflicts=sum(h.open_conflicts for h in health),
             pending_steps=sum(h.pending_steps for h in health),
         ),
-        priorities=PrioritySection(items=tuple(ranked)),
+        priorities=PrioritySection(items=ranked),
         schedule=TaskSection(total=scheduled, items=rows("schedule")),
-        overdue=OverdueSection(total=overdue, items=tuple(late_items)),
+        overdue=OverdueSection(total=overdue, items=late_items),
         due_today=TaskSection(total=due_today, items=rows("due_today")),
         upcoming=TaskSection(total=upcoming, items=rows("upcoming")),
         completed=TaskSection(total=completed, items=rows("completed")),
@@ -806,6 +779,46 @@ def build_briefing(
         sync=health,
         gitlab_activity=open_tasks_summary(store),
     )
+
+
+def _overdue_items(
+    rows: Sequence[tuple[Any, ...]], *, today: date, now: datetime, tz: tzinfo
+) -> tuple[OverdueTask, ...]:
+    """Overdue rows of the sections query, each with how late it is."""
+    items = []
+    for raw in rows:
+        late = overdue_by(raw[8], all_day=raw[9], today=today, now=now) or (0, None)
+        items.append(
+            OverdueTask(
+                **_task_row(raw[2:], tz),
+                overdue_days=late[0],
+                overdue_hours=late[1],
+                overdue_text=overdue_text(*late),
+            )
+        )
+    return tuple(items)
+
+
+def _ranked_items(
+    rows: Sequence[tuple[Any, ...]], *, today: date, now: datetime, tz: tzinfo
+) -> tuple[RankedTask, ...]:
+    """The SQL's top candidates, scored again in Python for the reasons, best first."""
+    ranked = []
+    for raw in rows:
+        ranking = rank(
+            priority=raw[5],
+            status=raw[4],
+            labels=raw[7] or (),
+            due=raw[8],
+            due_all_day=raw[9],
+            scheduled_start=raw[10],
+            today=today,
+            now=now,
+            tz=tz,
+        )
+        ranked.append(RankedTask(**_task_row(raw[2:], tz), score=ranking.score, reasons=ranking.reasons))
+    ranked.sort(key=lambda item: -item.score)  # stable: keeps the SQL tie order
+    return tuple(ranked)
 
 
 def _projects(store: Store, values: dict[str, Any]) -> ProjectSection:
@@ -852,7 +865,7 @@ def _milestones(store: Store, today: date, limit: int) -> MilestoneSection:
     return MilestoneSection(total=len(found), at_risk=sum(m.at_risk for m in found), items=items)
 
 
-def empty_briefing(*, today: date, now: datetime, tz: tzinfo, configured: Sequence[Service] = ()) -> Briefing:
+def empty_briefing(*, today: date, now: datetime, tz: tzinfo, configured: Sequence[str] = ()) -> Briefing:
     """The briefing of a cache with no tasks (or no cache file at all): every section empty."""
     empty = TaskSection(total=0, items=())
     return Briefing(
@@ -905,457 +918,3 @@ def configured_services(settings: Settings, environ: dict[str, str] | None = Non
         if has_key or getattr(section, _SERVICE_IDS[service], None):
             found.append(service)
     return found
-
-
-# ------------------------------------------------------------------------------------------ rendering
-
-SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
-
-
-def sparkline(values: Sequence[int]) -> str:
-    """One block character per value, scaled to the largest; zero is the lowest block, any count above it."""
-    peak = max(values, default=0)
-    if peak <= 0:
-        return SPARK_BLOCKS[0] * len(values)
-    top = len(SPARK_BLOCKS) - 1
-    return "".join(SPARK_BLOCKS[0 if v <= 0 else max(1, round(v / peak * top))] for v in values)
-
-
-def progress_bar(done: int, total: int, width: int = 12) -> str:
-    """``█████░░░░░░░``: ``done`` of ``total`` in ``width`` cells (rounded down, full only when all done)."""
-    if total <= 0:
-        return "░" * width
-    filled = width if done >= total else min(width - 1, done * width // total)
-    return "█" * filled + "░" * (width - filled)
-
-
-def ago(then: datetime, now: datetime) -> str:
-    """``just now``, ``12 min ago``, ``3 h ago``, ``2 days ago`` (``in the future`` for a skewed clock)."""
-    seconds = (now - then).total_seconds()
-    if seconds < -60:
-        return "in the future"
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    if seconds < 86400 * 2:
-        return f"{int(seconds // 3600)} h ago"
-    return f"{int(seconds // 86400)} days ago"
-
-
-def duration_text(ms: int) -> str:
-    """``850 ms``, ``1.2 s``, ``2 min 5 s``."""
-    if ms < 1000:
-        return f"{ms} ms"
-    if ms < 60_000:
-        return f"{ms / 1000:.1f} s"
-    return f"{ms // 60_000} min {ms % 60_000 // 1000} s"
-
-
-def day_label(day: date, today: date) -> str:
-    """``today``, ``tomorrow``, ``yesterday``, else ``Wed 25``."""
-    delta = (day - today).days
-    names = {0: "today", 1: "tomorrow", -1: "yesterday"}
-    return names.get(delta) or f"{day.strftime('%a')} {day.day}"
-
-
-def plural(count: int, word: str, words: str | None = None) -> str:
-    """``1 conflict``, ``3 conflicts``."""
-    return f"{count} {word if count == 1 else (words or word + 's')}"
-
-
-def wrap_parts(parts: Sequence[str], width: int, sep: str = " · ") -> list[str]:
-    """Join ``parts`` with ``sep`` into lines of at most ``width`` cells, breaking only between parts.
-
-    A reason such as "overdue 3 days +36" is never split in the middle; a part longer than a line gets
-    a line of its own (and is cut by the caller).
-    """
-    lines: list[str] = []
-    current = ""
-    for part in parts:
-        candidate = f"{current}{sep}{part}" if current else part
-        if current and len(candidate) > width:
-            lines.append(current)
-            current = part
-        else:
-            current = candidate
-    if current:
-        lines.append(current)
-    return lines
-
-
-_PRIORITY_STYLE = {"urgent": "bold red", "high": "yellow", "medium": "", "low": "dim", "none": "dim"}
-_PRIORITY_SHORT = {"urgent": "urgent", "high": "high", "medium": "med", "low": "low", "none": ""}
-_STATE_TEXT: dict[str, tuple[str, str]] = {
-    "ok": ("✓ ok", "green"),
-    "failed": ("✗ failed", "bold red"),
-    "running": ("… running", "cyan"),
-    "skipped": ("- skipped", "dim"),
-    "never_synced": ("• never synced", "yellow"),
-    "not_configured": ("- not configured", "dim"),
-}
-MAX_WIDTH = 100
-"""The briefing never draws wider than this, however wide the terminal."""
-_KEY_WIDTH = 10
-_PROJECT_WIDTH = 20
-_WHEN_WIDTH = 12
-
-
-@dataclass(frozen=True)
-class _Cell:
-    """One column of a rendered line: content, its width in cells, and which side it hugs."""
-
-    content: Text | str
-    width: int = 0
-    right: bool = False
-    flex: bool = False
-    """Take whatever the line has left (one flexible cell per line, usually the title)."""
-
-
-_GAP = 2
-"""Spaces between cells."""
-
-
-def render_briefing(b: Briefing, *, width: int = MAX_WIDTH, cache_path: str | None = None) -> RenderableType:
-    """Rich renderables for a briefing: a header, then only the sections with something in them.
-
-    Lines are laid out here as plain styled text in fixed columns (Rich tables cost ~30 ms more at
-    start), never wider than ``width``. Meaning never rests on colour alone (NO_COLOR): states carry
-    symbols, late tasks say how late, blocked tasks say so.
-    """
-    from rich.console import Group
-    from rich.text import Text
-
-    if b.is_empty:
-        return _first_run(cache_path)
-    width = max(40, min(width, MAX_WIDTH))
-    today = b.date
-    lines: list[Text] = [*_header(b)]
-
-    every = [*b.priorities.items, *b.schedule.items, *b.overdue.items, *b.due_today.items]
-    every += [*b.upcoming.items, *b.completed.items]
-    key_width = min(_KEY_WIDTH, max((len(_key_label(t)) for t in every), default=0))
-
-    if b.priorities.items:
-        lines += _heading("Top priorities", None, width, note="score = the points listed under each task")
-        indent = 2 + 3 + key_width + 2 * _GAP
-        for n, ranked in enumerate(b.priorities.items, start=1):
-            score = Text(str(ranked.score), style="bold")
-            lines.append(
-                _row(
-                    width,
-                    _Cell(f"{n}.", 2, right=True),
-                    _Cell(score, 3, right=True),
-                    _Cell(_key(ranked), key_width),
-                    _Cell(_title(ranked), flex=True),
-                )
-            )
-            why = [f"{r.label} {r.points:+d}" for r in ranked.reasons]
-            for part in wrap_parts(why, width - indent - _GAP):
-                lines.append(_row(width, _Cell("", indent), _Cell(Text(part, style="dim"), flex=True)))
-
-    if b.schedule.items:
-        lines += _heading("Schedule (Motion)", b.schedule.total, width)
-        project_width = _project_width(b.schedule.items)
-        for slotted in b.schedule.items:
-            start = slotted.scheduled_start.strftime("%H:%M") if slotted.scheduled_start else ""
-            end = slotted.scheduled_end.strftime("%H:%M") if slotted.scheduled_end else ""
-            done = slotted.status == "done"
-            lines.append(
-                _row(
-                    width,
-                    _Cell(f"{start}-{end}" if end else start, 11),
-                    _Cell(_key(slotted), key_width),
-                    _Cell(_title(slotted, done=done), flex=True),
-                    _Cell(Text(slotted.project or "", style="dim"), project_width),
-                )
-            )
-        lines += _more(b.schedule.total, len(b.schedule.items))
-
-    def task_lines(title: str, total: int, items: Sequence[tuple[Text | str, TaskRow]], done: bool) -> None:
-        """One task section: when (right-aligned), key, title, priority, project."""
-        nonlocal lines
-        lines += _heading(title, total, width)
-        project_width = _project_width([item for _, item in items])
-        for when, item in items:
-            priority = Text(_PRIORITY_SHORT.get(item.priority, item.priority))
-            priority.stylize(_PRIORITY_STYLE.get(item.priority, ""))
-            lines.append(
-                _row(
-                    width,
-                    _Cell(when, _WHEN_WIDTH, right=True),
-                    _Cell(_key(item), key_width),
-                    _Cell(_title(item, done=done), flex=True),
-                    _Cell(priority, 6),
-                    _Cell(Text(item.project or "", style="dim"), project_width),
-                )
-            )
-        lines += _more(total, len(items))
-
-    if b.overdue.items:
-        late = [(Text(item.overdue_text, style="red"), item) for item in b.overdue.items]
-        task_lines("Overdue", b.overdue.total, late, False)
-    if b.due_today.items:
-        due = [
-            (item.due_at.strftime("%H:%M") if item.due_at else "all day", item) for item in b.due_today.items
-        ]
-        task_lines("Due today", b.due_today.total, due, False)
-    if b.upcoming.items:
-        soon = []
-        for item in b.upcoming.items:
-            when = day_label(item.due_day, today) if item.due_day else ""
-            soon.append((when + (item.due_at.strftime(" %H:%M") if item.due_at else ""), item))
-        task_lines("Next 7 days", b.upcoming.total, soon, False)
-    if b.completed.items:
-        finished = []
-        for item in b.completed.items:
-            when = day_label(item.completed_at.date(), today) if item.completed_at else ""
-            finished.append((Text(f"✓ {when}", style="green"), item))
-        task_lines("Done in the last 7 days", b.completed.total, finished, True)
-
-    if b.projects.items:
-        lines += _heading(
-            "Projects",
-            b.projects.total,
-            width,
-            note=f"completions per day over the last {TREND_DAYS} days; done / total",
-        )
-        for project in b.projects.items:
-            share = f"{project.done * 100 // project.total}%" if project.total else "-"
-            lines.append(
-                _row(
-                    width,
-                    _Cell(project.name, flex=True),
-                    _Cell(Text(sparkline(project.trend), style="cyan"), TREND_DAYS),
-                    _Cell(f"{project.done}/{project.total}", 9, right=True),
-                    _Cell(Text(progress_bar(project.done, project.total), style="green"), 12),
-                    _Cell(share, 4, right=True),
-                )
-            )
-        lines += _more(b.projects.total, len(b.projects.items))
-
-    if b.milestones.items:
-        lines += _heading(
-            "Milestones",
-            b.milestones.total,
-            width,
-            note="done / total; at risk = behind a straight line from start to due",
-        )
-        for milestone in b.milestones.items:
-            label = f"{milestone.project} / {milestone.name}" if milestone.project else milestone.name
-            lines.append(
-                _row(
-                    width,
-                    _Cell(label, flex=True),
-                    _Cell(Text(milestone_due_text(milestone.due, today), style="dim"), 11),
-                    _Cell(f"{milestone.done}/{milestone.total}", 7, right=True),
-                    _Cell(Text(progress_bar(milestone.done, milestone.total), style="green"), 12),
-                    _Cell(milestone_state_text(milestone.state), 8),
-                )
-            )
-        lines += _more(b.milestones.total, len(b.milestones.items))
-
-    if b.gitlab_activity.text():
-        note = f"from the cache, {plural(b.gitlab_activity.tasks, 'open task')}"
-        lines += _heading("Code (GitLab)", None, width, note=note)
-        lines.append(_row(width, _Cell(_activity_text(b.gitlab_activity), flex=True)))
-
-    lines += _heading("Sync", None, width)
-    lines += _sync_lines(b, width)
-    return Group(*lines)
-
-
-def _activity_text(summary: ActivitySummary) -> Text:
-    """The GitLab summary line; a failing pipeline in red (and said in words, for NO_COLOR)."""
-    from rich.text import Text
-
-    return Text(summary.text(), style="bold red" if summary.failing_pipelines else "")
-
-
-MILESTONE_STATES: dict[str, tuple[str, str]] = {
-    "at_risk": ("at risk", "bold red"),
-    "overdue": ("overdue", "bold red"),
-    "on_track": ("on track", "green"),
-    "no_tasks": ("no tasks", "dim"),
-    "no_due": ("no date", "dim"),
-    "done": ("done", "green"),
-}
-"""Milestone state -> (words, style): the words carry the meaning, the colour only repeats it."""
-
-
-def milestone_state_text(state: str) -> Text:
-    """``at risk`` in bold red, ``on track`` in green, and so on (see :data:`MILESTONE_STATES`)."""
-    from rich.text import Text
-
-    words, style = MILESTONE_STATES.get(state, (state.replace("_", " "), ""))
-    return Text(words, style=style)
-
-
-def milestone_due_text(due: date | None, today: date) -> str:
-    """``today``, ``Wed 25`` within six days either side, else ``19 Dec`` (the year if not this one)."""
-    if due is None:
-        return "no date"
-    if abs((due - today).days) <= 6:
-        return day_label(due, today)
-    return due.strftime("%d %b") + (f" {due.year}" if due.year != today.year else "")
-
-
-def _first_run(cache_path: str | None) -> RenderableType:
-    from rich.text import Text
-
-    where = f" at {cache_path}" if cache_path else ""
-    text = Text()
-    text.append("Nothing to brief yet", style="bold")
-    text.append(f": no tasks in the cache{where}.\n\n")
-    for command, what in (
-        ("pmtui demo", "try pmtui on demo data (no account)"),
-        ("pmtui sandbox serve --write-config", "run the local service emulators"),
-        ("pmtui config init", "connect your own services"),
-    ):
-        text.append("  • ")
-        text.append(f"{command:<36}", style="bold cyan")
-        text.append(f"{what}\n")
-    return text
-
-
-def _header(b: Briefing) -> list[Text]:
-    from rich.text import Text
-
-    title = Text()
-    title.append(b.date.strftime("%A %-d %B %Y"), style="bold")
-    title.append(f"  ·  {b.timezone}", style="dim")
-    c = b.counts
-    bits: list[tuple[str, str]] = [
-        (f"{c.overdue} overdue", "bold red" if c.overdue else "dim"),
-        (f"{c.due_today} due today", "bold" if c.due_today else "dim"),
-        (f"{c.upcoming} next 7 days", ""),
-        (f"{c.completed} done last 7 days", "green" if c.completed else "dim"),
-        (f"{c.open} open", "dim"),
-    ]
-    if c.conflicts:
-        bits.append((plural(c.conflicts, "conflict"), "bold yellow"))
-    if c.pending_steps:
-        bits.append((f"{c.pending_steps} pending", "yellow"))
-    counts = Text()
-    for n, (part, style) in enumerate(bits):
-        if n:
-            counts.append(" · ", style="dim")
-        counts.append(part, style=style)
-    return [title, counts]
-
-
-def _heading(title: str, total: int | None, width: int, *, note: str | None = None) -> list[Text]:
-    """A blank line, then ``Title (total)  note ─────`` filling the width."""
-    from rich.text import Text
-
-    heading = Text(title, style="bold")
-    if total is not None:
-        heading.append(f" ({total})")
-    if note:
-        heading.append(f"  {note}", style="dim")
-    heading.truncate(width - 2, overflow="ellipsis")
-    heading.append(" " + "─" * max(1, width - heading.cell_len - 1), style="dim")
-    return [Text(""), heading]
-
-
-def _more(total: int, shown: int) -> list[Text]:
-    from rich.text import Text
-
-    return [Text(f"   … and {total - shown} more", style="dim")] if total > shown else []
-
-
-def _row(width: int, *cells: _Cell) -> Text:
-    """One line of ``width`` cells at most: each cell cut with an ellipsis or padded, :data:`_GAP` apart."""
-    from rich.text import Text
-
-    fixed = sum(c.width for c in cells if not c.flex) + _GAP * (len(cells) - 1)
-    line = Text()
-    for n, column in enumerate(cells):
-        size = max(1, width - fixed) if column.flex else column.width
-        content = column.content
-        cell = content.copy() if isinstance(content, Text) else Text(content)
-        if cell.cell_len > size:
-            cell.truncate(size, overflow="ellipsis")
-        pad = " " * max(0, size - cell.cell_len)
-        if n:
-            line.append(" " * _GAP)
-        if column.right:
-            line.append(pad)
-            line.append_text(cell)
-        else:
-            line.append_text(cell)
-            line.append(pad)
-    line.rstrip()
-    return line
-
-
-def _project_width(items: Sequence[TaskRow]) -> int:
-    return min(_PROJECT_WIDTH, max((len(item.project or "") for item in items), default=0))
-
-
-def _key_label(item: TaskRow) -> str:
-    return (item.ref.key or item.ref.service) if item.ref else ""
-
-
-def _key(item: TaskRow) -> Text:
-    """The service key (or the service's name), linked (OSC 8) to the task's page when there is a URL."""
-    from rich.style import Style
-    from rich.text import Text
-
-    ref = item.ref
-    if ref is None:
-        return Text("")
-    return Text(_key_label(item), style=Style(color="cyan", link=ref.url) if ref.url else Style(color="cyan"))
-
-
-def _title(item: TaskRow, *, done: bool = False) -> Text:
-    from rich.text import Text
-
-    text = Text(item.title, style="dim" if done else "")
-    if is_blocked(item.labels):
-        text.append("  [blocked]", style="magenta")
-    elif item.status == "in_progress" and not done:
-        text.append("  ▸ in progress", style="cyan")
-    return text
-
-
-def _sync_lines(b: Briefing, width: int) -> list[Text]:
-    from rich.text import Text
-
-    lines = []
-    for health in b.sync:
-        label, style = _STATE_TEXT[health.state]
-        notes = Text()
-        for count, word, note_style in (
-            (health.pending_steps, "pending", "yellow"),
-            (health.failed_steps, "failed step", "red"),
-            (health.open_conflicts, "conflict", "bold yellow"),
-        ):
-            if count:
-                if notes:
-                    notes.append(" · ", style="dim")
-                notes.append(
-                    f"{count} {word}" if word == "pending" else plural(count, word), style=note_style
-                )
-        if health.last_error and health.state == "failed":
-            if notes:
-                notes.append(" · ", style="dim")
-            notes.append(
-                health.last_error.strip().splitlines()[0] if health.last_error.strip() else "", style="red"
-            )
-        synced = health.last_sync_at is not None
-        lines.append(
-            _row(
-                width,
-                _Cell(Text(health.label, style="bold" if health.configured or synced else "dim"), 7),
-                _Cell(Text(label, style=style), 16),
-                _Cell(ago(health.last_sync_at, b.generated_at) if health.last_sync_at else "", 11),
-                _Cell(
-                    duration_text(health.duration_ms) if synced and health.duration_ms is not None else "",
-                    7,
-                    True,
-                ),
-                _Cell(notes, flex=True),
-            )
-        )
-    return lines

@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
-from pmtui.models import EntityType, Milestone, Service, new_id
+from pmtui.kinds import EntityType, Service
 
 if TYPE_CHECKING:
     from pmtui.core.store import Store
     from pmtui.integrations.base import RemoteMilestone, RemoteTask
+    from pmtui.models import Milestone
 
 MilestoneState = Literal["done", "on_track", "at_risk", "overdue", "no_due", "no_tasks"]
 
@@ -235,6 +236,8 @@ def project_tracks(store: Store, today: date, *, only: str | None = None) -> dic
 def absorb_milestones(store: Store, service: Service, remotes: Sequence[RemoteMilestone]) -> int:
     """Store a service's complete milestone listing: upsert each (keeping its local id), forget the ones
     no longer listed. Returns how many were stored. Runs inside the sync's page transaction."""
+    from pmtui.models import new_id  # the sync's path, not the briefing's: keeps pydantic off the latter
+
     known = store.refs_by_external(service, [r.ref.external_id for r in remotes], EntityType.MILESTONE)
     projects = store.refs_by_external(
         service, sorted({r.project_external_id for r in remotes if r.project_external_id}), EntityType.PROJECT

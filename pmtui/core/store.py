@@ -24,24 +24,25 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from pmtui.errors import StoreError, StoreLockedError, StoreSchemaError
+from pmtui.kinds import EntityType, JournalState, Service
+
 if TYPE_CHECKING:
+    from types import ModuleType
+
     import pyarrow as pa
 
-from pmtui.errors import StoreError, StoreLockedError, StoreSchemaError
-from pmtui.models import (
-    Comment,
-    Conflict,
-    Decision,
-    EntityType,
-    ExternalRef,
-    JournalEntry,
-    JournalState,
-    Milestone,
-    Project,
-    Service,
-    SyncRun,
-    Task,
-)
+    from pmtui.models import (
+        Comment,
+        Conflict,
+        Decision,
+        ExternalRef,
+        JournalEntry,
+        Milestone,
+        Project,
+        SyncRun,
+        Task,
+    )
 
 log = logging.getLogger("pmtui.store")
 
@@ -378,6 +379,14 @@ _DUCKDB_HEADER_BYTES = 3 * 4096
 """A DuckDB file's main header and its two database headers, before the first block."""
 _OPEN_PATHS: dict[Path, int] = {}
 """Cache files this process has open, with how many Stores hold each (DuckDB shares one instance)."""
+
+
+def _models() -> ModuleType:
+    """:mod:`pmtui.models`, imported on first use: `pmtui briefing` reads rows, never models (pydantic
+    is a large share of its start)."""
+    import pmtui.models
+
+    return pmtui.models
 
 
 def _lock_holder(message: str) -> str | None:
@@ -736,7 +745,7 @@ class Store:
             sql += f" LIMIT {int(limit)}"
         with self._lock:
             table = self._arrow(sql, params)
-        return [Task.model_validate(row) for row in table.to_pylist()]
+        return [_models().Task.model_validate(row) for row in table.to_pylist()]
 
     # -------------------------------------------------------------------------------------- projects
 
@@ -765,7 +774,7 @@ class Store:
         where = "TRUE" if include_deleted else "NOT deleted"
         with self._lock:
             table = self._arrow(f"SELECT * FROM projects WHERE {where} ORDER BY name")
-        return [Project.model_validate(row) for row in table.to_pylist()]
+        return [_models().Project.model_validate(row) for row in table.to_pylist()]
 
     def find_project(self, name_or_id: str) -> Project | None:
         """The live project whose id, or name ignoring case, is ``name_or_id``; None if there is none.
@@ -778,7 +787,7 @@ class Store:
                 [name_or_id, name_or_id],
             )
         rows = table.to_pylist()
-        return Project.model_validate(rows[0]) if rows else None
+        return _models().Project.model_validate(rows[0]) if rows else None
 
     def upsert_milestones(self, milestones: Iterable[Milestone]) -> None:
         """Insert or replace milestones by id in one transaction; an empty iterable writes nothing."""
@@ -791,7 +800,7 @@ class Store:
         """Every stored milestone, by due date (undated last), then name."""
         with self._lock:
             table = self._arrow("SELECT * FROM milestones ORDER BY due NULLS LAST, name, id")
-        return [Milestone.model_validate(row) for row in table.to_pylist()]
+        return [_models().Milestone.model_validate(row) for row in table.to_pylist()]
 
     def delete_milestones(self, milestone_ids: Sequence[str]) -> None:
         """Forget milestones (gone from their service); tasks keep the id, which then matches nothing."""
@@ -828,7 +837,7 @@ class Store:
         """The task's cached comments, oldest first; empty if none were ever stored."""
         with self._lock:
             table = self._arrow("SELECT * FROM comments WHERE task_id = ? ORDER BY created_at", [task_id])
-        return [Comment.model_validate(row) for row in table.to_pylist()]
+        return [_models().Comment.model_validate(row) for row in table.to_pylist()]
 
     # --------------------------------------------------------------------------------- external refs
 
@@ -935,7 +944,7 @@ class Store:
         refs = []
         for row in table.to_pylist():
             row["base"] = json.loads(row["base"]) if row["base"] else {}
-            refs.append(ExternalRef.model_validate(row))
+            refs.append(_models().ExternalRef.model_validate(row))
         return refs
 
     # ---------------------------------------------------------------------------------------- outbox
@@ -1091,7 +1100,7 @@ class Store:
         entries = []
         for row in table.to_pylist():
             row["payload"] = json.loads(row["payload"])
-            entries.append(JournalEntry.model_validate(row))
+            entries.append(_models().JournalEntry.model_validate(row))
         return entries
 
     def journal_delete(self, entry_ids: Sequence[str]) -> None:
@@ -1163,7 +1172,7 @@ class Store:
             table = self._arrow(
                 f"SELECT * FROM sync_runs WHERE {where} ORDER BY started_at DESC LIMIT {int(limit)}", params
             )
-        return [SyncRun.model_validate(row) for row in table.to_pylist()]
+        return [_models().SyncRun.model_validate(row) for row in table.to_pylist()]
 
     def last_sync_runs(self) -> dict[Service, SyncRun]:
         """The newest run per service."""
@@ -1172,7 +1181,7 @@ class Store:
                 "SELECT * FROM sync_runs QUALIFY row_number() OVER (PARTITION BY service "
                 "ORDER BY started_at DESC) = 1"
             )
-        runs = [SyncRun.model_validate(row) for row in table.to_pylist()]
+        runs = [_models().SyncRun.model_validate(row) for row in table.to_pylist()]
         return {run.service: run for run in runs}
 
     # ------------------------------------------------------------------------------------- decisions
@@ -1214,7 +1223,7 @@ class Store:
         rows = []
         for row in table.to_pylist():
             row["detail"] = json.loads(row["detail"]) if row["detail"] else {}
-            rows.append(Decision.model_validate(row))
+            rows.append(_models().Decision.model_validate(row))
         return rows
 
     # ------------------------------------------------------------------------------------- conflicts
@@ -1254,7 +1263,7 @@ class Store:
         for row in table.to_pylist():
             for key in ("base", "local", "remote", "resolved_value"):
                 row[key] = json.loads(row[key]) if row[key] is not None else None
-            result.append(Conflict.model_validate(row))
+            result.append(_models().Conflict.model_validate(row))
         return result
 
     def open_conflicts_for(self, service: Service, task_ids: Sequence[str]) -> dict[str, set[str]]:

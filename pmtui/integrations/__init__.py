@@ -11,11 +11,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pmtui.errors import NotConfiguredError
-from pmtui.models import Service, Task
+from pmtui.kinds import Service
 
 if TYPE_CHECKING:
     from pmtui.config import Settings
     from pmtui.integrations.base import Integration
+    from pmtui.models import Task
 
 _CLASSES = {
     Service.MOTION: ("pmtui.integrations.motion", "MotionIntegration"),

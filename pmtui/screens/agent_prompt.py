@@ -22,6 +22,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from pmtui.screens.base import Backend, EngineModal
+from pmtui.text import clean_block, clean_line
 
 log = logging.getLogger("pmtui.tui")
 
@@ -167,12 +168,12 @@ class AgentPrompt(EngineModal):
             choices.focus()
             return
         if result.status == "nothing":
-            parts.append(Text(result.summary(), style="yellow"))
+            parts.append(Text(clean_block(result.summary()), style="yellow"))
             self._set_state("idle", Group(*parts))
             return
         parts.append(Text("Plan:", style="bold"))
         for number, line in enumerate(result.plan_lines(), start=1):
-            parts.append(Text(f"  {number}. {line}"))
+            parts.append(Text(f"  {number}. {clean_line(line, limit=None)}"))
         if result.problems:
             parts.append(Text("Problems (nothing will run):", style="bold red"))
             parts.extend(Text(f"  - {p}", style="red") for p in result.problems)
@@ -238,7 +239,7 @@ class AgentPrompt(EngineModal):
             for row in rows[:20]:
                 key = f" [{row['key']}]" if row.get("key") else ""
                 due = f" due {row['due'][:10]}" if row.get("due") else ""
-                parts.append(Text(f"  - {row['title']}{key}{due}"))
+                parts.append(Text(f"  - {clean_line(row['title'])}{clean_line(key)}{due}"))
             if not rows:
                 parts.append(Text("  (none)", style="dim"))
         self._set_state("done", Group(*parts), help_text="type a new request · escape: close")

@@ -15,16 +15,11 @@ from textual.widgets import Footer, Label, OptionList, Sparkline, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from pmtui.core.board import ago, due_text
-from pmtui.core.briefing import (
-    Briefing,
-    TaskRow,
-    build_briefing,
-    milestone_due_text,
-    milestone_state_text,
-    progress_bar,
-)
+from pmtui.core.briefing import Briefing, TaskRow, build_briefing
 from pmtui.models import ActionResult, CompleteTask, TaskChanges, UpdateTask
+from pmtui.render.briefing import milestone_due_text, milestone_state_text, progress_bar
 from pmtui.screens.base import SYNC_MISSING, Backend, EngineScreen, result_line, severity_of
+from pmtui.text import clean_line
 from pmtui.widgets.status_line import StatusLine
 
 SECTION_STYLES = {
@@ -41,8 +36,8 @@ def task_option(
     """One briefing task as an option (its id is ``section:task_id``, unique across sections)."""
     line = Text()
     key = item.ref.key if item.ref and item.ref.key else (item.ref.service if item.ref else "local")
-    line.append(f"{key:<9} ", style="cyan")
-    line.append(item.title)
+    line.append(f"{clean_line(key, limit=40):<9} ", style="cyan")
+    line.append(clean_line(item.title))
     when = item.due_at or (
         datetime.combine(item.due_day, time(0), tzinfo=UTC) if item.due_day is not None else None
     )
@@ -206,7 +201,7 @@ class BriefingScreen(EngineScreen):
         rows = []
         for project in b.projects.items:
             bar = Text(no_wrap=True, overflow="ellipsis")
-            bar.append(f"{project.name[:14]:<14} ", style="bold")
+            bar.append(f"{clean_line(project.name)[:14]:<14} ", style="bold")
             bar.append(progress_bar(project.done, project.total, 8), style="green")
             bar.append(f" {project.done}/{project.total}", style="dim")
             rows.append(
@@ -241,14 +236,14 @@ class BriefingScreen(EngineScreen):
             if health.open_conflicts:
                 sync.append(f"  {health.open_conflicts} conflicts", style="magenta")
             if health.last_error and health.state == "failed":
-                sync.append(f"\n    {health.last_error[:80]}", style="red")
+                sync.append(f"\n    {clean_line(health.last_error, limit=80)}", style="red")
             sync.append("\n")
         if not sync.plain:
             sync.append("no services configured", style="dim")
         code = b.gitlab_activity.text()
         if code:
             sync.append("\nGitLab code: ", style="bold")
-            sync.append(code, style="red" if b.gitlab_activity.failing_pipelines else "")
+            sync.append(clean_line(code), style="red" if b.gitlab_activity.failing_pipelines else "")
         self.query_one("#briefing-sync", Static).update(sync)
 
     def _show_milestones(self, b: Briefing) -> None:
@@ -263,7 +258,7 @@ class BriefingScreen(EngineScreen):
         for n, item in enumerate(section.items):
             if n:
                 lines.append("\n")
-            lines.append(f"{item.name[:14]:<14} ", style="bold red" if item.at_risk else "bold")
+            lines.append(f"{clean_line(item.name)[:14]:<14} ", style="bold red" if item.at_risk else "bold")
             lines.append(progress_bar(item.done, item.total, 6), style="green")
             lines.append(f" {item.done}/{item.total}".ljust(7), style="dim")
             state = milestone_state_text(item.state)

@@ -25,6 +25,7 @@ from textual.widgets.option_list import Option
 from pmtui.core.board import ConflictItem, conflict_queue, parse_field_value
 from pmtui.screens.base import SYNC_MISSING, Backend, EngineScreen, error_text
 from pmtui.screens.modals import ChoiceModal, InputModal
+from pmtui.text import clean_line
 from pmtui.widgets.field_diff import FieldDiff, value_text
 from pmtui.widgets.status_line import StatusLine
 
@@ -139,7 +140,7 @@ class ConflictsScreen(EngineScreen):
         for item in self.items:
             line = Text()
             line.append("⏳ " if self._is_pending(item.id) else "   ", style="yellow")
-            line.append(item.title[:40], style="bold")
+            line.append(clean_line(item.title, limit=40), style="bold")
             line.append(f"  {item.field}", style="cyan")
             line.append(f"  {item.service.label}", style="dim")
             queue.add_option(Option(line, id=item.id))
@@ -178,8 +179,8 @@ class ConflictsScreen(EngineScreen):
         else:
             task.update(
                 Text.assemble(
-                    (item.title, "bold"),
-                    (f"  {item.key or ''}  ", "cyan"),
+                    (clean_line(item.title), "bold"),
+                    (f"  {clean_line(item.key or '', limit=40)}  ", "cyan"),
                     (f"changed in pmtui and in {item.service.label} since the last sync", "dim"),
                 )
             )
@@ -191,12 +192,13 @@ class ConflictsScreen(EngineScreen):
     def _render_pending(self) -> None:
         text = Text()
         if self.pending is not None:
-            text.append(f"pending: {self.pending.label}", style="yellow bold")
+            text.append(f"pending: {clean_line(self.pending.label)}", style="yellow bold")
             text.append(f"  (u undoes; applies in {UNDO_SECONDS:g} s or at the next key)", style="dim")
         elif self._applying:
             text.append(f"applying {len(self._applying)} resolution(s)…", style="yellow")
         elif self.last_outcome:
-            text.append(self.last_outcome, style="green" if "failed" not in self.last_outcome else "red")
+            outcome = self.last_outcome
+            text.append(clean_line(outcome), style="green" if "failed" not in outcome else "red")
         self.query_one("#conflict-pending", Static).update(text)
 
     # --------------------------------------------------------------------------------- actions

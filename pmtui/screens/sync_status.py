@@ -17,6 +17,7 @@ from pmtui.core.board import ServiceStatus, StatusSummary, ago, status_summary
 from pmtui.core.sync import Notice, attention_notices
 from pmtui.models import REMOTE_SERVICES, JournalEntry, JournalState, Service, SyncRun
 from pmtui.screens.base import SYNC_MISSING, Backend, EngineScreen, error_text
+from pmtui.text import clean_block, clean_line
 from pmtui.widgets.status_line import StatusLine
 
 GENERIC_HINT = "`pmtui doctor` checks the key, the ids and the connection"
@@ -199,16 +200,17 @@ class SyncStatusScreen(EngineScreen):
         attention = self.query_one("#sync-attention", DataTable)
         attention.clear()
         for notice in overview.notices:
-            attention.add_row(notice.source, notice.what, "", notice.detail[:80])
+            attention.add_row(notice.source, notice.what, "", clean_line(notice.detail, limit=None)[:80])
         for entry in overview.failed_steps:
-            attention.add_row(entry.service.label, entry.op, str(entry.attempts), (entry.error or "")[:80])
+            error = clean_line(entry.error, limit=None)[:80]
+            attention.add_row(entry.service.label, entry.op, str(entry.attempts), error)
         failing = [w for w in overview.waiting if w.error]
         for waiting in failing:
             attention.add_row(
                 waiting.service.label,
-                f"not pushed: {waiting.title[:40]}",
+                f"not pushed: {clean_line(waiting.title, limit=None)[:40]}",
                 str(waiting.attempts),
-                (waiting.error or "")[:80],
+                clean_line(waiting.error, limit=None)[:80],
             )
         if not overview.failed_steps and not overview.notices and not failing:
             attention.add_row("nothing needs attention", "", "", "")
@@ -270,11 +272,11 @@ class SyncStatusScreen(EngineScreen):
             )
         health = self.health.get(service)
         if health is not None:
-            text.append(health.detail, style="green" if health.ok else "red")
+            text.append(clean_block(health.detail), style="green" if health.ok else "red")
             if health.hint:
                 text.append(f"\n  fix: {health.hint}", style="yellow")
         if status.last_error:
-            text.append(f"\n  last error: {status.last_error}", style="red")
+            text.append(f"\n  last error: {clean_block(status.last_error)}", style="red")
             if not (health and health.hint):
                 text.append(f"\n  fix: {GENERIC_HINT}", style="yellow")
         mine = [w for w in overview.waiting if w.service is service]

@@ -31,6 +31,7 @@ from pmtui.models import (
 )
 from pmtui.screens.base import Backend, EngineScreen, result_line, severity_of
 from pmtui.screens.modals import InputModal
+from pmtui.text import clean_block, clean_line, safe_url
 from pmtui.widgets.status_line import StatusLine
 
 
@@ -182,7 +183,7 @@ class TaskDetailScreen(EngineScreen):
         task = detail.task
         tz = self.backend.tz()
         today = self.backend.now().astimezone(tz).date()
-        self.query_one("#detail-title", Static).update(Text(task.title, style="bold"))
+        self.query_one("#detail-title", Static).update(Text(clean_line(task.title), style="bold"))
         fields = Table.grid(padding=(0, 2))
         fields.add_column(style="dim", no_wrap=True)
         fields.add_column()
@@ -205,9 +206,9 @@ class TaskDetailScreen(EngineScreen):
         if task.completed_at:
             rows.append(("completed", due_text(task.completed_at, False, tz, today)))
         for name, value in rows:
-            fields.add_row(name, value)
+            fields.add_row(name, Text(clean_line(value)))  # Text: a service's "[b]" is not markup
         if task.description:
-            fields.add_row("description", task.description)
+            fields.add_row("description", Text(clean_block(task.description)))
         self.query_one("#detail-fields", Static).update(fields)
 
         refs = Table.grid(padding=(0, 2))
@@ -215,9 +216,9 @@ class TaskDetailScreen(EngineScreen):
         refs.add_column(style="cyan")
         refs.add_column()
         for ref in detail.refs:
-            url = strip_port(ref.url)
-            link = Text(url, style=f"link {ref.url}" if ref.url else "")
-            refs.add_row(ref.service.label, ref.key or ref.external_id, link)
+            safe = safe_url(ref.url)
+            link = Text(clean_line(strip_port(ref.url)), style=f"link {safe}" if safe else "")
+            refs.add_row(ref.service.label, Text(clean_line(ref.key or ref.external_id)), link)
         if not detail.refs:
             refs.add_row("Local", "only in pmtui", "")
         self.query_one("#detail-refs", Static).update(self._section("Lives on", refs))
@@ -225,8 +226,8 @@ class TaskDetailScreen(EngineScreen):
         comments = Text()
         for comment in detail.comments:
             when = due_text(comment.created_at, False, tz, today)
-            comments.append(f"  {when} {comment.author or 'you'}: ", style="dim")
-            comments.append(comment.body + "\n")
+            comments.append(f"  {when} {clean_line(comment.author or 'you')}: ", style="dim")
+            comments.append(clean_block(comment.body) + "\n")
         if not detail.comments:
             comments.append("  none yet (c adds one)\n", style="dim")
         self.query_one("#detail-comments", Static).update(
@@ -239,7 +240,7 @@ class TaskDetailScreen(EngineScreen):
             sync.append(" (4: resolve)\n", style="dim")
         for service, op, state, error in detail.steps:
             sync.append(f"  {state}: {op} on {service}", style="yellow" if state == "pending" else "red")
-            sync.append(f" ({error})\n" if error else "\n", style="dim")
+            sync.append(f" ({clean_line(error)})\n" if error else "\n", style="dim")
         for ref in detail.refs:
             when = due_text(ref.synced_at, False, tz, today) if ref.synced_at else "not yet"
             sync.append(f"  {ref.service.label}: last synced {when}\n", style="dim")
@@ -250,7 +251,7 @@ class TaskDetailScreen(EngineScreen):
         decisions = Text()
         for decision in detail.decisions:
             decisions.append(f"  {decision.kind:<10}", style="cyan")
-            decisions.append(f"{decision.reason}\n")
+            decisions.append(f"{clean_line(decision.reason, limit=None)}\n")
         if not detail.decisions:
             decisions.append("  no decisions logged for this task\n", style="dim")
         self.query_one("#detail-decisions", Static).update(self._section("Decisions", decisions))
@@ -310,12 +311,12 @@ class TaskDetailScreen(EngineScreen):
         now = self.backend.now()
         body = Text()
         if error:
-            body.append(f"  {error} (showing the cached copy)\n", style="red")
+            body.append(f"  {clean_line(error)} (showing the cached copy)\n", style="red")
         if not activity.merge_requests:
             body.append("  no merge requests\n", style="dim")
         for mr in activity.merge_requests:
             body.append(f"  !{mr.iid} ", style="cyan")
-            body.append(mr.title.removeprefix("Draft: "))
+            body.append(clean_line(mr.title.removeprefix("Draft: ")))
             body.append(f"  {mr.state}", style=MR_STATE_STYLES.get(mr.state, ""))
             if mr.draft:
                 body.append(" draft", style="dim")
@@ -330,8 +331,8 @@ class TaskDetailScreen(EngineScreen):
             body.append("    none reference this issue\n", style="dim")
         for commit in commits[: self.COMMITS_SHOWN]:
             body.append(f"    {commit.short_id:<8} ", style="cyan")
-            body.append(commit.title or "mentioned in a note")
-            who = [part for part in (commit.author, _when(commit.at, now)) if part]
+            body.append(clean_line(commit.title) or "mentioned in a note")
+            who = [part for part in (clean_line(commit.author), _when(commit.at, now)) if part]
             if commit.merge_request_iid is not None:
                 who.append(f"!{commit.merge_request_iid}")
             if commit.mentioned and commit.title:

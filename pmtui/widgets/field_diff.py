@@ -11,16 +11,18 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
+from pmtui.text import clean_block
+
 
 def value_text(value: Any) -> str:
     """A field value as a person reads it: strings bare, lists comma-joined, nothing as ``(empty)``."""
     if value is None or value == "" or value == []:
         return "(empty)"
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return clean_block(", ".join(str(v) for v in value))
     if isinstance(value, dict):
-        return json.dumps(value, sort_keys=True)
-    return str(value)
+        return json.dumps(value, sort_keys=True)  # JSON escapes every control character itself
+    return clean_block(value)  # a service's value: no escape sequence reaches the terminal
 
 
 def highlight_changes(base: str, other: str, style: str) -> Text:

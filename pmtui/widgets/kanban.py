@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -14,6 +15,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from pmtui.core.board import BoardRows
+from pmtui.text import clean_line
 from pmtui.widgets.task_table import TaskTable
 
 KANBAN_STATUSES: tuple[tuple[str, str], ...] = (
@@ -53,12 +55,12 @@ class KanbanColumn(Vertical):
         self.key = key or status
         super().__init__(id=column_dom_id(self.key))
         self.status = status
-        self.title_text = title
+        self.title_text = clean_line(title)  # a GitLab board list is named on the service
         self._tz = tz
         self._now = now
 
     def compose(self) -> ComposeResult:
-        yield Static(self.title_text, classes="kanban-column--title")
+        yield Static(self.title_text, classes="kanban-column--title", markup=False)
         yield TaskTable(compact=True, tz=self._tz, now=self._now, empty_text="nothing")
 
     @property
@@ -67,7 +69,7 @@ class KanbanColumn(Vertical):
 
     def show(self, rows: BoardRows) -> None:
         """Show this column's rows and their count in the heading."""
-        self.query_one(".kanban-column--title", Static).update(f"{self.title_text} ({len(rows):,})")
+        self.query_one(".kanban-column--title", Static).update(Text(f"{self.title_text} ({len(rows):,})"))
         self.table.set_rows(rows)
 
 

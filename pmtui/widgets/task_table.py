@@ -24,6 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from pmtui.core.board import BoardRow, BoardRows, due_text, is_overdue
+from pmtui.text import clean_line
 
 PRIORITY_MARKS = {"urgent": "!!!", "high": "!!", "medium": "!", "low": "·", "none": ""}
 STATUS_TEXT = {"todo": "todo", "in_progress": "doing", "done": "done", "canceled": "canceled"}
@@ -310,7 +311,8 @@ class TaskTable(ScrollView, can_focus=True):
 
     def _strip(self, cells: list[tuple[str, int, Style]], width: int, fill: Style) -> Strip:
         segments: list[Segment] = []
-        for text, cell_width, style in cells:
+        for raw, cell_width, style in cells:
+            text = clean_line(raw, limit=None)  # titles, keys, projects, labels: service text
             if cell_len(text) > cell_width:
                 text = set_cell_size(text, max(cell_width - 1, 0)) + "…"
             segments.append(Segment(set_cell_size(text, cell_width), style))

@@ -22,9 +22,10 @@ from pmtui.core.activity import (
     refresh_changed,
     summarize,
 )
-from pmtui.core.briefing import build_briefing, render_briefing
+from pmtui.core.briefing import build_briefing
 from pmtui.integrations.gitlab_activity import IssueActivity, MergeRequestActivity
 from pmtui.models import Service, Status
+from pmtui.render.briefing import render_briefing
 from pmtui.sandbox.server import Fault
 from tests.core.conftest import World
 

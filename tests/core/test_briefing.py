@@ -20,21 +20,14 @@ from pmtui.core.briefing import (
     Window,
     _query,
     _score_sql,
-    ago,
     briefing_now,
     build_briefing,
     configured_services,
-    day_label,
-    duration_text,
     local_midnight,
     overdue_by,
     overdue_text,
     parse_day,
-    progress_bar,
     rank,
-    render_briefing,
-    sparkline,
-    wrap_parts,
 )
 from pmtui.core.store import Store
 from pmtui.models import (
@@ -48,6 +41,15 @@ from pmtui.models import (
     Status,
     SyncRun,
     Task,
+)
+from pmtui.render.briefing import (
+    ago,
+    day_label,
+    duration_text,
+    progress_bar,
+    render_briefing,
+    sparkline,
+    wrap_parts,
 )
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from rich.console import Console
 
-from pmtui.core.briefing import build_briefing, render_briefing
+from pmtui.core.briefing import build_briefing
 from pmtui.core.milestones import assess, milestone_progress, project_tracks
 from pmtui.core.store import Store
 from pmtui.integrations.linear_mapping import milestone_starts, to_remote_milestones
@@ -28,6 +28,7 @@ from pmtui.models import (
     Status,
     Task,
 )
+from pmtui.render.briefing import render_briefing
 from pmtui.sandbox.linear_data import milestone_record
 from tests.core.conftest import World
 

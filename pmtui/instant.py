@@ -1,0 +1,139 @@
+"""The instant commands, `pmtui briefing` and `pmtui conflicts`, as plain functions that return an exit code.
+
+:mod:`pmtui.launch` calls them straight from ``sys.argv`` before Typer is imported, and the Typer
+commands in :mod:`pmtui.cli` call the same functions, so both routes print the same thing. Only what
+each command needs is imported, inside the function: never Typer, the TUI, the service clients or
+litellm, and for the briefing not even the settings model when its stamp is current
+(:mod:`pmtui.config_stamp`). Every string that came from a service is cleaned for the terminal here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING
+
+from pmtui import paths
+from pmtui.config_stamp import SettingsFacts, fingerprint, read_facts, write_facts
+from pmtui.text import clean_line
+
+if TYPE_CHECKING:
+    from datetime import tzinfo
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_CONFLICTS = 3
+
+
+def _out(text: str = "") -> None:
+    print(text)
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def settings_facts() -> SettingsFacts:
+    """The time zone and configured services: from the stamp, or from a full validation (then stamped).
+
+    A bad settings file raises the same :class:`~pmtui.errors.ConfigError` as every other command.
+    """
+    config_file = paths.config_file()
+    key = fingerprint(config_file)
+    facts = read_facts(key)
+    if facts is not None:
+        return facts
+    from pmtui.config import load_settings
+    from pmtui.core.briefing import configured_services
+
+    settings = load_settings(config_file)
+    facts = SettingsFacts(
+        timezone=settings.timezone, configured=tuple(s.value for s in configured_services(settings))
+    )
+    if fingerprint(config_file) == key:  # unchanged while it was read: the stamp describes what was validated
+        write_facts(key, facts)
+    return facts
+
+
+def zone(name: str | None) -> tzinfo:
+    """The named IANA zone, or the machine's own when unset (as ``Settings.tzinfo``)."""
+    if name:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(name)
+    from datetime import datetime
+
+    tz = datetime.now().astimezone().tzinfo
+    assert tz is not None
+    return tz
+
+
+def briefing(*, json_output: bool = False, date: str | None = None) -> int:
+    """`pmtui briefing`: the cache, the settings facts and Rich; never the TUI, the clients or litellm."""
+    from datetime import UTC, datetime
+
+    from pmtui.core.briefing import briefing_now, build_briefing, empty_briefing, parse_day
+
+    facts = settings_facts()
+    tz = zone(facts.timezone)
+    clock = datetime.now(UTC)
+    try:
+        day = parse_day(date) if date is not None else clock.astimezone(tz).date()
+    except ValueError as exc:
+        _err(f"error: {exc}")
+        return EXIT_USAGE
+    now = briefing_now(day, tz, clock)
+    from pmtui.core.store import Store, store_path
+
+    path = store_path(paths.data_dir())
+    if path.exists():
+        with Store(path, read_only=True) as store:
+            result = build_briefing(store, today=day, now=now, tz=tz, configured=facts.configured)
+    else:
+        result = empty_briefing(today=day, now=now, tz=tz, configured=facts.configured)
+    if json_output:
+        _out(result.to_json())
+        return EXIT_OK
+    from rich.console import Console
+
+    from pmtui.render.briefing import MAX_WIDTH, render_briefing
+
+    # NO_COLOR drops every escape (colour, bold and OSC 8 links alike), so piped or plain output is text.
+    console = Console(highlight=False, color_system=None if os.environ.get("NO_COLOR") else "auto")
+    console.width = min(console.width, MAX_WIDTH)
+    console.print(render_briefing(result, width=console.width, cache_path=str(path)))
+    return EXIT_OK
+
+
+def _shown(value: object) -> str:
+    """A conflict's title or value on one safe line: text quoted and cut, other values as they print."""
+    if isinstance(value, str):
+        return f"'{clean_line(value, limit=120)}'"
+    return clean_line(value, limit=120) if value is not None else "(empty)"
+
+
+def conflicts(*, json_output: bool = False) -> int:
+    """`pmtui conflicts`: the open conflicts from the cache; exit 3 when there are any."""
+    import json
+
+    from pmtui.core.store import Store, store_path
+
+    path = store_path(paths.data_dir())
+    if not path.exists():
+        _out("no conflicts (nothing synced yet)")
+        return EXIT_OK
+    with Store(path, read_only=True) as store:
+        rows = store.conflicts()
+        titles = {c.task_id: (t.title if (t := store.get_task(c.task_id)) else c.task_id) for c in rows}
+    if json_output:
+        _out(json.dumps([c.model_dump(mode="json") | {"title": titles[c.task_id]} for c in rows], indent=2))
+    elif not rows:
+        _out("no open conflicts")
+    else:
+        for c in rows:
+            _out(
+                f"{c.service.label:<7} {_shown(titles[c.task_id])} {c.field}: base {_shown(c.base)} · "
+                f"local {_shown(c.local)} · remote {_shown(c.remote)}"
+            )
+        _out("resolve them with `pmtui` (press 4 for the conflicts screen)")
+    return EXIT_CONFLICTS if rows else EXIT_OK

@@ -1,0 +1,146 @@
+"""The ``pmtui`` console script: the app and the instant commands straight from ``sys.argv``.
+
+Importing Typer (and Click under it) costs more than the whole briefing query, so bare ``pmtui`` (the
+app) and the plain forms of ``pmtui briefing`` and ``pmtui conflicts`` are recognised here, by hand, and
+run without it. Anything else, including ``--help``, an unknown option or a typo, goes to
+:func:`pmtui.cli.main`, which parses the same command line with Typer and gives the usual help and
+usage errors.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+Command = Callable[[], int]
+
+
+def _root_options(argv: Sequence[str]) -> tuple[dict[str, str | bool], list[str]] | None:
+    """``--home DIR`` and ``-v`` before the command, and the rest; None for anything else up front."""
+    options: dict[str, str | bool] = {}
+    rest = list(argv)
+    while rest and rest[0].startswith("-"):
+        arg = rest.pop(0)
+        if arg in ("-v", "--verbose"):
+            options["verbose"] = True
+        elif arg == "--home" and rest and not rest[0].startswith("-"):
+            options["home"] = rest.pop(0)
+        elif arg.startswith("--home=") and len(arg) > len("--home="):
+            options["home"] = arg.split("=", 1)[1]
+        else:
+            return None
+    return options, rest
+
+
+def _briefing(args: Sequence[str]) -> Command | None:
+    json_output = False
+    date: str | None = None
+    rest = list(args)
+    while rest:
+        arg = rest.pop(0)
+        if arg == "--json":
+            json_output = True
+        elif arg == "--date" and rest and not rest[0].startswith("-"):
+            date = rest.pop(0)
+        elif arg.startswith("--date="):
+            date = arg.split("=", 1)[1]
+        else:
+            return None  # --refresh, --help, a typo: Typer's job
+
+    def run() -> int:
+        from pmtui.instant import briefing
+
+        return briefing(json_output=json_output, date=date)
+
+    return run
+
+
+def _conflicts(args: Sequence[str]) -> Command | None:
+    if list(args) not in ([], ["--json"]):
+        return None
+
+    def run() -> int:
+        from pmtui.instant import conflicts
+
+        return conflicts(json_output=bool(args))
+
+    return run
+
+
+def open_app(*, verbose: bool = False) -> int:
+    """Bare `pmtui`: the terminal app. Logs go to the JSON file only (the app owns the terminal)."""
+    from pmtui import paths
+    from pmtui.app import make_app
+    from pmtui.config import known_secrets, load_settings
+    from pmtui.logs import configure_logging, redaction_filter
+
+    configure_logging(paths.log_dir(), mode="tui", verbose=verbose)
+    settings = load_settings()
+    redaction_filter().add_secrets(known_secrets(settings))
+    make_app(settings).run()
+    return 0
+
+
+INSTANT: dict[str, Callable[[Sequence[str]], Command | None]] = {
+    "briefing": _briefing,
+    "conflicts": _conflicts,
+}
+
+
+def instant_command(argv: Sequence[str]) -> tuple[dict[str, str | bool], Command] | None:
+    """The root options and the instant command ``argv`` asks for, or None when Typer should parse it."""
+    parsed = _root_options(argv)
+    if parsed is None:
+        return None
+    options, rest = parsed
+    if not rest:
+        verbose = bool(options.get("verbose"))
+
+        def app() -> int:
+            return open_app(verbose=verbose)
+
+        return options, app
+    if rest[0] not in INSTANT:
+        return None
+    command = INSTANT[rest[0]](rest[1:])
+    return (options, command) if command is not None else None
+
+
+def main() -> None:
+    """Console-script entry point."""
+    found = instant_command(sys.argv[1:])
+    if found is None:
+        from pmtui.cli import main as typer_main
+
+        typer_main()
+        return
+    options, command = found
+    home = options.get("home")
+    if isinstance(home, str):
+        from pathlib import Path
+
+        os.environ["PMTUI_HOME"] = str(Path(home).expanduser().resolve())
+    from pmtui.errors import PmtuiError
+    from pmtui.text import clean_block
+
+    if options.get("verbose") and command.__name__ != "app":
+        # Logging is set up only when asked for: its handlers cost more than the briefing's query, and
+        # the instant commands log nothing below a warning (which Python prints to stderr regardless).
+        from pmtui import paths
+        from pmtui.logs import configure_logging
+
+        configure_logging(paths.log_dir(), mode="headless", verbose=True)
+    try:
+        code = command()
+    except PmtuiError as exc:
+        print(f"error: {clean_block(exc.user_text())}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+"""The instant commands (issue #22): what they import, how argv reaches them, and the settings stamp.
+
+Behaviour only: the benchmarks (`cli.briefing_vs_task*`, `tui.first_frame`) measure the time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from pmtui.config_stamp import stamp_path
+from pmtui.core.store import Store, store_path
+from pmtui.launch import instant_command
+from pmtui.models import Priority, Task
+
+CLIENTS = ("litellm", "gql", "gitlab", "notion_client", "deltalake")
+"""Never on any fast path (the issue's rule)."""
+FRAMEWORKS = ("typer", "click", "textual", "pydantic", "pydantic_settings", "keyring", "httpx")
+"""Not on the briefing's path either, once its settings stamp is current."""
+
+
+def _env(home: Path, **extra: str) -> dict[str, str]:
+    return {
+        "PMTUI_HOME": str(home),
+        "PMTUI_NO_KEYRING": "1",
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "NO_COLOR": "1",
+        **extra,
+    }
+
+
+def _launch(
+    home: Path, argv: Sequence[str], **extra: str
+) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run ``pmtui ARGV`` through the console script's entry point; return the result and what it imported."""
+    code = (
+        "import json, runpy, sys\n"
+        f"sys.argv = ['pmtui', *{list(argv)!r}]\n"
+        "try:\n"
+        "    runpy.run_module('pmtui.launch', run_name='__main__')\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        "print('MODULES=' + json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+        "sys.exit(code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(home, **extra), timeout=120
+    )
+    marker = [line for line in done.stderr.splitlines() if line.startswith("MODULES=")]
+    modules = set(json.loads(marker[-1].removeprefix("MODULES="))) if marker else set()
+    return done, modules
+
+
+@pytest.fixture
+def cache(pmtui_home: Path) -> Path:
+    from datetime import UTC, datetime
+
+    path = store_path(pmtui_home / "data")
+    with Store(path) as store:
+        store.upsert_tasks(
+            [
+                Task(
+                    id="a",
+                    title="Fix login redirect",
+                    priority=Priority.URGENT,
+                    due=datetime(2026, 11, 21, tzinfo=UTC),
+                ),
+                Task(id="b", title="Write the guide", due=datetime(2026, 11, 24, tzinfo=UTC)),
+            ]
+        )
+    return path
+
+
+def _top(modules: set[str]) -> set[str]:
+    return {name.split(".")[0] for name in modules}
+
+
+def test_briefing_imports_no_framework_once_its_settings_are_stamped(cache: Path, pmtui_home: Path) -> None:
+    first, first_modules = _launch(pmtui_home, ["briefing", "--date", "2026-11-24"])
+    assert first.returncode == 0, first.stderr
+    assert "Fix login redirect" in first.stdout
+    assert not _top(first_modules) & set(CLIENTS)
+    assert stamp_path().exists()
+    again, modules = _launch(pmtui_home, ["briefing", "--date", "2026-11-24"])
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == first.stdout
+    assert not _top(modules) & {*CLIENTS, *FRAMEWORKS}, sorted(_top(modules) & {*CLIENTS, *FRAMEWORKS})
+
+
+def test_briefing_json_through_the_launcher(cache: Path, pmtui_home: Path) -> None:
+    done, modules = _launch(
+        pmtui_home, ["--home", str(pmtui_home), "briefing", "--json", "--date=2026-11-24"]
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["counts"]["overdue"] == 1
+    assert not _top(modules) & {"typer", "click", *CLIENTS}
+
+
+def test_conflicts_imports_no_cli_framework_or_client(cache: Path, pmtui_home: Path) -> None:
+    done, modules = _launch(pmtui_home, ["conflicts"])
+    assert done.returncode == 0, done.stderr
+    assert "no open conflicts" in done.stdout
+    assert not _top(modules) & {"typer", "click", "textual", *CLIENTS}
+
+
+def test_a_config_changed_after_the_stamp_is_validated_again(cache: Path, pmtui_home: Path) -> None:
+    config = pmtui_home / "config" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('timezone = "Europe/Berlin"\n', encoding="utf-8")
+    good, _ = _launch(pmtui_home, ["briefing"])
+    assert good.returncode == 0, good.stderr
+    config.write_text('timezone = "Europe/Berlin"\ncolour = "blue"\n', encoding="utf-8")
+    bad, _ = _launch(pmtui_home, ["briefing"])
+    assert bad.returncode == 2
+    assert f"{config}:2: colour: unknown key" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_an_environment_change_is_validated_again(cache: Path, pmtui_home: Path) -> None:
+    good, _ = _launch(pmtui_home, ["briefing"], PMTUI_TIMEZONE="Europe/Berlin")
+    assert good.returncode == 0, good.stderr
+    bad, _ = _launch(pmtui_home, ["briefing"], PMTUI_TIMEZONE="Mars/Olympus")
+    assert bad.returncode == 2
+    assert "PMTUI_TIMEZONE" in bad.stderr
+    assert "unknown time zone" in bad.stderr
+
+
+def test_the_stamp_holds_no_secret(cache: Path, pmtui_home: Path) -> None:
+    done, _ = _launch(pmtui_home, ["briefing"], PMTUI_LINEAR_API_KEY="lin_api_verysecret123")
+    assert done.returncode == 0, done.stderr
+    text = stamp_path().read_text(encoding="utf-8")
+    assert "verysecret" not in text
+    assert json.loads(text)["configured"] == ["linear"]
+
+
+def test_first_frame_of_the_app_imports_no_client_library(pmtui_home: Path) -> None:
+    code = (
+        "import asyncio, sys\n"
+        "from pmtui.app import make_app\n"
+        "from pmtui.config import load_settings\n"
+        "async def main():\n"
+        "    app = make_app(load_settings(), auto_sync=False)\n"
+        "    async with app.run_test(size=(100, 30)) as pilot:\n"
+        "        await pilot.pause()\n"
+        "        await app.workers.wait_for_complete()\n"
+        "        await pilot.pause()\n"
+        "asyncio.run(main())\n"
+        f"print(sorted(m for m in {CLIENTS!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(pmtui_home), timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(
+    ("argv", "fast"),
+    [
+        (["briefing"], True),
+        (["briefing", "--json", "--date", "2026-11-24"], True),
+        (["--home", "/tmp/h", "-v", "briefing", "--date=2026-11-24"], True),
+        (["conflicts"], True),
+        (["conflicts", "--json"], True),
+        ([], True),
+        (["-v"], True),
+        (["briefing", "--refresh"], False),
+        (["briefing", "--help"], False),
+        (["briefing", "--date"], False),
+        (["briefing", "--jsn"], False),
+        (["conflicts", "extra"], False),
+        (["--version"], False),
+        (["--home"], False),
+        (["sync"], False),
+        (["do", "what is due today?"], False),
+    ],
+)
+def test_which_command_lines_skip_typer(argv: list[str], fast: bool) -> None:
+    assert (instant_command(argv) is not None) is fast
