@@ -1095,10 +1095,17 @@ class Store:
         if states:
             where = f"state IN ({', '.join('?' for _ in states)})"
             params = [s.value for s in states]
-        with self._lock:
-            table = self._arrow(f"SELECT * FROM journal WHERE {where} ORDER BY created_at, step", params)
+        with self._lock, self._io_errors():
+            # Plain rows, not Arrow: the journal is a handful of rows, read at every start (the app's
+            # first frame must not wait for pyarrow and numpy to import to learn that nothing is pending).
+            result = self.conn.execute(
+                f"SELECT * FROM journal WHERE {where} ORDER BY created_at, step", list(params)
+            )
+            names = [column[0] for column in result.description or []]
+            rows = result.fetchall()
         entries = []
-        for row in table.to_pylist():
+        for values in rows:
+            row = dict(zip(names, values, strict=True))
             row["payload"] = json.loads(row["payload"])
             entries.append(_models().JournalEntry.model_validate(row))
         return entries
