@@ -40,6 +40,7 @@ from pmtui.integrations.base import Integration, TaskPatch
 from pmtui.integrations.limits import RateLimiter
 from pmtui.models import (
     CompleteTask,
+    DeleteTask,
     Priority,
     ResultStatus,
     Service,
@@ -113,6 +114,8 @@ class Tracked:
     services: tuple[Service, ...]
     writes: dict[str, list[Any]] = field(default_factory=dict)
     deleted_on: set[Service] = field(default_factory=set)
+    deleted_here: dict[Service, str] = field(default_factory=dict)
+    """Deleted locally (through `pmtui do`'s delete): the service and id it had on each service."""
     gone: bool = False
 
 
@@ -228,7 +231,7 @@ class WriteModel(RuleBasedStateMachine):
 
     def write_locally(self, tracked: Tracked, name: str, value: Any, how: str) -> None:
         task = self.local_task(tracked)
-        if task.deleted:
+        if task.deleted or tracked.deleted_here:
             return
         if how == "offline" or (name == "status" and value is not Status.DONE):
             assert self.engine is not None
@@ -250,7 +253,7 @@ class WriteModel(RuleBasedStateMachine):
         self.write_remotely(tracked, service, name, self.new_value(name, data))
 
     def write_remotely(self, tracked: Tracked, service: Service, name: str, value: Any) -> None:
-        if service in tracked.deleted_on:
+        if service in tracked.deleted_on or tracked.deleted_here:
             return
         ref = self.world.ref(self.local_task(tracked), service)
         with self.faults_off(service):  # the teammate's own connection works
@@ -279,9 +282,23 @@ class WriteModel(RuleBasedStateMachine):
 
     @precondition(lambda self: self.live())
     @rule(data=st.data())
+    def delete_locally(self, data: st.DataObject) -> None:
+        """`pmtui do 'delete …'`: deleted on each service unless that service changed it since."""
+        tracked = data.draw(st.sampled_from(self.live()))
+        task = self.local_task(tracked)
+        if tracked.deleted_on or tracked.deleted_here or task.deleted:
+            return
+        homes = {r.service: r.external_id for r in self.world.engine.store.refs_for(task.id)}
+        outcome = self.world.run(DeleteTask(task=task.id))
+        if outcome.results[0].status is ResultStatus.FAILED:
+            return  # a service did not answer: nothing was deleted anywhere
+        tracked.deleted_here = {s: e for s, e in homes.items() if s is not Service.LOCAL}
+
+    @precondition(lambda self: self.live())
+    @rule(data=st.data())
     def delete_remotely(self, data: st.DataObject) -> None:
         tracked = data.draw(st.sampled_from(self.live()))
-        if len(tracked.services) > 1 or tracked.deleted_on:
+        if len(tracked.services) > 1 or tracked.deleted_on or tracked.deleted_here:
             return
         service = tracked.services[0]
         with self.faults_off(service):
@@ -349,7 +366,12 @@ class WriteModel(RuleBasedStateMachine):
             self.engine.resolve_conflict(conflict.id, choice)
             if tracked is None:
                 continue
-            if conflict.field == DELETED_FIELD:
+            if conflict.field == DELETED_FIELD and conflict.local is True:  # deleted here, edited there
+                if choice == "remote":
+                    tracked.deleted_here = {}  # kept: restored with the service's values
+                else:
+                    tracked.gone = True
+            elif conflict.field == DELETED_FIELD:
                 if choice == "remote":
                     tracked.gone = True
                 else:
@@ -367,6 +389,18 @@ class WriteModel(RuleBasedStateMachine):
         for tracked in self.live():
             task = self.local_task(tracked)
             open_fields = {c.field for c in open_conflicts if c.task_id == tracked.task_id}
+            if tracked.deleted_here:
+                assert task.deleted, f"{task.title!r}: deleted locally but live in the cache"
+                for service, ident in tracked.deleted_here.items():
+                    if DELETED_FIELD in open_fields:
+                        continue  # the service changed it meanwhile: kept there, a visible conflict
+                    there = teammate(self.world, service).get_task(ident)
+                    assert there is None or there.deleted or there.task.status.is_closed, (
+                        f"{task.title!r} deleted locally is still open on {service}"
+                    )
+                if DELETED_FIELD not in open_fields:
+                    tracked.gone = True
+                continue
             if tracked.deleted_on:
                 assert (
                     DELETED_FIELD in open_fields
