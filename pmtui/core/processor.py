@@ -997,8 +997,24 @@ class TaskProcessor:
         if entry.op == COMMENT_OP:
             return settle_comment(self.store, self.journal, integration, entry)
         if entry.op == "create_project":
-            self.journal.forget([entry])
-            return f"create project on {entry.service.label}: left for the next sync to pick up"
+            # Found by its marker and recorded now, so a rerun of the request finds it in the cache
+            # instead of making a second project.
+            name = str(entry.payload.get("name") or "")
+            found = integration.find_project_by_idempotency_key(entry.idempotency_key)
+            if found is None:
+                self.journal.forget([entry])
+                return f"create project {name!r} on {entry.service.label}: never reached the service"
+            project = Project(id=entry.entity_id or entry.idempotency_key, name=name or found.project.name)
+
+            def record() -> None:
+                if self.store.find_project(project.id) is None:
+                    self.store.upsert_projects([project])
+                self.store.upsert_refs(
+                    [found.ref.model_copy(update={"entity_id": project.id, "entity": EntityType.PROJECT})]
+                )
+
+            self.journal.close(entry, record)
+            return f"create project {name!r} on {entry.service.label}: had been committed; recorded it once"
         self.journal.mark(entry, JournalState.FAILED, error="unknown step")
         return f"{entry.op} on {entry.service.label}: unknown step kept for review"
 

@@ -215,6 +215,13 @@ class Integration(abc.ABC):
         """Every project the service holds for the configured scope."""
         return []
 
+    def find_project_by_idempotency_key(self, key: str) -> RemoteProject | None:
+        """The project pmtui created with ``key``, if the service has it (recovery after a crash).
+
+        Read from the project listing, where every integration reports the marker it left.
+        """
+        return next((p for p in self.list_projects() if p.ref.idempotency_key == key), None)
+
     def add_comment(self, external_id: str, body: str, *, idempotency_key: str) -> str:
         """Post a comment; returns its id. Services without comments raise NotConfiguredError."""
         from pmtui.errors import NotConfiguredError

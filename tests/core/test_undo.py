@@ -15,6 +15,7 @@ from pmtui.core.undo import RequestLog
 from pmtui.integrations.base import TaskPatch
 from pmtui.models import (
     CompleteTask,
+    CreateProject,
     CreateTask,
     MoveTask,
     Plan,
@@ -201,3 +202,42 @@ def test_undoing_an_edit_that_became_a_conflict_settles_it_for_the_teammate(worl
     assert world.engine.store.conflicts() == []
     assert world.engine.store.get_task(task.id).title == "Renamed by Kim"  # type: ignore[union-attr]
     assert remote(world, Service.LINEAR, task).task.title == "Renamed by Kim"
+
+
+def test_a_project_created_just_before_a_crash_is_recovered_and_never_made_twice(world: World) -> None:
+    """Issue #19: recovery dropped a killed project create and the rerun made a second project."""
+
+    class Dies(BaseException):
+        pass
+
+    integration = world.engine.integration(Service.GITLAB)
+    real = integration.create_project
+
+    def create_project(project: Any, **kwargs: Any) -> Any:
+        real(project, **kwargs)
+        raise Dies  # killed after GitLab made the milestone, before pmtui stored it
+
+    integration.create_project = create_project  # type: ignore[method-assign]
+    plan = Plan(
+        text="new project Crash-proof launch with a task",
+        actions=[
+            CreateProject(ref="p", name="Crash-proof launch", service=Service.GITLAB),
+            CreateTask(ref="t", title="Launch checklist", project="p", service=Service.GITLAB, after=["p"]),
+        ],
+    )
+    with pytest.raises(Dies):
+        world.engine.execute(plan)
+    integration.create_project = real  # type: ignore[method-assign]
+    record = world.engine.store.request(plan.request_id)
+    assert record is not None
+    record.pid = 999_999_999
+    world.engine.store.request_write(record)
+    lines = world.engine.recover()
+    assert any("had been committed" in line for line in lines), lines
+    assert world.engine.store.find_project("Crash-proof launch") is not None
+    result = log(world).resume()
+    assert result.status == "done", result.summary()
+    milestones = [m["title"] for m in world.sandbox.emulator("gitlab").state["milestones"].values()]
+    assert milestones.count("Crash-proof launch") == 1
+    issues = [i["title"] for i in world.sandbox.emulator("gitlab").state["issues"].values()]
+    assert issues.count("Launch checklist") == 1
