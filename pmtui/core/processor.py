@@ -519,20 +519,11 @@ class TaskProcessor:
         integration = self.integrations(service)
 
         def store(remote: RemoteTask) -> None:
-            remote.ref.entity_id = task.id
-            remote.ref.idempotency_key = key
-            remote.ref.base = _base_of(service, remote.task)
-            remote.ref.synced_at = utcnow()
-            remote.ref.origin = True
-            merged = task.model_copy(
-                update={
-                    "updated_at": utcnow(),
-                    "scheduled_start": remote.task.scheduled_start,
-                    "scheduled_end": remote.task.scheduled_end,
-                }
-            )
-            self.store.upsert_tasks([merged])
-            self.store.upsert_refs([remote.ref])
+            schedule = {
+                "scheduled_start": remote.task.scheduled_start,
+                "scheduled_end": remote.task.scheduled_end,
+            }
+            self._record_created(remote, task, key, service, origin=True, local_update=schedule)
             if queued_for is not None:
                 # A real outbox entry: the next healthy sync of that service creates it there.
                 self.store.outbox_mark(queued_for, task.id, "create", {"request_id": request_id})
@@ -570,6 +561,43 @@ class TaskProcessor:
             url=remote.ref.url,
             message=f"created {action.title!r} in {where}",
         ), undo
+
+    def _record_created(
+        self,
+        remote: RemoteTask,
+        task: Task,
+        key: str,
+        service: Service,
+        *,
+        origin: bool,
+        local_update: dict[str, Any],
+    ) -> None:
+        """Store what a create made: its ref (keyed, base = what the service holds) and the local task."""
+        remote.ref.entity_id = task.id
+        remote.ref.idempotency_key = key
+        remote.ref.base = _base_of(service, remote.task)
+        remote.ref.synced_at = utcnow()
+        remote.ref.origin = origin
+        self.store.upsert_tasks([task.model_copy(update={**local_update, "updated_at": utcnow()})])
+        self.store.upsert_refs([remote.ref])
+
+    def _merged_before_move(self, task: Task) -> tuple[Task, list[ExternalRef]]:
+        """The task merged with what its services hold now (a teammate's change moves with it), or an
+        error naming what stops the move (a conflict, a service not answering)."""
+        outcomes = self.writes.reconcile_all(task.id)
+        blocked = [o for o in outcomes if o.conflicts or o.pending]
+        if blocked:
+            why = "; ".join(
+                f"{o.service.label}: "
+                + (f"conflict on {', '.join(o.conflicts)}" if o.conflicts else str(o.pending))
+                for o in blocked
+            )
+            raise PmtuiError(
+                f"{task.title!r} was not moved: {why}",
+                hint="settle the conflict (Conflicts, 4) or wait for the service, then move it again",
+            )
+        merged = self.store.get_task(task.id) or task
+        return merged, [r for r in self.store.refs_for(merged.id) if r.service is not Service.LOCAL]
 
     def _project_for(
         self, name: str | None, service: Service, made: dict[str, tuple[str, Service, str | None]]
@@ -838,21 +866,7 @@ class TaskProcessor:
         task = self._resolve(action.task)
         refs = [r for r in self.store.refs_for(task.id) if r.service is not Service.LOCAL]
         if move and refs:
-            # The copy is made from the merged task: a teammate's change on the old service moves with it.
-            outcomes = self.writes.reconcile_all(task.id)
-            blocked = [o for o in outcomes if o.conflicts or o.pending]
-            if blocked:
-                why = "; ".join(
-                    f"{o.service.label}: "
-                    + (f"conflict on {', '.join(o.conflicts)}" if o.conflicts else str(o.pending))
-                    for o in blocked
-                )
-                raise PmtuiError(
-                    f"{task.title!r} was not moved: {why}",
-                    hint="settle the conflict (Conflicts, 4) or wait for the service, then move it again",
-                )
-            task = self.store.get_task(task.id) or task
-            refs = [r for r in self.store.refs_for(task.id) if r.service is not Service.LOCAL]
+            task, refs = self._merged_before_move(task)
         if any(r.service is action.to for r in refs):
             return ActionResult(
                 ref=action.ref,
@@ -878,15 +892,9 @@ class TaskProcessor:
         integration = self.integrations(action.to)
 
         def store(remote: RemoteTask) -> None:
-            remote.ref.entity_id = task.id
-            remote.ref.idempotency_key = key
-            remote.ref.base = _base_of(action.to, remote.task)
-            remote.ref.synced_at = utcnow()
-            remote.ref.origin = False
-            self.store.upsert_refs([remote.ref])
             # The local task takes the schedule (due, duration), never the copy's description or assignee.
             schedule = {k: v for k, v in updates.items() if k in ("due", "due_all_day", "duration_minutes")}
-            self.store.upsert_tasks([task.model_copy(update={**schedule, "updated_at": utcnow()})])
+            self._record_created(remote, task, key, action.to, origin=False, local_update=schedule)
 
         remote = self._remote_call(
             request_id,
