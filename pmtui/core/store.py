@@ -259,6 +259,14 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        7,
+        "sync runs: when a rate-limited service may be called again, and the objects a run skipped",
+        [
+            "ALTER TABLE sync_runs ADD COLUMN retry_at TIMESTAMPTZ",
+            "ALTER TABLE sync_runs ADD COLUMN skipped JSON DEFAULT '[]'",
+        ],
+    ),
 ]
 """(version, description, statements). Append only: a released migration is never edited."""
 
@@ -1324,7 +1332,7 @@ class Store:
         """Insert or replace a run by id: a sync records it at start and rewrites it when it ends."""
         with self._hold():
             self._exec(
-                "INSERT OR REPLACE INTO sync_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO sync_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     run.id,
                     run.run_id,
@@ -1338,6 +1346,8 @@ class Store:
                     run.duration_ms,
                     run.status,
                     run.error,
+                    run.retry_at,
+                    json.dumps(run.skipped),
                 ],
             )
 
@@ -1348,7 +1358,7 @@ class Store:
             table = self._arrow(
                 f"SELECT * FROM sync_runs WHERE {where} ORDER BY started_at DESC LIMIT {int(limit)}", params
             )
-        return [_models().SyncRun.model_validate(row) for row in table.to_pylist()]
+        return [_sync_run(row) for row in table.to_pylist()]
 
     def last_sync_runs(self) -> dict[Service, SyncRun]:
         """The newest run per service."""
@@ -1357,7 +1367,7 @@ class Store:
                 "SELECT * FROM sync_runs QUALIFY row_number() OVER (PARTITION BY service "
                 "ORDER BY started_at DESC) = 1"
             )
-        runs = [_models().SyncRun.model_validate(row) for row in table.to_pylist()]
+        runs = [_sync_run(row) for row in table.to_pylist()]
         return {run.service: run for run in runs}
 
     # ------------------------------------------------------------------------------------- decisions
@@ -1578,6 +1588,12 @@ class RequestRecord:
     started_at: datetime
     finished_at: datetime | None
     steps: list[dict[str, Any]]
+
+
+def _sync_run(row: dict[str, Any]) -> SyncRun:
+    skipped = row.get("skipped")
+    row["skipped"] = json.loads(skipped) if isinstance(skipped, str) else (skipped or [])
+    return _models().SyncRun.model_validate(row)
 
 
 def store_path(data_dir: Path) -> Path:
