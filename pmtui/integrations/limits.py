@@ -165,7 +165,7 @@ def rate_limited_until(service: str, seconds: float, cap: float) -> RateLimitedE
     """The error for a wait beyond the cap: it names the moment the service may be called again."""
     until = datetime.now(UTC) + timedelta(seconds=seconds)
     error = RateLimitedError(
-        f"{service} is rate-limited until {until.astimezone():%H:%M:%S} "
+        f"rate-limited until {until.astimezone():%H:%M:%S} "
         f"(asked to wait {seconds:.0f} s, more than the {cap:g} s pmtui waits)",
         service=service,
         retry_after=seconds,
