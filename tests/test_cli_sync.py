@@ -162,10 +162,8 @@ def test_briefing_refresh_syncs_first(sandbox: Sandbox, pmtui_home: Path) -> Non
     assert "Fix login redirect loop" in result.stdout
 
 
-def test_linear_retry_after_600_is_reported_and_the_others_finish(
-    sandbox: Sandbox, pmtui_home: Path
-) -> None:
-    """Linear throttled with Retry-After 600 s is not slept through: the others sync, Linear says until when."""
+def test_linear_retry_after_600_is_reported_and_the_others_finish(sandbox: Sandbox, pmtui_home: Path) -> None:
+    """Linear throttled for 600 s is not slept through: the others sync, Linear says until when."""
     from datetime import UTC, datetime, timedelta
 
     from pmtui.sandbox.server import Fault
@@ -192,9 +190,7 @@ def test_linear_retry_after_600_is_reported_and_the_others_finish(
     assert {run.status for run in recorded.values()} == {"ok", "rate-limited"}
 
 
-def test_ctrl_c_stops_after_the_current_write_and_a_rerun_resumes(
-    sandbox: Sandbox, pmtui_home: Path
-) -> None:
+def test_ctrl_c_stops_after_the_current_write_and_a_rerun_resumes(sandbox: Sandbox, pmtui_home: Path) -> None:
     """Against a slow GitLab with thousands of issues: one Ctrl-C ends the run "cancelled" at a page
     boundary, a second one quits at once, and the next sync goes on from the stored pages."""
     from pmtui.core.store import Store, store_path
@@ -203,7 +199,7 @@ def test_ctrl_c_stops_after_the_current_write_and_a_rerun_resumes(
     gitlab = sandbox.emulator("gitlab")
     gitlab.seed({"kind": "bulk", "n": 3000})
     config = pmtui_home / "config" / "config.toml"
-    config.write_text(re.sub(r'(?m)^board = .*$', "", config.read_text()))  # the bulk project has none
+    config.write_text(re.sub(r"(?m)^board = .*$", "", config.read_text()))  # the bulk project has none
     gitlab.add_fault(Fault("latency", value=300, count=None))
 
     def start() -> subprocess.Popen[str]:
@@ -251,5 +247,75 @@ def test_ctrl_c_stops_after_the_current_write_and_a_rerun_resumes(
     rerun = _sync(pmtui_home, "-s", "gitlab", "--json")
     assert rerun.returncode in (0, 3), rerun.stderr
     with Store(store_path(pmtui_home / "data"), read_only=True) as store:
+        assert store.last_sync_runs()[Service.GITLAB].status == "ok"
+        assert store.count_tasks() >= 3000
+        statuses = [run.status for run in store.sync_runs(service=Service.GITLAB)]
+        # The run the second Ctrl-C abandoned was ended by the next sync of the service, not left running.
+        assert "running" not in statuses
+        assert statuses.count("cancelled") == 1
+        assert "failed" in statuses
+
+
+def test_q_in_the_app_quits_during_a_sync_and_a_rerun_resumes(sandbox: Sandbox, pmtui_home: Path) -> None:
+    """The real app in tmux, syncing a slow GitLab with thousands of issues: `q` ends the process, the
+    run is recorded cancelled (stopped at a page boundary), and the next sync completes it."""
+    import shutil
+    import uuid
+
+    from pmtui.core.store import Store, store_path
+    from pmtui.sandbox.server import Fault
+
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    gitlab = sandbox.emulator("gitlab")
+    gitlab.seed({"kind": "bulk", "n": 3000})
+    gitlab.add_fault(Fault("latency", value=300, count=None))
+    config = pmtui_home / "config" / "config.toml"
+    text = re.sub(r"(?m)^board = .*$", "", config.read_text())
+    for other in ("linear", "notion", "motion"):  # only GitLab: the app syncs it at start
+        text = text.replace(f"[{other}]\nenabled = true\n", f"[{other}]\nenabled = false\n", 1)
+    config.write_text(text)
+    socket_name = f"pmtui-test-{uuid.uuid4().hex[:8]}"
+    tmux = ["tmux", "-L", socket_name, "-f", "/dev/null"]
+    env = " ".join(f"{k}={v}" for k, v in {"PMTUI_HOME": str(pmtui_home), "PMTUI_NO_KEYRING": "1"}.items())
+    command = f"cd {os.getcwd()} && exec env {env} {sys.executable} -m pmtui.cli"
+    subprocess.run([*tmux, "new-session", "-d", "-s", "app", "-x", "120", "-y", "40", command], check=True)
+    try:
+        pid = int(
+            subprocess.run(
+                [*tmux, "list-panes", "-t", "app", "-F", "#{pane_pid}"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()[0]
+        )
+        cache = store_path(pmtui_home / "data")
+        started = time.monotonic()
+        while True:  # until the app's sync has stored a page or two
+            time.sleep(0.3)
+            if time.monotonic() - started > 120:
+                pane = subprocess.run([*tmux, "capture-pane", "-p", "-t", "app"], capture_output=True, text=True)
+                pytest.fail(f"the app never started syncing:\n{pane.stdout}\n{config.read_text()}")
+            if not cache.exists():
+                continue
+            with Store(cache, read_only=True) as store:
+                runs = store.sync_runs(service=Service.GITLAB)
+                if runs and runs[0].status == "running" and store.count_tasks() > 0:
+                    break
+        subprocess.run([*tmux, "send-keys", "-t", "app", "q"], check=True)
+        started = time.monotonic()
+        while Path(f"/proc/{pid}").exists():
+            time.sleep(0.05)
+            assert time.monotonic() - started < 30, "the app did not quit"  # a hang guard
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
+    with Store(cache, read_only=True) as store:
+        assert store.sync_runs(service=Service.GITLAB)[0].status == "cancelled"
+        stored = store.count_tasks()
+    assert stored > 0
+    gitlab.clear_faults()
+    rerun = _sync(pmtui_home, "-s", "gitlab", "--json")
+    assert rerun.returncode in (0, 3), rerun.stderr
+    with Store(cache, read_only=True) as store:
         assert store.last_sync_runs()[Service.GITLAB].status == "ok"
         assert store.count_tasks() >= 3000

@@ -1351,6 +1351,22 @@ class Store:
                 ],
             )
 
+    def end_abandoned_runs(self, service: Service) -> int:
+        """Mark ``service``'s runs still "running" as failed: called by the process that now holds that
+        service's sync lock, so whoever recorded them has ended (killed mid-run). Returns how many."""
+        with self._hold():
+            rows = self._rows(
+                "SELECT count(*) FROM sync_runs WHERE service = ? AND status = 'running'", [service.value]
+            )
+            if rows and rows[0][0]:
+                self._exec(
+                    "UPDATE sync_runs SET status = 'failed', finished_at = coalesce(finished_at, ?), "
+                    "error = 'interrupted: the process ended during the run' "
+                    "WHERE service = ? AND status = 'running'",
+                    [datetime.now(UTC), service.value],
+                )
+            return int(rows[0][0]) if rows else 0
+
     def sync_runs(self, *, service: Service | None = None, limit: int = 50) -> list[SyncRun]:
         """Recorded runs, newest first, of one service when given, at most ``limit``."""
         where, params = ("service = ?", [service.value]) if service else ("TRUE", [])

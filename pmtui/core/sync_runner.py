@@ -96,6 +96,7 @@ def sync_one(
             run = report.run
         else:
             with process_lock(lock):
+                engine.store.end_abandoned_runs(service)
                 report = SyncEngine(engine, cancel=cancel, emit=emit).sync_service(service, run_id=run_id)
                 run = report.run
     except Busy as busy:
