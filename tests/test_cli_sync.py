@@ -294,7 +294,9 @@ def test_q_in_the_app_quits_during_a_sync_and_a_rerun_resumes(sandbox: Sandbox, 
         while True:  # until the app's sync has stored a page or two
             time.sleep(0.3)
             if time.monotonic() - started > 120:
-                pane = subprocess.run([*tmux, "capture-pane", "-p", "-t", "app"], capture_output=True, text=True)
+                pane = subprocess.run(
+                    [*tmux, "capture-pane", "-p", "-t", "app"], capture_output=True, text=True
+                )
                 pytest.fail(f"the app never started syncing:\n{pane.stdout}\n{config.read_text()}")
             if not cache.exists():
                 continue
