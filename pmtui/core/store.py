@@ -510,10 +510,17 @@ class Store:
 
     @property
     def conn(self) -> duckdb.DuckDBPyConnection:
-        """The open connection; only inside a unit of work for a file-backed store."""
-        if self._conn is None:
-            raise StoreError("the cache is not open here: use the Store's methods, not its connection")
-        return self._conn
+        """The open connection, opened if needed: use it while holding ``_hold()`` (or ``_lock``), since
+        an idle connection is closed by the release thread, which takes the same lock."""
+        with self._lock:
+            if self._conn is None:
+                if self._closed:
+                    raise StoreError("the cache was closed", hint="this is a bug in pmtui: please report it")
+                self._conn = self._connect()
+                if self.shared:
+                    self._last_used = time.monotonic()
+                    self._reap_later()
+            return self._conn
 
     @contextmanager
     def _hold(self) -> Iterator[duckdb.DuckDBPyConnection]:
