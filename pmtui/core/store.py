@@ -1616,7 +1616,8 @@ class RequestRecord:
 def _sync_run(row: dict[str, Any]) -> SyncRun:
     skipped = row.get("skipped")
     row["skipped"] = json.loads(skipped) if isinstance(skipped, str) else (skipped or [])
-    return _models().SyncRun.model_validate(row)
+    run: SyncRun = _models().SyncRun.model_validate(row)
+    return run
 
 
 def store_path(data_dir: Path) -> Path:
