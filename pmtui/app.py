@@ -93,6 +93,7 @@ class PmtuiApp(App[None]):
         self.settings = backend.engine.settings
         self.auto_sync = auto_sync
         self._syncing = False
+        self._cache_token: tuple[int, int] | None = None
         self._history: list[str] | None = None
         from pmtui.screens.board import BoardScreen
         from pmtui.screens.briefing import BriefingScreen
@@ -115,6 +116,8 @@ class PmtuiApp(App[None]):
     # --------------------------------------------------------------------------------- lifecycle
 
     def on_mount(self) -> None:
+        self._cache_token = self.backend.engine.store.change_token()
+        self.set_interval(1.0, self._watch_cache)
         theme = self.settings.ui.theme
         try:
             self.theme = theme
@@ -157,6 +160,18 @@ class PmtuiApp(App[None]):
                 self.sync_busy = ""
 
     # ------------------------------------------------------------------------------------ data
+
+    def _watch_cache(self) -> None:
+        """Notice a write by any process (a sync, `pmtui do`, a webhook) within a second, and reload."""
+        token = self.backend.engine.store.change_token()
+        if token != self._cache_token:
+            self._cache_token = token
+            self.bump_data()
+
+    async def action_quit(self) -> None:
+        """Quit now: a running sync is asked to stop at its next safe point and is not waited for here."""
+        self.backend.cancel.set()
+        self.exit()
 
     def bump_data(self) -> None:
         """The cache changed: screens reload (the visible one now, others when shown) and the status line."""

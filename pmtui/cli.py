@@ -153,22 +153,21 @@ def sync(
         int | None, typer.Option("--interval", help="Seconds between runs with --watch (default: config).")
     ] = None,
     json_output: Annotated[
-        bool, typer.Option("--json", help="JSON lines instead of progress lines.")
+        bool, typer.Option("--json", help="JSON lines instead of the progress display.")
     ] = False,
     service: Annotated[
         list[str] | None, typer.Option("--service", "-s", help="Only this service (repeatable).")
     ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also show every request.")] = False,
 ) -> None:
     """Sync every enabled service once (headless mode), or keep syncing with --watch.
 
-    Exit codes: 0 clean, 1 a service failed, 3 conflicts are waiting, 5 the cache is held by another
-    pmtui (the TUI runs its own sync).
+    Exit codes: 0 clean, 1 a service did not sync (failed, rate-limited), 3 conflicts are waiting,
+    5 another process never releases the cache, 130 stopped by Ctrl-C.
     """
-    import queue
-    import signal
     import threading
-    import time
 
+    from pmtui import headless
     from pmtui.core.engine import Engine
     from pmtui.models import Service
 
@@ -179,57 +178,36 @@ def sync(
     except ValueError:
         _err(f"--service takes motion, linear, notion or gitlab, not {', '.join(service or [])}")
         raise typer.Exit(EXIT_USAGE) from None
-    as_json = json_output or not sys.stdout.isatty()
+    output = headless.SyncOutput(as_json=json_output or not sys.stdout.isatty(), verbose=verbose)
     stop = threading.Event()
-    if watch:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
-    with Engine.open(settings) as engine:
-        if not engine.configured_services():
+    with Engine.open(settings) as engine, headless.Interrupts(stop, _err):
+        wanted = services or engine.configured_services()
+        if not wanted:
             _err("no service is configured: `pmtui doctor` shows how (or try `pmtui demo`)")
             raise typer.Exit(EXIT_FAILED)
-        wakeups = _webhook_receiver(settings, stop) if watch and settings.sync.webhook_port else None
-        pending: set[Service] = set()
-        while True:
-            runs = engine.sync(sorted(pending, key=lambda s: s.value) or services)
-            _mirror_after_sync(engine, settings, quiet=as_json)
-            pending.clear()
-            open_conflicts = len(engine.store.conflicts())
-            for run in runs:
-                if as_json:
-                    _out(json.dumps(run.model_dump(mode="json")))
-                else:
-                    mark = "ok  " if run.status == "ok" else "FAIL"
-                    line = (
-                        f"[{mark}] {run.service.label:<7} {run.pulled} pulled · {run.pushed} pushed · "
-                        f"{run.conflicts} conflicts · {run.requests} requests · "
-                        f"{run.duration_ms / 1000:.1f} s"
-                    )
-                    _out(line)
-                    if run.error:
-                        _out(f"       {run.error}")
-            if open_conflicts and not as_json:
-                _out(f"{open_conflicts} conflict(s) wait for you: `pmtui conflicts`, or press 4 in `pmtui`")
-            code = (
-                EXIT_FAILED
-                if any(r.status == "failed" for r in runs)
-                else (EXIT_CONFLICTS if open_conflicts else EXIT_OK)
+
+        def mirror() -> None:
+            _mirror_after_sync(engine, settings, quiet=output.as_json)
+
+        if watch:
+            wakeups = _webhook_receiver(settings, stop) if settings.sync.webhook_port else None
+            runs = headless.watch(
+                engine,
+                wanted,
+                interval=headless.settings_interval(settings, interval),
+                stop=stop,
+                output=output,
+                wakeups=wakeups,
+                after_run=mirror,
             )
-            if not watch:
-                raise typer.Exit(code)
-            if wakeups is None:
-                if stop.wait(interval or settings.sync.interval_seconds):
-                    raise typer.Exit(code)
-                continue
-            deadline = time.monotonic() + (interval or settings.sync.interval_seconds)
-            while not stop.is_set() and time.monotonic() < deadline and not pending:
-                try:
-                    request = wakeups.get(timeout=0.5)
-                except queue.Empty:
-                    continue
-                pending.add(request.service)
-            if stop.is_set():
-                raise typer.Exit(code)
+            code = headless.exit_code(runs, len(engine.store.conflicts()))
+            raise typer.Exit(EXIT_OK if code == headless.EXIT_CANCELLED else code)
+        runs = engine.sync(wanted, on_progress=output.event, cancel=stop)
+        if not stop.is_set():
+            mirror()
+        open_conflicts = len(engine.store.conflicts())
+        output.runs(runs, open_conflicts)
+        raise typer.Exit(headless.exit_code(runs, open_conflicts))
 
 
 def _webhook_receiver(settings: Settings, stop: Any) -> Any:

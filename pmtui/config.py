@@ -186,6 +186,8 @@ class SyncSettings(_Section):
     """Fields that flow between services holding the same task (descriptions flow from the origin only)."""
     webhook_port: int | None = Field(default=None, ge=1, le=65535)
     """Serve the webhook receiver on this local port in `pmtui sync --watch`."""
+    max_retry_after_seconds: float = Field(default=60, ge=0)
+    """A service asking to wait longer than this is marked rate-limited for the round, not waited for."""
 
 
 class MirrorSettings(_Section):

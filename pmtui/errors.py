@@ -7,6 +7,8 @@ an exit code in the CLI, a toast or status line in the TUI. A leaf module: stdli
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class PmtuiError(Exception):
     """Base of every error pmtui shows to a user.
@@ -143,6 +145,8 @@ class RateLimitedError(ServiceError):
             hint="pmtui waits and retries by itself; lower the sync interval if this repeats",
         )
         self.retry_after = retry_after
+        self.until: datetime | None = None
+        """Set when pmtui stopped waiting: the moment the service may be called again."""
 
 
 class TransientError(ServiceError):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 Command = Callable[[], int]
 
@@ -78,8 +79,28 @@ def open_app(*, verbose: bool = False) -> int:
     configure_logging(paths.log_dir(), mode="tui", verbose=verbose)
     settings = load_settings()
     redaction_filter().add_secrets(known_secrets(settings))
-    make_app(settings).run()
+    app = make_app(settings)
+    app.run()
+    leave_app(app.backend)
     return 0
+
+
+def leave_app(backend: Any) -> None:
+    """After `q`: give a running sync a moment to reach its safe point, then leave without it.
+
+    Whatever it had not committed is dropped whole by DuckDB; the journal settles an unknown remote
+    outcome at the next start. So quitting takes at most about a second, never a whole sync.
+    """
+    import logging
+    import time
+
+    backend.cancel.set()
+    deadline = time.monotonic() + 0.8
+    while backend.syncing.is_set() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if backend.syncing.is_set():
+        logging.shutdown()
+        os._exit(0)
 
 
 INSTANT: dict[str, Callable[[Sequence[str]], Command | None]] = {

@@ -62,6 +62,11 @@ class _Model(BaseModel):
 # ---------------------------------------------------------------------------------------------- data
 
 
+TITLE_MAX = 200_000
+"""The longest title any service holds: Notion's title property, 100 rich-text items of 2,000 characters
+(Linear and GitLab stop at 255, Motion sooner; a longer title is refused when pushed there, not read)."""
+
+
 class Task(_Model):
     """One unit of work, wherever it lives; its homes on services are :class:`ExternalRef` rows.
 
@@ -70,7 +75,7 @@ class Task(_Model):
     """
 
     id: str = Field(default_factory=new_id)
-    title: str = Field(min_length=1, max_length=2000)
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
     description: str = ""
     status: Status = Status.TODO
     priority: Priority = Priority.NONE
@@ -478,8 +483,12 @@ class SyncRun(_Model):
     conflicts: int = 0
     requests: int = 0
     duration_ms: int = 0
-    status: Literal["running", "ok", "failed", "skipped"] = "running"
+    status: Literal["running", "ok", "failed", "skipped", "rate-limited", "cancelled"] = "running"
     error: str | None = None
+    retry_at: AwareDatetime | None = None
+    """When rate-limited: the service asked not to be called before this moment (the countdown's end)."""
+    skipped: list[str] = Field(default_factory=list)
+    """Remote objects left out because pmtui cannot represent them, each as ``id: reason``."""
 
 
 class Decision(_Model):

@@ -184,14 +184,20 @@ def _subprocess_env(home: Path) -> dict[str, str]:
         "PMTUI_NO_KEYRING": "1",
         "PMTUI_TIMEZONE": "Europe/Berlin",
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PMTUI_LOCK_WAIT": "1",
     }
 
 
 @pytest.fixture
 def locked(cache: Path) -> Iterator[Path]:
-    """The cache held read-write by this process, as a running sync would hold it."""
-    with Store(cache):
+    """The cache held read-write by this process and never let go (a genuine deadlock)."""
+    import duckdb
+
+    conn = duckdb.connect(str(cache))
+    try:
         yield cache
+    finally:
+        conn.close()
 
 
 def test_locked_cache_exits_5_with_the_holder(locked: Path, pmtui_home: Path) -> None:

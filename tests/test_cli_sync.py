@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -13,10 +14,12 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from pmtui.models import Service
 from pmtui.sandbox.runner import Sandbox, start_sandbox
 from tests.proc import read_line
 
@@ -45,8 +48,12 @@ def _sync(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_once_prints_json_lines_and_exits_0(sandbox: Sandbox, pmtui_home: Path) -> None:
     result = _sync(pmtui_home, "--json")
     assert result.returncode == 0, result.stderr
-    runs = [json.loads(line) for line in result.stdout.splitlines()]
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    runs = [line for line in lines if "event" not in line]
+    progress = [line for line in lines if line.get("event") == "progress"]
     assert [r["service"] for r in runs] == ["linear", "gitlab", "notion", "motion"]
+    assert {p["service"] for p in progress} == {"linear", "gitlab", "notion", "motion"}
+    assert all(p["pages"] >= 1 and p["requests"] >= 1 and "budget_left" in p for p in progress)
     assert all(r["status"] == "ok" and r["pulled"] > 0 for r in runs)
 
 
@@ -81,6 +88,14 @@ def test_bad_service_name_is_a_usage_error(sandbox: Sandbox, pmtui_home: Path) -
     assert "--service takes" in result.stderr
 
 
+def _next_run(stream: Any) -> dict[str, Any]:
+    """The next run line of `pmtui sync --json`, past the progress lines."""
+    while True:
+        line = json.loads(read_line(stream))
+        if "event" not in line:
+            return dict(line)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -101,7 +116,7 @@ def test_watch_syncs_on_a_webhook_and_stops_cleanly(sandbox: Sandbox, pmtui_home
     )
     try:
         assert watcher.stdout is not None
-        first = [json.loads(read_line(watcher.stdout)) for _ in range(4)]
+        first = [_next_run(watcher.stdout) for _ in range(4)]
         assert {r["service"] for r in first} == {"linear", "gitlab", "notion", "motion"}
         body = json.dumps(
             {
@@ -123,7 +138,7 @@ def test_watch_syncs_on_a_webhook_and_stops_cleanly(sandbox: Sandbox, pmtui_home
             },
         )
         assert answer.status_code == 200
-        woken = json.loads(read_line(watcher.stdout))  # well before the 300 s interval
+        woken = _next_run(watcher.stdout)  # well before the 300 s interval
         assert woken["service"] == "linear"
         watcher.send_signal(signal.SIGTERM)
         watcher.wait(timeout=30)
@@ -145,3 +160,164 @@ def test_briefing_refresh_syncs_first(sandbox: Sandbox, pmtui_home: Path) -> Non
     assert result.returncode == 0, result.stderr
     assert "Linear: ok (48 pulled, 0 pushed)" in result.stderr
     assert "Fix login redirect loop" in result.stdout
+
+
+def test_linear_retry_after_600_is_reported_and_the_others_finish(sandbox: Sandbox, pmtui_home: Path) -> None:
+    """Linear throttled for 600 s is not slept through: the others sync, Linear says until when."""
+    from datetime import UTC, datetime, timedelta
+
+    from pmtui.sandbox.server import Fault
+
+    sandbox.emulator("linear").add_fault(Fault("rate_limit", value=600, count=None))
+    before = datetime.now(UTC)
+    started = time.monotonic()
+    result = _sync(pmtui_home, "--json")  # 120 s timeout: a generous hang guard, not a timing assert
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    runs = {r["service"]: r for r in lines if "event" not in r}
+    assert result.returncode == 1, result.stderr
+    assert {s: runs[s]["status"] for s in ("gitlab", "notion", "motion")} == dict.fromkeys(
+        ("gitlab", "notion", "motion"), "ok"
+    )
+    assert runs["linear"]["status"] == "rate-limited"
+    retry_at = datetime.fromisoformat(runs["linear"]["retry_at"])
+    assert before + timedelta(seconds=590) <= retry_at <= datetime.now(UTC) + timedelta(seconds=610)
+    assert "rate-limited until" in runs["linear"]["error"]
+    assert time.monotonic() - started < 120
+    from pmtui.core.store import Store, store_path
+
+    with Store(store_path(pmtui_home / "data"), read_only=True) as store:
+        recorded = store.last_sync_runs()
+    assert {run.status for run in recorded.values()} == {"ok", "rate-limited"}
+
+
+def test_ctrl_c_stops_after_the_current_write_and_a_rerun_resumes(sandbox: Sandbox, pmtui_home: Path) -> None:
+    """Against a slow GitLab with thousands of issues: one Ctrl-C ends the run "cancelled" at a page
+    boundary, a second one quits at once, and the next sync goes on from the stored pages."""
+    from pmtui.core.store import Store, store_path
+    from pmtui.sandbox.server import Fault
+
+    gitlab = sandbox.emulator("gitlab")
+    gitlab.seed({"kind": "bulk", "n": 3000})
+    config = pmtui_home / "config" / "config.toml"
+    config.write_text(re.sub(r"(?m)^board = .*$", "", config.read_text()))  # the bulk project has none
+    gitlab.add_fault(Fault("latency", value=300, count=None))
+
+    def start() -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "pmtui.cli", "sync", "-s", "gitlab", "--json"],
+            env=_env(pmtui_home),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    once = start()
+    try:
+        assert once.stdout is not None
+        first_line = once.stdout.readline()
+        assert json.loads(first_line).get("event") == "progress", first_line  # a page is stored
+        once.send_signal(signal.SIGINT)
+        out, err = once.communicate(timeout=60)
+    finally:
+        if once.poll() is None:
+            once.kill()
+    assert once.returncode == 130, err
+    runs = [json.loads(line) for line in out.splitlines() if "event" not in json.loads(line)]
+    assert [r["status"] for r in runs] == ["cancelled"]
+    assert "Traceback" not in err
+    with Store(store_path(pmtui_home / "data"), read_only=True) as store:
+        assert store.last_sync_runs()[Service.GITLAB].status == "cancelled"
+        first_count = store.count_tasks()
+    assert 0 < first_count < 3000 + 100
+
+    twice = start()
+    try:
+        assert twice.stdout is not None
+        assert json.loads(twice.stdout.readline())["event"] == "progress"
+        twice.send_signal(signal.SIGINT)
+        time.sleep(0.2)
+        twice.send_signal(signal.SIGINT)
+        twice.wait(timeout=5)  # a hang guard; the second Ctrl-C exits at once
+    finally:
+        if twice.poll() is None:
+            twice.kill()
+    assert twice.returncode == 130
+
+    gitlab.clear_faults()
+    rerun = _sync(pmtui_home, "-s", "gitlab", "--json")
+    assert rerun.returncode in (0, 3), rerun.stderr
+    with Store(store_path(pmtui_home / "data"), read_only=True) as store:
+        assert store.last_sync_runs()[Service.GITLAB].status == "ok"
+        assert store.count_tasks() >= 3000
+        statuses = [run.status for run in store.sync_runs(service=Service.GITLAB)]
+        # The run the second Ctrl-C abandoned was ended by the next sync of the service, not left running.
+        assert "running" not in statuses
+        assert statuses.count("cancelled") == 1
+        assert "failed" in statuses
+
+
+def test_q_in_the_app_quits_during_a_sync_and_a_rerun_resumes(sandbox: Sandbox, pmtui_home: Path) -> None:
+    """The real app in tmux, syncing a slow GitLab with thousands of issues: `q` ends the process, the
+    run is recorded cancelled (stopped at a page boundary), and the next sync completes it."""
+    import shutil
+    import uuid
+
+    from pmtui.core.store import Store, store_path
+    from pmtui.sandbox.server import Fault
+
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    gitlab = sandbox.emulator("gitlab")
+    gitlab.seed({"kind": "bulk", "n": 3000})
+    gitlab.add_fault(Fault("latency", value=300, count=None))
+    config = pmtui_home / "config" / "config.toml"
+    text = re.sub(r"(?m)^board = .*$", "", config.read_text())
+    for other in ("linear", "notion", "motion"):  # only GitLab: the app syncs it at start
+        text = text.replace(f"[{other}]\nenabled = true\n", f"[{other}]\nenabled = false\n", 1)
+    config.write_text(text)
+    socket_name = f"pmtui-test-{uuid.uuid4().hex[:8]}"
+    tmux = ["tmux", "-L", socket_name, "-f", "/dev/null"]
+    env = " ".join(f"{k}={v}" for k, v in {"PMTUI_HOME": str(pmtui_home), "PMTUI_NO_KEYRING": "1"}.items())
+    command = f"cd {os.getcwd()} && exec env {env} {sys.executable} -m pmtui.cli"
+    subprocess.run([*tmux, "new-session", "-d", "-s", "app", "-x", "120", "-y", "40", command], check=True)
+    try:
+        pid = int(
+            subprocess.run(
+                [*tmux, "list-panes", "-t", "app", "-F", "#{pane_pid}"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()[0]
+        )
+        cache = store_path(pmtui_home / "data")
+        started = time.monotonic()
+        while True:  # until the app's sync has stored a page or two
+            time.sleep(0.3)
+            if time.monotonic() - started > 120:
+                pane = subprocess.run(
+                    [*tmux, "capture-pane", "-p", "-t", "app"], capture_output=True, text=True
+                )
+                pytest.fail(f"the app never started syncing:\n{pane.stdout}\n{config.read_text()}")
+            if not cache.exists():
+                continue
+            with Store(cache, read_only=True) as store:
+                runs = store.sync_runs(service=Service.GITLAB)
+                if runs and runs[0].status == "running" and store.count_tasks() > 0:
+                    break
+        subprocess.run([*tmux, "send-keys", "-t", "app", "q"], check=True)
+        started = time.monotonic()
+        while Path(f"/proc/{pid}").exists():
+            time.sleep(0.05)
+            assert time.monotonic() - started < 30, "the app did not quit"  # a hang guard
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
+    with Store(cache, read_only=True) as store:
+        assert store.sync_runs(service=Service.GITLAB)[0].status == "cancelled"
+        stored = store.count_tasks()
+    assert stored > 0
+    gitlab.clear_faults()
+    rerun = _sync(pmtui_home, "-s", "gitlab", "--json")
+    assert rerun.returncode in (0, 3), rerun.stderr
+    with Store(cache, read_only=True) as store:
+        assert store.last_sync_runs()[Service.GITLAB].status == "ok"
+        assert store.count_tasks() >= 3000

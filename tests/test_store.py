@@ -228,16 +228,58 @@ def test_transaction_rolls_back(store: Store) -> None:
     assert store.get_cursor(Service.LINEAR, "x") is None
 
 
-def test_second_process_gets_a_clear_message(tmp_path: Path) -> None:
+def test_two_processes_share_the_cache(tmp_path: Path) -> None:
+    """A Store holds the file only for a unit of work: another process reads and writes meanwhile."""
+    path = tmp_path / "shared.duckdb"
+    Store(path).close()
+    other = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
+            import sys
+            from pmtui.core.store import Store
+            from pmtui.models import Service
+            s = Store({str(path)!r})
+            s.set_cursor(Service.LINEAR, "from-other", "1")
+            print("ready", flush=True)
+            sys.stdin.readline()
+            print(s.get_cursor(Service.GITLAB, "from-test"), flush=True)
+            s.close()
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert other.stdout is not None
+        assert other.stdout.readline().strip() == "ready"
+        mine = Store(path, lock_wait=10)
+        token = mine.change_token()
+        assert mine.get_cursor(Service.LINEAR, "from-other") == "1"
+        mine.set_cursor(Service.GITLAB, "from-test", "2")
+        mine.close()
+        assert mine.change_token() != token
+        out, _ = other.communicate("\n", timeout=30)
+        assert out.strip() == "2"
+        assert other.returncode == 0
+    finally:
+        if other.poll() is None:
+            other.kill()
+
+
+def test_a_process_that_never_lets_go_is_named(tmp_path: Path) -> None:
+    """Only a genuine deadlock exits 5: a process holding the file past the retry budget, named."""
     path = tmp_path / "held.duckdb"
+    Store(path).close()
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
             textwrap.dedent(f"""
-            import sys, time
-            from pmtui.core.store import Store
-            s = Store({str(path)!r})
+            import sys, duckdb
+            conn = duckdb.connect({str(path)!r})
             print("ready", flush=True)
             sys.stdin.readline()
         """),
@@ -250,8 +292,9 @@ def test_second_process_gets_a_clear_message(tmp_path: Path) -> None:
         assert holder.stdout is not None
         assert read_line(holder.stdout).strip() == "ready"
         with pytest.raises(StoreLockedError) as caught:
-            Store(path)
+            Store(path, lock_wait=0.5)
         assert f"PID {holder.pid}" in str(caught.value)
+        assert "import sys, duckdb conn = duckdb.connect(" in str(caught.value)  # the holder's command line
         assert caught.value.exit_code == 5
         assert caught.value.hint
     finally:

@@ -359,6 +359,8 @@ class ServiceStatus:
     failed: int = 0
     conflicts: int = 0
     cursors: tuple[tuple[str, str | None], ...] = ()
+    retry_at: datetime | None = None
+    """Rate-limited: the service may be called again at this moment (the status line counts down)."""
 
 
 @dataclass(frozen=True)
@@ -384,7 +386,7 @@ def status_summary(store: Store, configured: Sequence[Service]) -> StatusSummary
             row[0]: row[1:]
             for row in store._rows(
                 "SELECT service, status, coalesce(finished_at, started_at), duration_ms, pulled, pushed, "
-                "error FROM sync_runs QUALIFY row_number() OVER (PARTITION BY service "
+                "error, retry_at FROM sync_runs QUALIFY row_number() OVER (PARTITION BY service "
                 "ORDER BY started_at DESC) = 1"
             )
         }
@@ -432,6 +434,7 @@ def status_summary(store: Store, configured: Sequence[Service]) -> StatusSummary
                 failed=failed,
                 conflicts=conflicts.get(service.value, 0),
                 cursors=tuple(cursors.get(service.value, ())),
+                retry_at=run[6] if run else None,
             )
         )
     return StatusSummary(
@@ -441,6 +444,18 @@ def status_summary(store: Store, configured: Sequence[Service]) -> StatusSummary
         conflicts=sum(conflicts.values()),
         tasks=int(tasks_row[0][0]) if tasks_row else 0,
     )
+
+
+def countdown(until: datetime | None, now: datetime) -> str | None:
+    """``m:ss`` (or ``h:mm:ss``) left until ``until``; None once it has passed."""
+    if until is None:
+        return None
+    left = int((until - now).total_seconds())
+    if left <= 0:
+        return None
+    hours, rest = divmod(left, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
 def ago(then: datetime | None, now: datetime) -> str:

@@ -125,6 +125,9 @@ class Engine:
                     hint="`pmtui doctor` shows how to configure it",
                 )
             built = build_integration(service, self.settings, lookup=self.store.get_task)
+            limiter = getattr(built, "limiter", None)
+            if limiter is not None:  # a throttled service beyond the cap is reported, not slept through
+                limiter.max_wait = self.settings.sync.max_retry_after_seconds
             self._integrations[service] = built
             return built
 
@@ -190,13 +193,20 @@ class Engine:
         return outcome
 
     def sync(
-        self, services: list[Service] | None = None, *, on_progress: EventCallback | None = None
+        self,
+        services: list[Service] | None = None,
+        *,
+        on_progress: EventCallback | None = None,
+        cancel: threading.Event | None = None,
     ) -> list[SyncRun]:
-        """Sync the given (default: every configured) services once; one SyncRun each, never raises for
-        a service's failure (it is in the run's status and error)."""
+        """Sync the given (default: every configured) services once, concurrently; one SyncRun each.
+
+        Never raises for a service's failure (it is in the run's status and error). Setting ``cancel``
+        stops every service at its next safe point; those runs end ``cancelled``.
+        """
         from pmtui.core.sync import SyncEngine
 
-        return SyncEngine(self).sync(services, on_progress=on_progress)
+        return SyncEngine(self, cancel=cancel).sync(services, on_progress=on_progress)
 
     def resolve_conflict(self, conflict_id: str, choice: str, value: Any = None) -> None:
         """Settle a conflict with the local, remote or a merged value, pushed to every side."""

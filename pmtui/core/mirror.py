@@ -519,11 +519,29 @@ def record_outcome(store: Store, report: MirrorReport) -> None:
 
 
 def run_mirror(store: Store, settings: Settings, *, target: str | None = None) -> MirrorReport:
-    """Mirror every table per ``settings`` and record the outcome; raises only for bad configuration."""
+    """Mirror every table per ``settings`` and record the outcome; raises only for bad configuration.
+
+    One process mirrors at a time (a `pmtui mirror` next to a watch service's post-sync mirror would
+    otherwise race on the Delta log): the others wait for it, up to :data:`MIRROR_LOCK_WAIT` seconds.
+    """
+    import contextlib
+
+    from pmtui.core.locks import process_lock
+
     mirror = Mirror.from_settings(store, settings, target=target)
-    report = mirror.run()
+    lock = (
+        process_lock(store.path.with_name("mirror.lock"), wait=MIRROR_LOCK_WAIT)
+        if store.path is not None
+        else contextlib.nullcontext()
+    )
+    with lock:
+        report = mirror.run()
     record_outcome(store, report)
     return report
+
+
+MIRROR_LOCK_WAIT = 300.0
+"""How long a mirror waits for another process's mirror to finish before giving up (retried next time)."""
 
 
 MIRROR_CADENCE = "mirror"

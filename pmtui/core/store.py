@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import random
 import re
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -256,6 +259,14 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             )""",
         ],
     ),
+    (
+        7,
+        "sync runs: when a rate-limited service may be called again, and the objects a run skipped",
+        [
+            "ALTER TABLE sync_runs ADD COLUMN retry_at TIMESTAMPTZ",
+            "ALTER TABLE sync_runs ADD COLUMN skipped JSON DEFAULT '[]'",
+        ],
+    ),
 ]
 """(version, description, statements). Append only: a released migration is never edited."""
 
@@ -389,11 +400,37 @@ def _models() -> ModuleType:
     return pmtui.models
 
 
+LINGER_SECONDS = 0.2
+"""How long an idle connection stays open, so a burst of calls opens the file once."""
+MAX_SESSION_SECONDS = 1.0
+"""A connection open longer than this is closed at the end of its unit of work, whatever comes next."""
+FAIR_SHARE_SECONDS = 0.05
+"""After such a forced close, how long this process waits before opening again: others get their turn."""
+LOCK_WAIT_SECONDS = 30.0
+"""The default retry budget for opening a file another process holds (``PMTUI_LOCK_WAIT`` overrides)."""
+_READ_ONLY_STATEMENT = re.compile(r"\s*(SELECT|SET|BEGIN|COMMIT|ROLLBACK|PRAGMA|WITH|CHECKPOINT)\b", re.I)
+
+
+def _lock_wait_default() -> float:
+    text = os.environ.get("PMTUI_LOCK_WAIT", "")
+    try:
+        return max(0.0, float(text)) if text else LOCK_WAIT_SECONDS
+    except ValueError:
+        return LOCK_WAIT_SECONDS
+
+
 def _lock_holder(message: str) -> str | None:
+    """``PID n (command line)`` of the process DuckDB names as holding the file, or None."""
     found = re.search(r"Conflicting lock is held in (.+?) \(PID (\d+)\)", message)
-    if found:
-        return f"PID {found.group(2)} ({Path(found.group(1)).name})"
-    return None
+    if not found:
+        return None
+    pid = found.group(2)
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        command = " ".join(part.decode(errors="replace") for part in raw.split(b"\0") if part)
+    except OSError:
+        command = Path(found.group(1)).name
+    return f"PID {pid} ({' '.join(command.split())[:200]})"
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -403,13 +440,23 @@ def _utc(value: datetime | None) -> datetime | None:
 class Store:
     """The DuckDB cache. One instance per process; methods are safe to call from worker threads."""
 
-    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path | str, *, read_only: bool = False, lock_wait: float | None = None) -> None:
         self.path = Path(path) if str(path) != ":memory:" else None
         self.read_only = read_only
+        self.lock_wait = lock_wait if lock_wait is not None else _lock_wait_default()
+        """Seconds a unit of work waits for another process to release the file before giving up."""
         self._lock = threading.RLock()
         self._depth = 0
         self._opened: Path | None = None
-        target = str(path)
+        self._target = str(path)
+        self._conn: duckdb.DuckDBPyConnection | None = None
+        self._holds = 0
+        self._dirty = False
+        self._connected_at = 0.0
+        self._last_used = 0.0
+        self._cooldown_until = 0.0
+        self._reaper: threading.Thread | None = None
+        self._closed = False
         # The on-disk size check below is only meaningful for a file nobody has touched since its last
         # checkpoint: a WAL to replay, or another Store of this process sharing DuckDB's database
         # instance, makes the database larger in memory than on disk.
@@ -431,39 +478,178 @@ class Store:
                     hint="give your user write access to it, or point PMTUI_HOME (or --home) elsewhere",
                 ) from exc
         try:
-            self.conn = duckdb.connect(target, read_only=read_only)
-        except duckdb.IOException as exc:
-            text = str(exc)
-            disk = _disk_problem(target, text)
-            if disk is not None:
-                raise disk from exc
-            if "lock" in text.lower():
-                holder = _lock_holder(text)
-                raise StoreLockedError(
-                    f"the cache {target} is open in another process" + (f": {holder}" if holder else ""),
-                    holder=holder,
-                    hint="close the other pmtui (the TUI runs its own sync), or wait for it to finish",
-                ) from exc
-            if "permission denied" in text.lower():
-                raise StoreError(
-                    f"cannot open the cache {target}: permission denied",
-                    hint="give your user read and write access to the file and its folder",
-                ) from exc
-            raise StoreDamagedError(f"the cache {target} is damaged: {text}", hint=DAMAGED_HINT) from exc
-        except duckdb.Error as exc:
-            raise StoreDamagedError(f"the cache {target} is damaged: {exc}", hint=DAMAGED_HINT) from exc
-        if settled:
-            self._check_intact(target)
-        if self.path is not None and not read_only:
-            self._make_private()
+            with self._hold():
+                if settled:
+                    self._check_intact(self._target)
+                if self.path is not None and not read_only:
+                    self._make_private()
+                if not read_only:
+                    self.migrate()
+                else:
+                    self._check_version()
+        except BaseException:
+            with self._lock:
+                self._release()
+                self._closed = True
+            raise
         if resolved is not None:
             self._opened = resolved
             _OPEN_PATHS[resolved] = _OPEN_PATHS.get(resolved, 0) + 1
-        self.conn.execute("SET TimeZone = 'UTC'").fetchall()
-        if not read_only:
-            self.migrate()
-        else:
-            self._check_version()
+
+    # ------------------------------------------------------------------------------ the connection
+    # A file-backed Store opens DuckDB only for a unit of work (a statement, a transaction, a burst of
+    # calls) and closes it again, so any number of pmtui processes share one cache: DuckDB lets one
+    # process at a time open the file. See docs/architecture.md, "Many front ends, one cache".
+
+    @property
+    def shared(self) -> bool:
+        """Whether this store releases the file between units of work (every file-backed store)."""
+        return self.path is not None
+
+    @property
+    def conn(self) -> duckdb.DuckDBPyConnection:
+        """The open connection, opened if needed: use it while holding ``_hold()`` (or ``_lock``), since
+        an idle connection is closed by the release thread, which takes the same lock."""
+        with self._lock:
+            if self._conn is None:
+                if self._closed:
+                    raise StoreError("the cache was closed", hint="this is a bug in pmtui: please report it")
+                self._conn = self._connect()
+                if self.shared:
+                    self._last_used = time.monotonic()
+                    self._reap_later()
+            return self._conn
+
+    @contextmanager
+    def _hold(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Keep the file open (and this store's lock taken) for one unit of work; re-entrant.
+
+        The outermost hold of a file-backed store leaves the connection to linger for
+        :data:`LINGER_SECONDS` (a burst of calls opens the file once) unless it has been open longer
+        than :data:`MAX_SESSION_SECONDS`, so a busy process never starves the others.
+        """
+        with self._lock:
+            if self._closed:
+                raise StoreError("the cache was closed", hint="this is a bug in pmtui: please report it")
+            if self._conn is None:
+                self._conn = self._connect()
+            self._holds += 1
+            try:
+                yield self._conn
+            finally:
+                self._holds -= 1
+                if self._holds == 0 and self.shared:
+                    now = time.monotonic()
+                    self._last_used = now
+                    if now - self._connected_at > MAX_SESSION_SECONDS:
+                        self._release()
+                        self._cooldown_until = now + FAIR_SHARE_SECONDS
+                    else:
+                        self._reap_later()
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        """Open the file, waiting up to ``lock_wait`` seconds while another process holds it."""
+        deadline = time.monotonic() + self.lock_wait
+        delay = 0.005
+        pause = self._cooldown_until - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        while True:
+            try:
+                conn = duckdb.connect(self._target, read_only=self.read_only)
+                break
+            except duckdb.IOException as exc:
+                text = str(exc)
+                if "lock" not in text.lower():
+                    raise self._open_error(exc) from exc
+                if time.monotonic() >= deadline:
+                    holder = _lock_holder(text)
+                    raise StoreLockedError(
+                        f"the cache {self._target} is open in another process and stayed busy for "
+                        f"{self.lock_wait:g} s" + (f": held by {holder}" if holder else ""),
+                        holder=holder,
+                        hint="that process keeps the cache open and never lets go; stop it "
+                        "(a current pmtui releases it after every unit of work)",
+                    ) from exc
+            except duckdb.ConnectionException as exc:
+                # Another Store of this process has the file open with the other read_only setting.
+                if "different configuration" not in str(exc) or time.monotonic() >= deadline:
+                    raise self._open_error(exc) from exc
+            except duckdb.Error as exc:
+                raise self._open_error(exc) from exc
+            time.sleep(delay * random.uniform(0.5, 1.5))
+            delay = min(delay * 2, 0.05)
+        conn.execute("SET TimeZone = 'UTC'").fetchall()
+        self._connected_at = time.monotonic()
+        return conn
+
+    def _open_error(self, exc: duckdb.Error) -> StoreError:
+        text = str(exc)
+        disk = _disk_problem(self._target, text)
+        if disk is not None:
+            return disk
+        if "permission denied" in text.lower():
+            return StoreError(
+                f"cannot open the cache {self._target}: permission denied",
+                hint="give your user read and write access to the file and its folder",
+            )
+        return StoreDamagedError(f"the cache {self._target} is damaged: {text}", hint=DAMAGED_HINT)
+
+    def _release(self) -> None:
+        """Close the connection (the lock is held) and tell other processes when something changed."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+        if self._dirty:
+            self._dirty = False
+            self._bump_change_marker()
+
+    def _reap_later(self) -> None:
+        """Close the lingering connection from a helper thread once it has been idle long enough."""
+        if self._reaper is not None and self._reaper.is_alive():
+            return
+
+        def reap() -> None:
+            while True:
+                time.sleep(LINGER_SECONDS / 2)
+                with self._lock:
+                    if self._conn is None:
+                        self._reaper = None
+                        return
+                    if self._holds == 0 and time.monotonic() - self._last_used >= LINGER_SECONDS:
+                        self._release()
+                        self._reaper = None
+                        return
+
+        self._reaper = threading.Thread(target=reap, name="pmtui-store-release", daemon=True)
+        self._reaper.start()
+
+    @property
+    def change_marker(self) -> Path | None:
+        """A small file next to the cache, replaced after every write: front ends watch it to refresh."""
+        return None if self.path is None else self.path.with_name(self.path.name + ".changed")
+
+    def _bump_change_marker(self) -> None:
+        marker = self.change_marker
+        if marker is None:
+            return
+        try:
+            temporary = marker.with_name(f"{marker.name}.{os.getpid()}.tmp")
+            temporary.write_text(f"{os.getpid()} {time.time_ns()}\n", encoding="utf-8")
+            os.replace(temporary, marker)
+        except OSError as exc:  # a read-only folder: others refresh on their own schedule instead
+            log.warning("could not mark the cache changed: %s", exc)
+
+    def change_token(self) -> tuple[int, int] | None:
+        """What identifies the last write by any process (None before the first): compare to notice one."""
+        marker = self.change_marker
+        if marker is None:
+            return None
+        try:
+            info = marker.stat()
+        except OSError:
+            return None
+        return (info.st_ino, info.st_mtime_ns)
 
     # ------------------------------------------------------------------------------- statement helpers
     # DuckDB 2.x refuses new work on a connection while a result is unread, so every statement is
@@ -473,21 +659,24 @@ class Store:
     # StoreDamagedError (a line and exit 4 in the CLI) instead of a traceback.
 
     def _exec(self, sql: str, params: Sequence[Any] | None = None) -> None:
-        with self._lock, self._io_errors():
-            self.conn.execute(sql, list(params or [])).fetchall()
+        with self._hold() as conn, self._io_errors():
+            conn.execute(sql, list(params or [])).fetchall()
+            if not _READ_ONLY_STATEMENT.match(sql):
+                self._dirty = True
 
     def _rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
-        with self._lock, self._io_errors():
-            return self.conn.execute(sql, list(params or [])).fetchall()
+        with self._hold() as conn, self._io_errors():
+            return conn.execute(sql, list(params or [])).fetchall()
 
     def _arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
-        with self._lock, self._io_errors():
-            relation = self.conn.sql(sql, params=list(params)) if params else self.conn.sql(sql)
+        with self._hold() as conn, self._io_errors():
+            relation = conn.sql(sql, params=list(params)) if params else conn.sql(sql)
             return relation.to_arrow_table()
 
     def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        with self._lock, self._io_errors():
-            self.conn.executemany(sql, [list(r) for r in rows]).fetchall()
+        with self._hold() as conn, self._io_errors():
+            conn.executemany(sql, [list(r) for r in rows]).fetchall()
+            self._dirty = True
 
     @contextmanager
     def _io_errors(self) -> Iterator[None]:
@@ -546,7 +735,6 @@ class Store:
         whole = block_size <= 0 or (body >= 0 and body % block_size == 0)
         if whole and (block_size <= 0 or used_blocks <= body // block_size):
             return
-        self.conn.close()
         raise StoreDamagedError(
             f"the cache {target} is damaged: the file ends at {size} bytes, inside its data (truncated)",
             hint=DAMAGED_HINT,
@@ -560,7 +748,8 @@ class Store:
         Stores of one process share DuckDB's instance of a file, so each drops only its own count of it.
         """
         with self._lock:
-            self.conn.close()
+            self._release()
+            self._closed = True
             opened, self._opened = self._opened, None
             if opened is not None:
                 left = _OPEN_PATHS.pop(opened, 1) - 1
@@ -580,7 +769,7 @@ class Store:
         Re-entrant: an inner ``transaction()`` joins the outer one, so a journal step can close in the
         same transaction as the store methods that save its result.
         """
-        with self._lock:
+        with self._hold():
             if self._depth:
                 self._depth += 1
                 try:
@@ -602,7 +791,7 @@ class Store:
 
     def version(self) -> int:
         """The schema version of the open file (0 for an empty file)."""
-        with self._lock:
+        with self._hold():
             exists = next(
                 iter(
                     self._rows(
@@ -628,7 +817,7 @@ class Store:
         """Apply the pending migrations up to ``target`` (default: latest); returns those applied."""
         self._check_version()
         applied: list[int] = []
-        with self._lock:
+        with self._hold():
             self._exec(
                 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
                 "description VARCHAR, applied_at TIMESTAMPTZ NOT NULL)"
@@ -678,7 +867,7 @@ class Store:
         import pyarrow as pa
 
         table = pa.Table.from_pydict(columns, schema=_task_schema())
-        with self._lock, self.transaction() as tx:
+        with self._hold(), self.transaction() as tx:
             self.conn.register("incoming_tasks", table)
             try:
                 tx._exec(
@@ -732,7 +921,7 @@ class Store:
 
     def count_tasks(self) -> int:
         """How many tasks are not deleted (closed ones included), in one count query."""
-        with self._lock:
+        with self._hold():
             row = next(iter(self._rows("SELECT count(*) FROM tasks WHERE NOT deleted")), None)
         return int(row[0]) if row else 0
 
@@ -743,7 +932,7 @@ class Store:
         )
         if limit:
             sql += f" LIMIT {int(limit)}"
-        with self._lock:
+        with self._hold():
             table = self._arrow(sql, params)
         return [_models().Task.model_validate(row) for row in table.to_pylist()]
 
@@ -772,7 +961,7 @@ class Store:
     def list_projects(self, *, include_deleted: bool = False) -> list[Project]:
         """Projects by name; deleted ones only with ``include_deleted``."""
         where = "TRUE" if include_deleted else "NOT deleted"
-        with self._lock:
+        with self._hold():
             table = self._arrow(f"SELECT * FROM projects WHERE {where} ORDER BY name")
         return [_models().Project.model_validate(row) for row in table.to_pylist()]
 
@@ -781,7 +970,7 @@ class Store:
 
         If two projects share the name, which one is returned is unspecified.
         """
-        with self._lock:
+        with self._hold():
             table = self._arrow(
                 "SELECT * FROM projects WHERE NOT deleted AND (id = ? OR lower(name) = lower(?)) LIMIT 1",
                 [name_or_id, name_or_id],
@@ -798,14 +987,14 @@ class Store:
 
     def list_milestones(self) -> list[Milestone]:
         """Every stored milestone, by due date (undated last), then name."""
-        with self._lock:
+        with self._hold():
             table = self._arrow("SELECT * FROM milestones ORDER BY due NULLS LAST, name, id")
         return [_models().Milestone.model_validate(row) for row in table.to_pylist()]
 
     def delete_milestones(self, milestone_ids: Sequence[str]) -> None:
         """Forget milestones (gone from their service); tasks keep the id, which then matches nothing."""
         if milestone_ids:
-            with self._lock:
+            with self._hold():
                 self._exec("DELETE FROM milestones WHERE list_contains(?, id)", [list(milestone_ids)])
 
     def set_task_milestones(self, assignments: Sequence[tuple[str, str | None]]) -> int:
@@ -816,7 +1005,7 @@ class Store:
         """
         if not assignments:
             return 0
-        with self._lock:
+        with self._hold():
             rows = self._rows(
                 "UPDATE tasks SET milestone_id = m.mid, updated_at = ? "
                 "FROM (SELECT unnest(?::VARCHAR[]) AS tid, unnest(?::VARCHAR[]) AS mid) m "
@@ -827,7 +1016,7 @@ class Store:
 
     def add_comment(self, comment: Comment) -> None:
         """Store a comment, replacing one with the same id, so storing a listed comment again is harmless."""
-        with self._lock:
+        with self._hold():
             self._exec(
                 "INSERT OR REPLACE INTO comments VALUES (?, ?, ?, ?, ?)",
                 [comment.id, comment.task_id, comment.body, comment.author, comment.created_at],
@@ -835,7 +1024,7 @@ class Store:
 
     def comments_for(self, task_id: str) -> list[Comment]:
         """The task's cached comments, oldest first; empty if none were ever stored."""
-        with self._lock:
+        with self._hold():
             table = self._arrow("SELECT * FROM comments WHERE task_id = ? ORDER BY created_at", [task_id])
         return [_models().Comment.model_validate(row) for row in table.to_pylist()]
 
@@ -881,7 +1070,7 @@ class Store:
             [pa.array(column, type=kind) for column, kind in zip(columns, _ref_types(), strict=True)],
             names=list(_REF_COLUMNS),
         )
-        with self._lock, self.transaction() as tx:
+        with self._hold(), self.transaction() as tx:
             self.conn.register("incoming_refs", table)
             try:
                 tx._exec(insert + f"SELECT {', '.join(_REF_COLUMNS)} FROM incoming_refs")
@@ -932,14 +1121,14 @@ class Store:
 
     def delete_ref(self, ref: ExternalRef) -> None:
         """Forget the link to one remote object; the entity itself stays in the cache."""
-        with self._lock:
+        with self._hold():
             self._exec(
                 "DELETE FROM external_refs WHERE service = ? AND entity = ? AND external_id = ?",
                 [ref.service.value, ref.entity.value, ref.external_id],
             )
 
     def _refs_where(self, where: str, params: list[Any]) -> list[ExternalRef]:
-        with self._lock:
+        with self._hold():
             table = self._arrow(f"SELECT * FROM external_refs WHERE {where}", params)
         refs = []
         for row in table.to_pylist():
@@ -951,7 +1140,7 @@ class Store:
 
     def outbox_mark(self, service: Service, task_id: str, op: str = "push", payload: Any = None) -> None:
         """Note that ``task_id`` has a change ``service`` does not hold yet (idempotent)."""
-        with self._lock:
+        with self._hold():
             self._exec(
                 "INSERT INTO outbox VALUES (?, ?, ?, ?, NULL, 0, now(), now()) ON CONFLICT DO NOTHING",
                 [service.value, task_id, op, json.dumps(payload or {}, default=str)],
@@ -959,7 +1148,7 @@ class Store:
 
     def outbox_clear(self, service: Service, task_id: str, op: str = "push") -> None:
         """The service holds the change now (or there was none): drop the mark."""
-        with self._lock:
+        with self._hold():
             self._exec(
                 "DELETE FROM outbox WHERE service = ? AND task_id = ? AND op = ?",
                 [service.value, task_id, op],
@@ -967,7 +1156,7 @@ class Store:
 
     def outbox_fail(self, service: Service, task_id: str, error: str, op: str = "push") -> None:
         """Keep the mark, with the service's own reason, for the sync status screen."""
-        with self._lock:
+        with self._hold():
             self._exec(
                 "UPDATE outbox SET error = ?, attempts = attempts + 1, updated_at = now() "
                 "WHERE service = ? AND task_id = ? AND op = ?",
@@ -1014,7 +1203,7 @@ class Store:
 
     def request_write(self, record: RequestRecord) -> None:
         """Insert or replace one request's record (state and steps are rewritten as it goes)."""
-        with self._lock:
+        with self._hold():
             self._exec(
                 "INSERT OR REPLACE INTO requests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -1068,7 +1257,7 @@ class Store:
 
     def journal_write(self, entry: JournalEntry) -> None:
         """Write or update one journal step."""
-        with self._lock:
+        with self._hold():
             self._exec(
                 "INSERT OR REPLACE INTO journal VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -1095,10 +1284,10 @@ class Store:
         if states:
             where = f"state IN ({', '.join('?' for _ in states)})"
             params = [s.value for s in states]
-        with self._lock, self._io_errors():
+        with self._hold() as conn, self._io_errors():
             # Plain rows, not Arrow: the journal is a handful of rows, read at every start (the app's
             # first frame must not wait for pyarrow and numpy to import to learn that nothing is pending).
-            result = self.conn.execute(
+            result = conn.execute(
                 f"SELECT * FROM journal WHERE {where} ORDER BY created_at, step", list(params)
             )
             names = [column[0] for column in result.description or []]
@@ -1113,7 +1302,7 @@ class Store:
     def journal_delete(self, entry_ids: Sequence[str]) -> None:
         """Remove steps by id; ``Journal.close`` calls it in the transaction that stores the step's result."""
         if entry_ids:
-            with self._lock:
+            with self._hold():
                 self._exec(
                     f"DELETE FROM journal WHERE id IN ({', '.join('?' for _ in entry_ids)})", list(entry_ids)
                 )
@@ -1122,7 +1311,7 @@ class Store:
 
     def get_cursor(self, service: Service, resource: str) -> str | None:
         """The saved cursor of ``service``'s ``resource``; None if never saved (the next pull lists all)."""
-        with self._lock:
+        with self._hold():
             row = next(
                 iter(
                     self._rows(
@@ -1136,7 +1325,7 @@ class Store:
 
     def cursor_updated_at(self, service: Service, resource: str) -> datetime | None:
         """When ``service``'s ``resource`` cursor was last saved; None if never (a listing is due)."""
-        with self._lock:
+        with self._hold():
             rows = self._rows(
                 "SELECT updated_at FROM sync_cursors WHERE service = ? AND resource = ?",
                 [service.value, resource],
@@ -1145,7 +1334,7 @@ class Store:
 
     def set_cursor(self, service: Service, resource: str, cursor: str | None) -> None:
         """Save a cursor; the sync calls it in the transaction that stores the page, so no page is skipped."""
-        with self._lock:
+        with self._hold():
             self._exec(
                 "INSERT OR REPLACE INTO sync_cursors VALUES (?, ?, ?, ?)",
                 [service.value, resource, cursor, datetime.now(UTC)],
@@ -1153,9 +1342,9 @@ class Store:
 
     def record_sync_run(self, run: SyncRun) -> None:
         """Insert or replace a run by id: a sync records it at start and rewrites it when it ends."""
-        with self._lock:
+        with self._hold():
             self._exec(
-                "INSERT OR REPLACE INTO sync_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO sync_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     run.id,
                     run.run_id,
@@ -1169,33 +1358,51 @@ class Store:
                     run.duration_ms,
                     run.status,
                     run.error,
+                    run.retry_at,
+                    json.dumps(run.skipped),
                 ],
             )
+
+    def end_abandoned_runs(self, service: Service) -> int:
+        """Mark ``service``'s runs still "running" as failed: called by the process that now holds that
+        service's sync lock, so whoever recorded them has ended (killed mid-run). Returns how many."""
+        with self._hold():
+            rows = self._rows(
+                "SELECT count(*) FROM sync_runs WHERE service = ? AND status = 'running'", [service.value]
+            )
+            if rows and rows[0][0]:
+                self._exec(
+                    "UPDATE sync_runs SET status = 'failed', finished_at = coalesce(finished_at, ?), "
+                    "error = 'interrupted: the process ended during the run' "
+                    "WHERE service = ? AND status = 'running'",
+                    [datetime.now(UTC), service.value],
+                )
+            return int(rows[0][0]) if rows else 0
 
     def sync_runs(self, *, service: Service | None = None, limit: int = 50) -> list[SyncRun]:
         """Recorded runs, newest first, of one service when given, at most ``limit``."""
         where, params = ("service = ?", [service.value]) if service else ("TRUE", [])
-        with self._lock:
+        with self._hold():
             table = self._arrow(
                 f"SELECT * FROM sync_runs WHERE {where} ORDER BY started_at DESC LIMIT {int(limit)}", params
             )
-        return [_models().SyncRun.model_validate(row) for row in table.to_pylist()]
+        return [_sync_run(row) for row in table.to_pylist()]
 
     def last_sync_runs(self) -> dict[Service, SyncRun]:
         """The newest run per service."""
-        with self._lock:
+        with self._hold():
             table = self._arrow(
                 "SELECT * FROM sync_runs QUALIFY row_number() OVER (PARTITION BY service "
                 "ORDER BY started_at DESC) = 1"
             )
-        runs = [_models().SyncRun.model_validate(row) for row in table.to_pylist()]
+        runs = [_sync_run(row) for row in table.to_pylist()]
         return {run.service: run for run in runs}
 
     # ------------------------------------------------------------------------------------- decisions
 
     def log_decision(self, decision: Decision) -> None:
         """Append one decision; the log is never rewritten, so a repeated id raises."""
-        with self._lock:
+        with self._hold():
             self._exec(
                 "INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -1223,7 +1430,7 @@ class Store:
             clauses.append("task_id = ?")
             params.append(task_id)
         where = " AND ".join(clauses) or "TRUE"
-        with self._lock:
+        with self._hold():
             table = self._arrow(
                 f'SELECT * FROM decisions WHERE {where} ORDER BY "at" DESC LIMIT {int(limit)}', params
             )
@@ -1237,7 +1444,7 @@ class Store:
 
     def add_conflict(self, conflict: Conflict) -> None:
         """Insert or replace a conflict by id: resolving one rewrites it with ``resolved_at`` set."""
-        with self._lock:
+        with self._hold():
             self._exec(
                 "INSERT OR REPLACE INTO conflicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -1264,7 +1471,7 @@ class Store:
             clauses.append("task_id = ?")
             params.append(task_id)
         where = " AND ".join(clauses) or "TRUE"
-        with self._lock:
+        with self._hold():
             table = self._arrow(f"SELECT * FROM conflicts WHERE {where} ORDER BY created_at", params)
         result = []
         for row in table.to_pylist():
@@ -1278,7 +1485,7 @@ class Store:
         result: dict[str, set[str]] = {}
         if not task_ids:
             return result
-        with self._lock:
+        with self._hold():
             rows = self._rows(
                 "SELECT task_id, field FROM conflicts WHERE resolved_at IS NULL AND service = ? "
                 "AND list_contains(?, task_id)",
@@ -1300,7 +1507,7 @@ class Store:
     def table_counts(self) -> dict[str, int]:
         """Row counts of the main tables, for `pmtui doctor`."""
         counts: dict[str, int] = {}
-        with self._lock:
+        with self._hold():
             for name in (
                 "tasks",
                 "projects",
@@ -1409,6 +1616,13 @@ class RequestRecord:
     started_at: datetime
     finished_at: datetime | None
     steps: list[dict[str, Any]]
+
+
+def _sync_run(row: dict[str, Any]) -> SyncRun:
+    skipped = row.get("skipped")
+    row["skipped"] = json.loads(skipped) if isinstance(skipped, str) else (skipped or [])
+    run: SyncRun = _models().SyncRun.model_validate(row)
+    return run
 
 
 def store_path(data_dir: Path) -> Path:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from pmtui.core.writes import (
     fields_of,
     project_for,
 )
-from pmtui.errors import NotFoundError, PmtuiError, ServiceError
+from pmtui.errors import NotFoundError, PmtuiError, RateLimitedError, ServiceError
 from pmtui.integrations.base import Integration, RemoteTask
 from pmtui.models import (
     Conflict,
@@ -78,8 +79,17 @@ class ServiceReport:
 class SyncEngine:
     """Runs syncs over the engine's store and integrations."""
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(
+        self,
+        engine: Any,
+        *,
+        cancel: threading.Event | None = None,
+        emit: Callable[[Any], None] | None = None,
+    ) -> None:
         self.engine = engine
+        self.cancel = cancel or threading.Event()
+        """Set by a front end to stop at the next safe point (between pages, between phases)."""
+        self.emit = emit
         self.store = engine.store
         self.settings = engine.settings
         self._new_tasks: list[Task] = []
@@ -106,33 +116,21 @@ class SyncEngine:
         *,
         on_progress: Callable[[Any], None] | None = None,
     ) -> list[SyncRun]:
-        """Sync the given (default: every configured) services once; one SyncRun each."""
-        from pmtui.core.engine import EngineEvent
+        """Sync the given (default: every configured) services once, concurrently; one SyncRun each."""
+        from pmtui.core.sync_runner import run_services
 
         emit = on_progress or self.engine.on_event
         configured = self.engine.configured_services()
-        wanted = [s for s in SYNC_ORDER if s in (services or configured)]
-        run_id = new_id()
-        try:
-            self.engine.recover()
-        except PmtuiError as exc:
-            log.warning("recovery before sync failed: %s", exc)
-        runs = []
-        for service in wanted:
-            emit(EngineEvent("sync-start", f"{service.label}: syncing", {"service": service.value}))
-            report = self.sync_service(service, run_id=run_id)
-            runs.append(report.run)
-            status = report.run.status
-            emit(
-                EngineEvent(
-                    "sync-done", f"{service.label}: {status}", {"service": service.value, "run": report.run}
-                )
-            )
-        self.comments.carry([run.service for run in runs if run.status == "ok"])
-        return runs
+        return run_services(self.engine, services or configured, emit=emit, cancel=self.cancel)
 
     def sync_service(self, service: Service, *, run_id: str | None = None) -> ServiceReport:
-        """Pull, merge and push one service; failures end in the SyncRun, never as an exception."""
+        """Pull, merge and push one service; every ending is recorded in its SyncRun, never left "running".
+
+        A service error fails the run; a Retry-After beyond the cap ends it ``rate-limited`` with the
+        time it may be called again; a cancel ends it ``cancelled`` at the next safe point.
+        """
+        from pmtui.core.sync_runner import SyncCancelled
+
         run = SyncRun(run_id=run_id or new_id(), service=service)
         report = ServiceReport(run=run)
         started = time.perf_counter()
@@ -146,21 +144,43 @@ class SyncEngine:
             requests_before = getattr(limiter, "requests", 0)
             self.comments.begin(service)
             self._pull(service, integration, report)
+            self._checkpoint()
             if service is Service.GITLAB:  # cached MR/commit activity of the issues that changed
                 from pmtui.core.activity import refresh_changed
 
                 refresh_changed(self.store, integration)
+            self._checkpoint()
             self._push(service, integration, report)
+            self._checkpoint()
             self.comments.pull(service, integration)
             run.status = "ok"
             self.engine.unhealthy.discard(service)
+        except SyncCancelled:
+            run.status = "cancelled"
+            run.error = "cancelled: the pages stored so far are kept; the next sync resumes from there"
+        except RateLimitedError as exc:
+            if exc.until is not None:
+                run.status = "rate-limited"
+                run.retry_at = exc.until
+                run.error = exc.message
+            else:
+                run.status = "failed"
+                run.error = exc.user_text()
+            log.warning("sync of %s rate-limited: %s", service.value, exc, extra={"service": service.value})
         except PmtuiError as exc:
             run.status = "failed"
             run.error = exc.user_text()
             if exc.retriable:
                 self.engine.unhealthy.add(service)
             log.warning("sync of %s failed: %s", service.value, exc, extra={"service": service.value})
+        except Exception as exc:  # a bug must not leave the run "running" nor stop the other services
+            run.status = "failed"
+            run.error = f"unexpected {type(exc).__name__}: {exc}"[:500]
+            log.exception("sync of %s failed unexpectedly", service.value, extra={"service": service.value})
         finally:
+            if run.status == "running":  # KeyboardInterrupt, SystemExit: still recorded as an ending
+                run.status = "cancelled"
+                run.error = "interrupted"
             limiter = getattr(integration, "limiter", None)
             run.requests = max(0, getattr(limiter, "requests", 0) - requests_before)
             run.finished_at = utcnow()
@@ -168,6 +188,37 @@ class SyncEngine:
             run.conflicts = len([c for c in self.store.conflicts() if c.service is service])
             self.store.record_sync_run(run)
         return report
+
+    def _checkpoint(self) -> None:
+        """A safe point: nothing is half-written here, so a cancel requested by the user stops the run."""
+        if self.cancel.is_set():
+            from pmtui.core.sync_runner import SyncCancelled
+
+            raise SyncCancelled
+
+    def _progress(
+        self, service: Service, integration: Integration, report: ServiceReport, pages: int
+    ) -> None:
+        """Tell the front end how far this service got (pages, items, requests, budget left)."""
+        if self.emit is None:
+            return
+        from pmtui.core.engine import EngineEvent
+
+        limiter = getattr(integration, "limiter", None)
+        self.emit(
+            EngineEvent(
+                "sync-page",
+                f"{service.label}: {pages} page(s), {report.run.pulled} item(s)",
+                {
+                    "service": service.value,
+                    "pages": pages,
+                    "items": report.run.pulled,
+                    "skipped": len(report.run.skipped),
+                    "requests": getattr(limiter, "requests", 0),
+                    "budget_left": int(getattr(limiter, "remaining", 0)),
+                },
+            )
+        )
 
     # --------------------------------------------------------------------------------------- pulling
 
@@ -180,7 +231,9 @@ class SyncEngine:
         reconcile = self._reconcile_due(service, integration)
         listed_from = None if reconcile else cursor
         tracks_milestones = False
-        for page in integration.list_changes(listed_from):
+        for pages, page in enumerate(integration.list_changes(listed_from), start=1):
+            self._checkpoint()
+            report.run.skipped.extend(f"{item.external_id}: {item.reason}" for item in page.skipped)
             with self.store.transaction():
                 if page.milestones is not None:  # a listing that reports milestones (Linear)
                     tracks_milestones = True
@@ -192,7 +245,7 @@ class SyncEngine:
                 self._batching = True
                 try:
                     for remote in page.items:
-                        self._absorb(service, integration, remote, report, known.get(remote.ref.external_id))
+                        self._absorb_or_skip(service, integration, remote, report, known)
                 finally:
                     self._batching = False
                     self._page_tasks, self._page_conflicts = {}, None
@@ -213,10 +266,28 @@ class SyncEngine:
                 seen.update(page.seen or [])
             elif reconcile:  # a whole listing of an incremental service: what it omits may be gone
                 seen.update(r.ref.external_id for r in page.items if not r.deleted)
+            self._progress(service, integration, report, pages)
+        self._checkpoint()
         if full_scan or reconcile:
             self._confirm_disappearances(service, integration, seen, report)
         if reconcile:
             self.store.set_cursor(service, "reconcile", None)
+
+    def _absorb_or_skip(
+        self,
+        service: Service,
+        integration: Integration,
+        remote: RemoteTask,
+        report: ServiceReport,
+        known: Mapping[str, ExternalRef],
+    ) -> None:
+        """Absorb one remote task; one pmtui cannot represent is skipped with its reason, the page goes on."""
+        try:
+            self._absorb(service, integration, remote, report, known.get(remote.ref.external_id))
+        except (ValueError, KeyError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+            reason = f"{type(exc).__name__}: {exc}"[:300]
+            report.run.skipped.append(f"{remote.ref.external_id}: {reason}")
+            log.warning("skipped %s %s: %s", service.value, remote.ref.external_id, exc)
 
     def _projects_due(self, service: Service) -> bool:
         """Whether the service's projects were last listed longer than :data:`PROJECTS_REFRESH` ago.

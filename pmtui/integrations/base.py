@@ -8,7 +8,7 @@ library's own exception, so the engine can tell auth from throttling from "the o
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -134,6 +134,53 @@ class ChangePage:
     milestones: list[RemoteMilestone] | None = None
     """Every live milestone of the scope, on the first page of a listing that reports milestones (None
     elsewhere). Such a listing also sets each task's ``milestone_external_id``."""
+    skipped: list[SkippedItem] = field(default_factory=list)
+    """Objects on this page that pmtui cannot represent: left out of ``items``, named in the sync status."""
+
+
+@dataclass(frozen=True)
+class SkippedItem:
+    """A remote object a sync left out, and why (shown in the sync status, never a traceback)."""
+
+    external_id: str
+    reason: str
+
+
+def map_items(
+    raws: Iterable[Any], convert: Callable[[Any], RemoteTask], ident: Callable[[Any], str]
+) -> tuple[list[RemoteTask], list[SkippedItem]]:
+    """Convert a page's raw objects; one that does not map is skipped with its reason, the rest go on.
+
+    A single odd object (a field beyond every limit pmtui knows, an unexpected shape) must not stop a
+    service's sync: it is reported, and picked up again when it next changes.
+    """
+    items: list[RemoteTask] = []
+    skipped: list[SkippedItem] = []
+    for raw in raws:
+        try:
+            items.append(convert(raw))
+        except (ValueError, KeyError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
+            skipped.append(SkippedItem(_ident_or_unknown(ident, raw), _reason(exc)))
+    return items, skipped
+
+
+def _ident_or_unknown(ident: Callable[[Any], str], raw: Any) -> str:
+    try:
+        return ident(raw)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return "(unknown id)"
+
+
+def _reason(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        try:
+            first = errors()[0]
+            where = ".".join(str(part) for part in first.get("loc", ())) or "value"
+            return f"{where}: {first.get('msg', exc)}"[:300]
+        except (IndexError, TypeError, AttributeError):
+            pass
+    return f"{type(exc).__name__}: {exc}"[:300]
 
 
 @dataclass

@@ -14,7 +14,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import TypeVar
 
@@ -71,6 +71,10 @@ class RateLimiter:
         self._user_waiting = 0
         self.requests = 0
         """Tokens taken so far: the number of requests sent through this limiter (for SyncRun.requests)."""
+        self.service = ""
+        self.max_wait: float | None = None
+        """Longest pause a caller sleeps through; beyond it :meth:`acquire` raises RateLimitedError at once
+        (``[sync] max_retry_after_seconds``), so one throttled service never holds a sync. None: no cap."""
         self._lock = threading.Condition()
 
     def _refill(self, now: float) -> None:
@@ -120,6 +124,8 @@ class RateLimiter:
                     now = self._clock()
                     self._refill(now)
                     pause = self._paused_until - now
+                    if self.max_wait is not None and pause > self.max_wait:
+                        raise rate_limited_until(self.service or "the service", pause, self.max_wait)
                     blocked_by_user = lane is Lane.BACKGROUND and self._user_waiting > 0
                     if pause <= 0 and self._tokens >= 1 and not blocked_by_user:
                         self._tokens -= 1
@@ -150,8 +156,22 @@ def limiter_for(service: str, base_url: str, per_minute: float | None = None) ->
         limiter = _LIMITERS.get(key)
         if limiter is None:
             limiter = RateLimiter(per_minute or DEFAULT_PER_MINUTE.get(service, 60.0))
+            limiter.service = service
             _LIMITERS[key] = limiter
         return limiter
+
+
+def rate_limited_until(service: str, seconds: float, cap: float) -> RateLimitedError:
+    """The error for a wait beyond the cap: it names the moment the service may be called again."""
+    until = datetime.now(UTC) + timedelta(seconds=seconds)
+    error = RateLimitedError(
+        f"rate-limited until {until.astimezone():%H:%M:%S} "
+        f"(asked to wait {seconds:.0f} s, more than the {cap:g} s pmtui waits)",
+        service=service,
+        retry_after=seconds,
+    )
+    error.until = until
+    return error
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -213,8 +233,11 @@ def with_retries(
             delay = (
                 exc.retry_after if exc.retry_after is not None else backoff_delay(attempt, base=base_delay)
             )
+            cap = limiter.max_wait if limiter is not None else None
             if limiter is not None:
                 limiter.pause_for(delay)
+            if cap is not None and delay > cap:
+                raise rate_limited_until(service, delay, cap) from exc
             else:
                 sleep(delay)
             log.info(

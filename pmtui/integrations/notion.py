@@ -56,6 +56,7 @@ from pmtui.integrations.base import (
     RemoteProject,
     RemoteTask,
     TaskPatch,
+    map_items,
 )
 from pmtui.integrations.comments import find_marked, to_remote_comments
 from pmtui.integrations.limits import (
@@ -561,9 +562,13 @@ class NotionIntegration(Integration):
         for page, last in self._query_pages(
             schema.id, changes_query(since), lane=Lane.BACKGROUND, action="list changed tasks"
         ):
-            items = [to_remote_task(raw, schema, self.names) for raw in page]
+            items, skipped = map_items(
+                page, lambda raw: to_remote_task(raw, schema, self.names), lambda raw: str(raw["id"])
+            )
             latest = newest((item.ref.remote_updated_at for item in items), latest)
-            yield ChangePage(items=items, cursor=format_cursor(latest) if latest else cursor, last=last)
+            yield ChangePage(
+                items=items, cursor=format_cursor(latest) if latest else cursor, last=last, skipped=skipped
+            )
 
     # -------------------------------------------------------------------------------- projects
 

@@ -49,6 +49,10 @@ class Backend:
         self._lock = threading.Lock()
         self.planner_note: str | None = None
         self.listeners: list[Callable[[EngineEvent], None]] = []
+        self.cancel = threading.Event()
+        """Set when the app quits: a running sync stops at its next safe point (nothing half-written)."""
+        self.syncing = threading.Event()
+        """Set while a sync runs in a worker thread (the quit path waits a moment for it)."""
 
     def emit(self, event: EngineEvent) -> None:
         """The engine's event callback: hands each event to every listener (any thread)."""
@@ -100,7 +104,11 @@ class Backend:
         runner = getattr(self.engine, "sync", None)
         if not callable(runner):
             return None
-        runs: list[SyncRun] = runner(services, on_progress=on_progress)
+        self.syncing.set()
+        try:
+            runs: list[SyncRun] = runner(services, on_progress=on_progress, cancel=self.cancel)
+        finally:
+            self.syncing.clear()
         return runs
 
 

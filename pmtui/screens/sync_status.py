@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
-from pmtui.core.board import ServiceStatus, StatusSummary, ago, status_summary
+from pmtui.core.board import ServiceStatus, StatusSummary, ago, countdown, status_summary
 from pmtui.core.sync import Notice, attention_notices
 from pmtui.models import REMOTE_SERVICES, JournalEntry, JournalState, Service, SyncRun
 from pmtui.screens.base import SYNC_MISSING, Backend, EngineScreen, error_text
@@ -122,6 +122,15 @@ class SyncStatusScreen(EngineScreen):
         self.query_one("#sync-attention", DataTable).add_columns("Service", "Step", "Attempts", "Error")
         services.focus()
         self.reload()
+        self.set_interval(1, self._tick)
+
+    def _tick(self) -> None:
+        """Redraw each second while a rate-limited service counts down to its retry time."""
+        overview = self.overview
+        if overview is not None and any(
+            s.last_status == "rate-limited" and s.retry_at for s in overview.summary.services
+        ):
+            self._draw()
 
     def reload(self) -> None:
         self._load()
@@ -193,7 +202,7 @@ class SyncStatusScreen(EngineScreen):
                 str(run.pushed),
                 str(run.conflicts),
                 str(run.requests),
-                (run.error or "")[:60],
+                (run.error or (f"skipped {len(run.skipped)}: {run.skipped[0]}" if run.skipped else ""))[:60],
             )
         if not overview.runs:
             history.add_row("no sync has run yet", "", "", "", "", "", "", "", "")
@@ -223,9 +232,14 @@ class SyncStatusScreen(EngineScreen):
             )
         else:
             health_cell = Text("healthy" if health.ok else "unhealthy", style="green" if health.ok else "red")
-        state = {"ok": "green", "failed": "red", "running": "yellow"}.get(status.last_status or "", "dim")
+        state = {"ok": "green", "failed": "red", "running": "yellow", "rate-limited": "yellow"}.get(
+            status.last_status or "", "dim"
+        )
+        left = countdown(status.retry_at, now) if status.last_status == "rate-limited" else None
         last = Text(
-            f"{status.last_status or '—'} {ago(status.last_at, now)}" if status.last_status else "never",
+            f"rate-limited, {left} left"
+            if left
+            else (f"{status.last_status} {ago(status.last_at, now)}" if status.last_status else "never"),
             style=state,
         )
         cursor = ", ".join(f"{name}={value}" for name, value in status.cursors if value) or "—"

@@ -9,9 +9,16 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from pmtui.core.board import StatusSummary, ago
+from pmtui.core.board import StatusSummary, ago, countdown
 
-STATE_MARKS = {"ok": ("✓", "green"), "failed": ("✗", "red"), "running": ("…", "yellow"), "skipped": ("-", "")}
+STATE_MARKS = {
+    "ok": ("✓", "green"),
+    "failed": ("✗", "red"),
+    "running": ("…", "yellow"),
+    "skipped": ("-", ""),
+    "rate-limited": ("⏸", "yellow"),
+    "cancelled": ("⊘", "yellow"),
+}
 
 
 def status_text(summary: StatusSummary, busy: str, now: datetime) -> Text:
@@ -26,7 +33,11 @@ def status_text(summary: StatusSummary, busy: str, now: datetime) -> Text:
         mark, style = STATE_MARKS.get(service.last_status or "", ("·", "dim"))
         text.append(f"{service.service.label} ", style="bold")
         text.append(mark, style=style)
-        text.append(f" {ago(service.last_at, now)}", style="dim")
+        left = countdown(service.retry_at, now) if service.last_status == "rate-limited" else None
+        if left:
+            text.append(f" rate-limited {left}", style="yellow")
+        else:
+            text.append(f" {ago(service.last_at, now)}", style="dim")
     text.append("  │  ", style="dim")
     text.append(f"outbox {summary.pending}", style="yellow" if summary.pending else "")
     if summary.failed:
@@ -54,6 +65,7 @@ class StatusLine(Static):
 
     def on_mount(self) -> None:
         self.set_interval(30, self._refresh_text)
+        self.set_interval(1, self._tick)
         # The app owns the data; the line follows its reactives when the app has them.
         if hasattr(self.app, "status"):
             self.watch(self.app, "status", self._set_summary)
@@ -71,6 +83,11 @@ class StatusLine(Static):
 
     def watch_busy(self) -> None:
         self._refresh_text()
+
+    def _tick(self) -> None:
+        """Redraw each second while a rate-limit countdown runs (and only then)."""
+        if any(s.last_status == "rate-limited" and s.retry_at for s in self.summary.services):
+            self._refresh_text()
 
     def _refresh_text(self) -> None:
         self.update(status_text(self.summary, self.busy, self._clock()))

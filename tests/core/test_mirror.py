@@ -82,7 +82,7 @@ def differences(store: Store, target: Path, table: str) -> int:
     """Rows in the cache but not the mirror plus rows in the mirror but not the cache (bag semantics)."""
     mirrored = read_table(str(target), table)
     assert HASH_COLUMN not in mirrored.column_names
-    with store._lock:
+    with store._hold():
         store.conn.register("mirrored", mirrored)
         try:
             rows = store._rows(

@@ -288,3 +288,27 @@ def test_held_deletions_and_a_failing_mirror_need_attention(world: World, tmp_pa
         ("Motion", "deletions held for review"),
         ("Delta mirror", "mirror failing (retried at each sync)"),
     ]
+
+
+def test_notion_page_with_a_3000_character_title_syncs_whole(world: World) -> None:
+    """Notion holds a title as several rich-text items (2,000 characters each): pmtui keeps it whole."""
+    notion = world.sandbox.emulator("notion")
+    long_title = ("A very long Notion title " * 120)[:2999] + "!"
+    chunks = [long_title[:2000], long_title[2000:]]
+    page = notion.admin_mutate(
+        {
+            "op": "create",
+            "kind": "page",
+            "fields": {"Name": {"title": [{"type": "text", "text": {"content": c}} for c in chunks]}},
+        }
+    )
+    world.later()
+    runs = world.sync()
+    assert {service: run.status for service, run in runs.items()} == {
+        service: "ok" for service in runs
+    }, {service: run.error for service, run in runs.items()}
+    ref = world.engine.store.ref_by_external(Service.NOTION, page["id"])
+    assert ref is not None
+    task = world.engine.store.get_task(ref.entity_id)
+    assert task is not None
+    assert task.title == long_title

@@ -47,7 +47,7 @@ def synced(synced_once: Path, services: Sandbox, pmtui_home: Path) -> Path:
 
 
 def _pmtui(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PMTUI_HOME": str(home), "PMTUI_NO_KEYRING": "1"}
+    env = {**os.environ, "PMTUI_HOME": str(home), "PMTUI_NO_KEYRING": "1", "PMTUI_LOCK_WAIT": "1"}
     return subprocess.run(
         [sys.executable, "-m", "pmtui.cli", *args], capture_output=True, text=True, env=env, timeout=120
     )
@@ -146,9 +146,8 @@ def test_rebuild_carries_over_what_the_damaged_file_still_shows(
 
 
 HOLDER = textwrap.dedent("""
-    import sys
-    from pmtui.core.store import Store
-    store = Store(sys.argv[1])
+    import sys, duckdb
+    conn = duckdb.connect(sys.argv[1])  # never lets go: a genuine deadlock for every pmtui
     print("holding", flush=True)
     sys.stdin.readline()
 """)

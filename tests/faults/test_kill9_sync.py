@@ -29,7 +29,7 @@ def sandbox(pmtui_home: Path) -> Iterator[Sandbox]:
 
 
 def _env(home: Path) -> dict[str, str]:
-    return {**os.environ, "PMTUI_HOME": str(home), "PMTUI_NO_KEYRING": "1"}
+    return {**os.environ, "PMTUI_HOME": str(home), "PMTUI_NO_KEYRING": "1", "PMTUI_LOCK_WAIT": "1"}
 
 
 def _snapshot(cache: Path) -> tuple[dict[tuple[str, str], str], int]:
@@ -97,9 +97,8 @@ def test_kill_9_during_sync_converges_without_duplicates(
 
 
 HOLDER = textwrap.dedent("""
-    import sys
-    from pmtui.core.store import Store
-    store = Store(sys.argv[1])
+    import sys, duckdb
+    conn = duckdb.connect(sys.argv[1])  # never lets go: a genuine deadlock for every pmtui
     print("holding", flush=True)
     sys.stdin.readline()
 """)
