@@ -35,7 +35,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pmtui.orchestrator")
 
-OrchestrationStatus = Literal["planned", "done", "partial", "failed", "invalid", "question", "nothing"]
+OrchestrationStatus = Literal[
+    "planned", "done", "partial", "failed", "invalid", "question", "nothing", "refused"
+]
 
 
 @dataclass
@@ -63,6 +65,10 @@ class OrchestrationResult:
             lines.append(f"{action.type.replace('_', ' ')} {_what(action)}{where}")
         return lines
 
+    def read_only(self) -> bool:
+        """Whether the plan only reads the cache ("what is overdue?"): nothing to confirm."""
+        return bool(self.plan.actions) and all(isinstance(action, Query) for action in self.plan.actions)
+
     def summary(self) -> str:
         """A short human report of the outcome, then the planner's reply when it gave one."""
         text = self._outcome_text()
@@ -72,6 +78,9 @@ class OrchestrationResult:
         if self.status == "question" and self.plan.question:
             choices = "; ".join(c.label for c in self.plan.question.choices)
             return f"{self.plan.question.text} ({choices})"
+        if self.status == "refused":
+            example = f" Try: {self.plan.example}" if self.plan.example else ""
+            return f"error: {self.plan.error}. Nothing was planned.{example}"
         if self.status == "nothing":
             example = f" Try: {self.plan.example}" if self.plan.example else ""
             understood = (
@@ -178,6 +187,9 @@ class AgentOrchestrator:
             )
         )
         result = OrchestrationResult(plan=plan)
+        if plan.error is not None:
+            result.status = "refused"
+            return result
         if plan.question is not None:
             result.status = "question"
             return result

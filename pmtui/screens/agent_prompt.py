@@ -166,8 +166,8 @@ class AgentPrompt(EngineModal):
             self._set_state("question", Group(*parts), help_text="up/down + enter: choose · escape: close")
             choices.focus()
             return
-        if result.status == "nothing":
-            parts.append(Text(result.summary(), style="yellow"))
+        if result.status in ("nothing", "refused"):
+            parts.append(Text(result.summary(), style="red" if result.status == "refused" else "yellow"))
             self._set_state("idle", Group(*parts))
             return
         parts.append(Text("Plan:", style="bold"))
