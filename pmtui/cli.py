@@ -131,7 +131,10 @@ def root(
 @app.command()
 def briefing(
     json_output: Annotated[bool, typer.Option("--json", help="Print the briefing as JSON.")] = False,
-    date: Annotated[str | None, typer.Option("--date", help="Brief another day (YYYY-MM-DD).")] = None,
+    date: Annotated[
+        str | None,
+        typer.Option("--date", help="Brief another day: YYYY-MM-DD, today, tomorrow, yesterday, fri..."),
+    ] = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Sync first, then brief.")] = False,
 ) -> None:
     """Print the morning briefing: overdue, today, upcoming, progress and sync health."""
@@ -155,7 +158,8 @@ def briefing(
     tz = settings.tzinfo()
     clock = datetime.now(UTC)
     try:
-        day = parse_day(date) if date is not None else clock.astimezone(tz).date()
+        today = clock.astimezone(tz).date()
+        day = parse_day(date, today) if date is not None else today
     except ValueError as exc:
         _err(f"error: {exc}")
         raise typer.Exit(EXIT_USAGE) from None

@@ -230,18 +230,21 @@ def briefing_now(day: date, tz: tzinfo, clock: datetime) -> datetime:
     return local_midnight(day, tz)
 
 
-_DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+def parse_day(text: str, today: date | None = None) -> date:
+    """The day ``--date`` names: ``2026-11-24``, ``today``, ``tomorrow``, ``yesterday``, ``fri``...
 
+    Any day phrase the agent reads works (``next mon``, ``dec 5``), as long as all of it is read;
+    raises ValueError with a message a user can act on (never a traceback for ``9999-12-31``).
+    """
+    from pmtui.core.agent.dates import parse_day_phrase
 
-def parse_day(text: str) -> date:
-    """A ``YYYY-MM-DD`` date; raises ValueError with a message a user can act on."""
-    value = text.strip()
-    if _DATE_SHAPE.match(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValueError(f"--date must be a calendar date like 2026-11-24 (got {text!r})")
+    value = " ".join(text.split())
+    found = parse_day_phrase(value, today or date.today())  # noqa: DTZ011 - the caller passes the user's day
+    if isinstance(found, date):
+        return found
+    raise ValueError(
+        f"--date {value!r}: {found}; use a date like 2026-11-24, today, tomorrow, yesterday or a weekday"
+    )
 
 
 # -------------------------------------------------------------------------------------------- models

@@ -130,7 +130,7 @@ _MON = _alternation(MONTHS)
 _NUM = r"[0-9]{1,3}|" + _alternation(_NUMBER_WORDS)
 
 _RELATIVE_DAY = re.compile(
-    r"(?P<word>(?:the\s+)?day\s+after\s+(?:tomorrow|tmrw|tmr)|today|tonight|tomorrow|tmrw|tmr"
+    r"(?P<word>(?:the\s+)?day\s+after\s+(?:tomorrow|tmrw|tmr)|today|tonight|tomorrow|tmrw|tmr|yesterday"
     r"|this\s+(?P<part>morning|afternoon|evening))",
     _FLAGS,
 )
@@ -233,6 +233,8 @@ def _relative_day(match: re.Match[str], today: date) -> _Day | None:
         return _Day(today + timedelta(days=2), match.end())
     if word in ("tomorrow", "tmrw", "tmr"):
         return _Day(today + timedelta(days=1), match.end())
+    if word == "yesterday":
+        return _Day(today - timedelta(days=1), match.end())
     if word == "tonight":
         return _Day(today, match.end(), _PART_OF_DAY["tonight"], evening=True)
     if match["part"]:
@@ -538,6 +540,21 @@ def date_problem(text: str, pos: int, now: datetime, tz: tzinfo) -> tuple[str, i
             verdict = "is ambiguous" if reason.startswith("could be") else "is not a date"
             return f"'{match.group()}' {verdict}: {reason}", match.end()
     return None
+
+
+def parse_day_phrase(text: str, today: date) -> date | str:
+    """The calendar day all of ``text`` names (``2026-12-05``, ``tomorrow``, ``fri``), or why not.
+
+    For options that take a day (``briefing --date``): a phrase read only in part is refused.
+    """
+    found = _day_at(text, 0, today) if text else None
+    if found is not None and found.end == len(text) and found.default_time is None:
+        return found.day
+    for pattern, explain, _ in _PROBLEMS:
+        shaped = pattern.fullmatch(text)
+        if shaped is not None:
+            return explain(shaped)
+    return "not a day pmtui can read"
 
 
 _WORD_START = re.compile(r"(?<!\w)\w")
