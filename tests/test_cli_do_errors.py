@@ -34,7 +34,8 @@ BAD_REQUESTS: list[tuple[str, str]] = [
     ("task X #", "error: could not read the label '#'"),
     (
         "task X due the week after next",
-        "error: could not read the date in 'due the week after next': did not understand 'the week after next'",
+        "error: could not read the date in 'due the week after next': "
+        "did not understand 'the week after next'",
     ),
     ("task X due next blursday", "did not understand 'next blursday'"),
     ("ENG-12 due 31/02", "'31/02' is not a date: there is no 31 February"),
