@@ -567,8 +567,12 @@ _REF_ORDER = (
 """Which ref a row links to: one with a key (``ENG-3`` is what people say), then a URL, then by service."""
 
 
-def _sections_sql(limits: Limits) -> str:
-    """Every task section in one statement: each branch is a top-N (``ORDER BY ... LIMIT``), tagged."""
+def _sections_sql(limits: Limits, *, handles: bool = True) -> str:
+    """Every task section in one statement: each branch is a top-N (``ORDER BY ... LIMIT``), tagged.
+
+    ``handles`` joins the pmtui handles (``M-12``) for key-less tasks; a cache opened read-only before
+    it was migrated to schema 5 has no such table yet.
+    """
     branches = [
         f"(SELECT '{name}' AS section, t.*, row_number() OVER (ORDER BY {order}) AS pos FROM "
         "(SELECT t.id, t.title, t.status, t.priority, t.project_id, t.labels, t.due, t.due_all_day, "
@@ -583,9 +587,12 @@ def _sections_sql(limits: Limits) -> str:
         "AND entity_id IN (SELECT id FROM picked) "
         f"QUALIFY row_number() OVER (PARTITION BY entity_id ORDER BY {_REF_ORDER}) = 1) "
         "SELECT k.section, k.score, k.id, k.title, k.status, k.priority, p.name, k.labels, k.due, "
-        "k.due_all_day, k.scheduled_start, k.scheduled_end, k.completed_at, r.service, r.key, r.url "
+        "k.due_all_day, k.scheduled_start, k.scheduled_end, k.completed_at, r.service, "
+        f"{'coalesce(r.key, h.handle)' if handles else 'r.key'}, r.url "
         "FROM picked k LEFT JOIN projects p ON p.id = k.project_id AND NOT p.deleted "
-        "LEFT JOIN first_ref r ON r.entity_id = k.id ORDER BY k.section, k.pos"
+        "LEFT JOIN first_ref r ON r.entity_id = k.id "
+        f"{'LEFT JOIN task_handles h ON h.task_id = k.id ' if handles else ''}"
+        "ORDER BY k.section, k.pos"
     )
 
 
@@ -744,7 +751,8 @@ def build_briefing(
     _, open_count, overdue, due_today, upcoming, completed, scheduled = counted
 
     sections: dict[str, list[tuple[Any, ...]]] = {name: [] for name, *_ in _SECTIONS}
-    for row in _query(store, _sections_sql(limits), values):
+    sql = _sections_sql(limits, handles=store.version() >= HANDLES_SCHEMA)
+    for row in _query(store, sql, values):
         sections[row[0]].append(row)
 
     def rows(name: str) -> tuple[TaskRow, ...]:
@@ -1000,6 +1008,8 @@ _STATE_TEXT: dict[str, tuple[str, str]] = {
 MAX_WIDTH = 100
 """The briefing never draws wider than this, however wide the terminal."""
 _KEY_WIDTH = 10
+HANDLES_SCHEMA = 7
+"""The cache schema that added ``task_handles``."""
 _PROJECT_WIDTH = 20
 _WHEN_WIDTH = 12
 
@@ -1037,7 +1047,9 @@ def render_briefing(b: Briefing, *, width: int = MAX_WIDTH, cache_path: str | No
 
     every = [*b.priorities.items, *b.schedule.items, *b.overdue.items, *b.due_today.items]
     every += [*b.upcoming.items, *b.completed.items]
-    key_width = min(_KEY_WIDTH, max((len(_key_label(t)) for t in every), default=0))
+    # As wide as the longest key (``acme/app#37`` must not become ``acme/app#…``), within a quarter of
+    # the line so titles keep their room.
+    key_width = min(max(_KEY_WIDTH, width // 4), max((len(_key_label(t)) for t in every), default=0))
 
     if b.priorities.items:
         lines += _heading("Top priorities", None, width, note="score = the points listed under each task")

@@ -152,18 +152,23 @@ class AgentOrchestrator:
 
         store = self.engine.store
         handles = []
-        keys = {
-            row[0]: (row[1], row[2])
+        homes = {
+            row[0]: row[1]
             for row in store._rows(
-                "SELECT entity_id, any_value(key), any_value(service) FROM external_refs "
+                "SELECT entity_id, arg_min(service, key IS NULL) FROM external_refs "
                 "WHERE entity = 'task' GROUP BY entity_id"
             )
         }
-        for task in store.list_tasks(include_closed=False, limit=5000):
-            key, service = keys.get(task.id, (None, None))
+        tasks = store.list_tasks(include_closed=False, limit=5000)
+        names = store.handles_for([task.id for task in tasks])
+        for task in tasks:
+            service = homes.get(task.id)
             handles.append(
                 TaskHandle(
-                    id=task.id, title=task.title, key=key, service=Service(service) if service else None
+                    id=task.id,
+                    title=task.title,
+                    key=names.get(task.id),
+                    service=Service(service) if service else None,
                 )
             )
         return PlannerContext(

@@ -480,7 +480,7 @@ def test_first_ref_prefers_a_key(seeded: Store) -> None:
     assert (rows["late3"].ref.service, rows["late3"].ref.key) == ("linear", "ENG-3")
     assert rows["late3"].ref.url == "https://linear.app/acme/issue/ENG-3"
     assert rows["late1"].ref is not None
-    assert rows["late1"].ref.key is None
+    assert rows["late1"].ref.key == "N-1"  # a key-less Notion task shows its pmtui handle
     assert rows["late_timed"].ref is None
 
 

@@ -240,6 +240,7 @@ def _resolve_task(
     if not quoted:
         text = _REF_FILLER.sub("", text).strip()
         if _KEY.fullmatch(text):
+            # Service keys and pmtui handles (M-12) alike: the processor finds either in the cache.
             key = text.upper()
             return _TaskRef(key, key)
         by_id = [task for task in tasks if task.id == text]
