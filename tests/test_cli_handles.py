@@ -51,7 +51,8 @@ def test_key_less_tasks_get_short_stable_handles(synced: Sandbox, pmtui_home: Pa
     handles = _handles(pmtui_home)
     motion = sorted(h for h in handles.values() if h.startswith("M-"))
     notion = sorted(h for h in handles.values() if h.startswith("N-"))
-    assert motion and notion
+    assert motion
+    assert notion
     assert len(set(handles.values())) == len(handles)  # unique
     assert all(re.fullmatch(r"[MN]-[0-9]+", h) for h in motion + notion)
     again = pmtui(pmtui_home, "sync")
@@ -65,7 +66,8 @@ def test_ambiguous_title_lists_candidates_with_handles_and_exits_2(synced: Sandb
     assert f"error: '{TITLE}' matches 2 tasks:" in result.stderr
     motion = re.search(r"^\s+(M-[0-9]+)\s+" + re.escape(TITLE) + r" \(Motion\)$", result.stderr, re.M)
     linear = re.search(r"^\s+([A-Z]+-[0-9]+)\s+" + re.escape(TITLE) + r" \(Linear\)$", result.stderr, re.M)
-    assert motion and linear, result.stderr
+    assert motion, result.stderr
+    assert linear, result.stderr
     assert "Name one by its handle, e.g.: pmtui do 'done " in result.stderr
     assert "Run this plan?" not in result.stdout  # lists and exits; never asks
 
