@@ -272,6 +272,9 @@ class AgentOrchestrator:
 
     def _absorb(self, result: OrchestrationResult, outcome: SagaOutcome) -> None:
         result.results.extend(outcome.results)
+        for done in outcome.results:
+            if done.type == "create_task" and done.status is ResultStatus.DONE and done.entity_id:
+                self.engine.store.attach_decisions(result.plan.request_id, done.ref, done.entity_id)
         result.compensated = outcome.compensated
         result.remaining = outcome.remaining
         if outcome.ok:

@@ -1274,6 +1274,19 @@ class Store:
                 ],
             )
 
+    def attach_decisions(self, request_id: str, action_ref: str, task_id: str) -> None:
+        """File a request's plan and its action's decisions under the task the action created.
+
+        They are logged before the task exists (routing comes first), so without this "Decisions" in
+        the task's detail would be empty for every task the agent made.
+        """
+        with self._lock:
+            self._exec(
+                "UPDATE decisions SET task_id = ? WHERE request_id = ? AND task_id IS NULL "
+                "AND (action_ref = ? OR kind = 'plan')",
+                [task_id, request_id, action_ref],
+            )
+
     def decisions(
         self, *, request_id: str | None = None, task_id: str | None = None, limit: int = 200
     ) -> list[Decision]:

@@ -129,3 +129,25 @@ def test_failure_is_reported_with_its_hint(orchestrator: AgentOrchestrator, sand
     assert failed
     assert failed[0].hint
     assert "failed" in result.summary()
+
+
+def test_agent_created_task_carries_its_decisions_and_a_handle(orchestrator: AgentOrchestrator) -> None:
+    result = orchestrator.process_user_request("task Book venue due 2026-12-05 @motion", now=NOW)
+    assert result.status == "done", result.summary()
+    [created] = result.results
+    assert created.entity_id is not None
+    store = orchestrator.engine.store
+    kinds = {decision.kind for decision in store.decisions(task_id=created.entity_id)}
+    assert {"plan", "route"} <= kinds  # "Decisions" in the task's detail is not empty
+    handle = store.handles_for([created.entity_id])[created.entity_id]
+    assert handle.startswith("M-")
+    assert [task.id for task in store.find_tasks(handle.lower())] == [created.entity_id]
+
+
+def test_refused_request_plans_nothing(orchestrator: AgentOrchestrator, sandbox: Sandbox) -> None:
+    sandbox.reset_counts()
+    result = orchestrator.process_user_request("task Call mom due 31/02", now=NOW)
+    assert result.status == "refused"
+    assert result.plan.actions == []
+    assert "there is no 31 February" in result.summary()
+    assert all(counts["total"] == 0 for counts in sandbox.request_counts().values())
