@@ -253,7 +253,7 @@ def board_sql(flt: BoardFilter, bounds: DayBounds) -> tuple[str, list[Any]]:
         clauses.append("t.project_id = ?")
         params.append(flt.project)
     if flt.label:
-        clauses.append("list_contains(t.labels, ?)")
+        clauses.append("list_contains(list_transform(t.labels, lambda label: lower(label)), lower(?))")
         params.append(flt.label)
     if flt.due:
         clauses.append(_due_clause(flt.due, bounds, params))
@@ -313,9 +313,11 @@ def facet_values(store: Store, *, now: datetime, tz: tzinfo, label_limit: int = 
             track = tracks.get(project_id)
             detail = track.text() if track is not None else ""
             found.append(FacetValue("project", project_id, name, int(count), detail))
+        # One facet per label whatever its case (#Bug and #bug are one label): GitLab and Linear keep
+        # the case people typed, so the same label arrives spelt both ways.
         for label, count in store._rows(
-            "SELECT label, count(*) FROM (SELECT unnest(labels) AS label FROM tasks "
-            "WHERE NOT deleted AND status IN ('todo', 'in_progress')) GROUP BY ALL "
+            "SELECT min(label), count(*) FROM (SELECT unnest(labels) AS label FROM tasks "
+            "WHERE NOT deleted AND status IN ('todo', 'in_progress')) GROUP BY lower(label) "
             f"ORDER BY 2 DESC, 1 LIMIT {int(label_limit)}"
         ):
             found.append(FacetValue("label", label, f"#{label}", int(count)))

@@ -271,6 +271,7 @@ class AgentOrchestrator:
         return result
 
     def _absorb(self, result: OrchestrationResult, outcome: SagaOutcome) -> None:
+        self._name_tasks(result.plan, outcome.results)
         result.results.extend(outcome.results)
         for done in outcome.results:
             if done.type == "create_task" and done.status is ResultStatus.DONE and done.entity_id:
@@ -283,6 +284,28 @@ class AgentOrchestrator:
             result.status = "partial"
         else:
             result.status = "failed"
+
+    def _name_tasks(self, plan: Plan, results: list[ActionResult]) -> None:
+        """Name tasks in result messages as people know them (``M-12 'Title'``), never by internal id.
+
+        Actions from the app carry the task's id; a failure message built from the action would
+        otherwise read ``'9dbab5c3…' failed``.
+        """
+        store = self.engine.store
+        ids = {str(task) for action in plan.actions if (task := getattr(action, "task", None))}
+        known = store.tasks_by_ids(sorted(ids))
+        if not known:
+            return
+        handles = store.handles_for(sorted(known))
+        names = {
+            repr(task_id): f"{handles[task_id]} {task.title!r}" if task_id in handles else repr(task.title)
+            for task_id, task in known.items()
+        }
+        for item in results:
+            for raw, name in names.items():
+                item.message = item.message.replace(raw, name)
+                if item.error:
+                    item.error = item.error.replace(raw, name)
 
     def execute_action(self, action: Action) -> ActionResult:
         """Run one action from the UI (a key press), routed and journaled like any plan."""
