@@ -81,9 +81,10 @@ comment ENG-12: waiting on review
 sync | sync linear and gitlab
 what is overdue? | what's due today | what's coming up | show conflicts | find login
 
-Tasks: ENG-123, "a quoted title", or words of the title.  Priority: p1 urgent, p2 high, p3 medium,
-p4 low (or !high, urgent, high priority).  Dates: today, tonight, tomorrow, fri (the next Friday),
-this fri, next fri (next week's), next week, in 3 days, end of month, dec 5, 2026-12-05, at 3pm.
+Tasks: ENG-123, M-12 (a handle), "a quoted title", or words of the title.  Priority: p1 urgent,
+p2 high, p3 medium, p4 low (or !high, urgent, high priority).  Dates: today, tonight, tomorrow 9,
+the day after tomorrow, fri (the next Friday), this fri, next fri (next week's), next week, in 3 days,
+a week from today, end of month, dec 5, 12/24, 2026-12-05, at 3pm, midnight.
 Durations: 2h, 90m, 1h30m.  Services: @motion @linear @notion @gitlab @local."""
 
 EXAMPLES: dict[str, str] = {
