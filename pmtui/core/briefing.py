@@ -571,7 +571,7 @@ def _sections_sql(limits: Limits, *, handles: bool = True) -> str:
     """Every task section in one statement: each branch is a top-N (``ORDER BY ... LIMIT``), tagged.
 
     ``handles`` joins the pmtui handles (``M-12``) for key-less tasks; a cache opened read-only before
-    it was migrated to schema 5 has no such table yet.
+    it was migrated to schema 7 has no such table yet.
     """
     branches = [
         f"(SELECT '{name}' AS section, t.*, row_number() OVER (ORDER BY {order}) AS pos FROM "

@@ -156,13 +156,13 @@ def test_refused_request_plans_nothing(orchestrator: AgentOrchestrator, sandbox:
 def test_a_failure_names_the_task_by_handle_and_title_not_its_id(
     orchestrator: AgentOrchestrator, sandbox: Sandbox
 ) -> None:
-    from pmtui.models import CompleteTask
+    from pmtui.models import DeleteTask
     from pmtui.sandbox.server import Fault
 
     created = orchestrator.process_user_request("task Book venue due 2026-12-05 @motion", now=NOW).results[0]
     assert created.entity_id is not None
     sandbox.emulator("motion").add_fault(Fault.from_dict({"kind": "error", "value": 400, "count": None}))
-    result = orchestrator.execute_action(CompleteTask(ref="a1", task=created.entity_id))
+    result = orchestrator.execute_action(DeleteTask(ref="a1", task=created.entity_id))
     assert result.status is ResultStatus.FAILED
     text = f"{result.message} {result.error}"
     assert created.entity_id not in text
