@@ -31,6 +31,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pmtui.tui")
 
+NO_SERVICES_TEXT = (
+    "No service is connected yet: run `pmtui config init` to connect Motion, Linear, Notion or GitLab, "
+    "or `pmtui demo` to try pmtui against the local emulators."
+)
+"""What a sync says when there is nothing to sync, instead of "pulled 0"."""
+
 MODES: tuple[tuple[str, str, str], ...] = (
     # (mode, key, title)
     ("briefing", "1", "Briefing"),
@@ -231,6 +237,8 @@ class PmtuiApp(App[None]):
         if failed:
             lines = [f"{run.service.label}: {run.error or 'failed'}" for run in failed]
             self.notify("\n".join(lines), title="sync failed", severity="error", timeout=10)
+        elif not runs and not message.background:
+            self.notify(NO_SERVICES_TEXT, title="nothing to sync", severity="warning", timeout=8)
         elif not message.background:
             pulled = sum(run.pulled for run in runs)
             pushed = sum(run.pushed for run in runs)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
+import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -129,7 +131,10 @@ def root(
 @app.command()
 def briefing(
     json_output: Annotated[bool, typer.Option("--json", help="Print the briefing as JSON.")] = False,
-    date: Annotated[str | None, typer.Option("--date", help="Brief another day (YYYY-MM-DD).")] = None,
+    date: Annotated[
+        str | None,
+        typer.Option("--date", help="Brief another day: YYYY-MM-DD, today, tomorrow, yesterday, fri..."),
+    ] = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Sync first, then brief.")] = False,
 ) -> None:
     """Print the morning briefing: overdue, today, upcoming, progress and sync health."""
@@ -292,11 +297,13 @@ def do_request(
             _err("--save-rule goes with --to SERVICE")
             raise typer.Exit(EXIT_USAGE)
         if not json_output:
-            _print_plan(result)
+            _print_plan(result, orchestrator)
         if result.status != "planned" or dry_run:
             if json_output:
                 _out(json.dumps(result.to_dict(), indent=2, default=str))
-            if result.status in ("question", "nothing", "invalid"):
+            if result.status in ("refused", "question", "nothing"):
+                raise typer.Exit(EXIT_USAGE)  # the request itself needs fixing
+            if result.status == "invalid":
                 raise typer.Exit(EXIT_FAILED)
             return
         earlier = None if again else _same_request(engine, result)
@@ -320,7 +327,7 @@ def do_request(
             )
             raise typer.Exit(EXIT_USAGE)
         else:
-            if not yes:
+            if not yes and not result.read_only():  # a pure question only reads the cache
                 if not sys.stdin.isatty():
                     _err("not a terminal: pass --yes to run the plan, or --dry-run to only show it")
                     raise typer.Exit(EXIT_USAGE)
@@ -452,9 +459,16 @@ def _override(orchestrator: Any, result: Any, to: str, *, save_rule: bool, setti
     return result
 
 
-def _print_plan(result: Any) -> None:
+def _print_plan(result: Any, orchestrator: Any) -> None:
     """The plan as a person reads it: what, where, why; or the question, or why nothing was planned."""
     plan = result.plan
+    if result.status == "refused":
+        _err(f"error: {clean_line(str(plan.error), limit=LONG_LINE)}")
+        _err("Nothing was planned." + (f" Try: {plan.example}" if plan.example else ""))
+        return
+    if result.status == "question" and plan.question is not None:
+        _print_candidates(plan.text, plan.question, orchestrator)
+        return
     if result.status in ("question", "nothing"):
         _out(clean_block(result.summary()))
         return
@@ -467,6 +481,40 @@ def _print_plan(result: Any) -> None:
         _out("Problems (nothing will run):")
         for problem in result.problems:
             _out(f"  - {clean_line(problem, limit=LONG_LINE)}")
+
+
+def _print_candidates(text: str, question: Any, orchestrator: Any) -> None:
+    """A phrase that fits several tasks: list them by handle and say how to name one (no prompt).
+
+    A script or a pipe cannot answer a question, and a person re-running the command with the handle
+    gets the same result the next time too.
+    """
+    handles = {task.id: task for task in orchestrator.context().tasks}
+    found = re.search(r"'(.+)'", question.text)
+    phrase = found.group(1) if found else ""
+    rows = []
+    for choice in question.choices:
+        task = handles.get(choice.value)
+        handle = (task.key if task else None) or choice.value
+        where = f" ({task.service.label})" if task and task.service else ""
+        rows.append((handle, f"{task.title if task else choice.label}{where}"))
+    _err(f"error: '{phrase}' matches {len(rows)} tasks:" if phrase else f"error: {question.text}")
+    width = max(len(handle) for handle, _ in rows) if rows else 0
+    for handle, label in rows:
+        _err(f"  {handle.ljust(width)}  {label}")
+    if rows:
+        first = rows[0][0]
+        example = _name_one(text, phrase, first)
+        _err(f"Name one by its handle, e.g.: pmtui do {shlex.quote(example)}")
+
+
+def _name_one(text: str, phrase: str, handle: str) -> str:
+    """``text`` with the ambiguous ``phrase`` (and its quotes, if quoted) replaced by ``handle``."""
+    for quote in ('"', "'", ""):
+        quoted = f"{quote}{phrase}{quote}"
+        if phrase and quoted in text:
+            return text.replace(quoted, handle, 1)
+    return f"{text} {handle}"
 
 
 def _configure_logging(settings: Settings) -> None:

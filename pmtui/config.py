@@ -455,7 +455,7 @@ def _config_error(
             file=str(path),
             key=dotted,
             line=line,
-            hint="see docs/configuration.md for every key, or `pmtui config show`",
+            hint="fix that line; every key and its type: docs/configuration.md or `pmtui config reference`",
         )
     return ConfigError(f"{problem}{shown}{extra}", key=dotted)
 

@@ -78,7 +78,8 @@ def briefing(*, json_output: bool = False, date: str | None = None) -> int:
     tz = zone(facts.timezone)
     clock = datetime.now(UTC)
     try:
-        day = parse_day(date) if date is not None else clock.astimezone(tz).date()
+        today = clock.astimezone(tz).date()
+        day = parse_day(date, today) if date is not None else today
     except ValueError as exc:
         _err(f"error: {exc}")
         return EXIT_USAGE

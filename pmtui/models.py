@@ -388,6 +388,11 @@ class Plan(_Model):
     """A one-line paraphrase of the request, shown before confirmation."""
     example: str | None = None
     """When nothing was understood: an example of a request that would work."""
+    error: str | None = None
+    """Why the request was refused, naming the part that could not be read (``due 31/02``, ``@jira``).
+
+    A refused request plans nothing: guessing around an impossible date or an unknown service would
+    put the task in the wrong place or keep the date in its title."""
     planner: str = "rules"
 
     @model_validator(mode="after")

@@ -61,9 +61,9 @@ def test_yes_runs_it_and_json_reports_it(sandbox: Sandbox, pmtui_home: Path) -> 
     assert created[0]["priority"] == "HIGH"
 
 
-def test_unreadable_request_exits_1_with_an_example(sandbox: Sandbox, pmtui_home: Path) -> None:
+def test_unreadable_request_exits_2_with_an_example(sandbox: Sandbox, pmtui_home: Path) -> None:
     result = pmtui(pmtui_home, "blorp the wibble")
-    assert result.returncode == 1
+    assert result.returncode == 2  # bad input: the request needs fixing
     assert "Try:" in result.stdout
     assert "Traceback" not in result.stderr
 

@@ -56,7 +56,8 @@ _ORDER_SQL: dict[str, str] = {
     "service": "coalesce(r.service, 'local'), t.due NULLS LAST, t.title, t.id",
 }
 _HOME_REFS_SQL = (
-    "SELECT entity_id, arg_min(service, service) AS service, arg_min(key, service) AS key, "
+    "SELECT entity_id, arg_min(service, service) AS service, "
+    "arg_min(key, service) FILTER (WHERE key IS NOT NULL) AS key, "
     "count(*) AS homes FROM external_refs WHERE entity = 'task' GROUP BY entity_id"
 )
 
@@ -238,7 +239,10 @@ def board_sql(flt: BoardFilter, bounds: DayBounds) -> tuple[str, list[Any]]:
         params.append(flt.status)
     if flt.text.strip():
         needle = flt.text.strip()
-        clauses.append("(t.title ILIKE ? OR r.key ILIKE ? OR p.name ILIKE ? OR list_contains(t.labels, ?))")
+        clauses.append(
+            "(t.title ILIKE ? OR coalesce(r.key, h.handle) ILIKE ? OR p.name ILIKE ? "
+            "OR list_contains(t.labels, ?))"
+        )
         params.extend([f"%{needle}%", f"{needle}%", f"%{needle}%", needle])
     if flt.service:
         if flt.service == Service.LOCAL.value:
@@ -252,15 +256,16 @@ def board_sql(flt: BoardFilter, bounds: DayBounds) -> tuple[str, list[Any]]:
         clauses.append("t.project_id = ?")
         params.append(flt.project)
     if flt.label:
-        clauses.append("list_contains(t.labels, ?)")
+        clauses.append("list_contains(list_transform(t.labels, lambda label: lower(label)), lower(?))")
         params.append(flt.label)
     if flt.due:
         clauses.append(_due_clause(flt.due, bounds, params))
     sql = (
         f"WITH r AS ({_HOME_REFS_SQL}) "
         "SELECT t.id, t.title, t.status, t.priority, t.due, t.due_all_day, "
-        "coalesce(r.service, 'local') AS service, r.key, p.name AS project, t.labels "
-        "FROM tasks t LEFT JOIN r ON r.entity_id = t.id "
+        "coalesce(r.service, 'local') AS service, coalesce(r.key, h.handle) AS key, p.name AS project, "
+        "t.labels FROM tasks t LEFT JOIN r ON r.entity_id = t.id "
+        "LEFT JOIN task_handles h ON h.task_id = t.id "
         "LEFT JOIN projects p ON p.id = t.project_id AND NOT p.deleted "
         f"WHERE {' AND '.join(clauses)} ORDER BY {_ORDER_SQL[flt.sort]}"
     )
@@ -311,9 +316,11 @@ def facet_values(store: Store, *, now: datetime, tz: tzinfo, label_limit: int = 
             track = tracks.get(project_id)
             detail = track.text() if track is not None else ""
             found.append(FacetValue("project", project_id, name, int(count), detail))
+        # One facet per label whatever its case (#Bug and #bug are one label): GitLab and Linear keep
+        # the case people typed, so the same label arrives spelt both ways.
         for label, count in store._rows(
-            "SELECT label, count(*) FROM (SELECT unnest(labels) AS label FROM tasks "
-            "WHERE NOT deleted AND status IN ('todo', 'in_progress')) GROUP BY ALL "
+            "SELECT min(label), count(*) FROM (SELECT unnest(labels) AS label FROM tasks "
+            "WHERE NOT deleted AND status IN ('todo', 'in_progress')) GROUP BY lower(label) "
             f"ORDER BY 2 DESC, 1 LIMIT {int(label_limit)}"
         ):
             found.append(FacetValue("label", label, f"#{label}", int(count)))

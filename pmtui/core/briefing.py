@@ -178,6 +178,8 @@ def utc_midnight(day: date) -> datetime:
 
 TREND_DAYS = 14
 """Days in a project's completion sparkline (today and the 13 before)."""
+HANDLES_SCHEMA = 8
+"""The cache schema that has ``task_handles`` (a cache opened read-only before its migration has none)."""
 RECENT_DAYS = 7
 """Days of "recently completed" (today and the 6 before)."""
 WEEK_DAYS = 7
@@ -228,18 +230,21 @@ def briefing_now(day: date, tz: tzinfo, clock: datetime) -> datetime:
     return local_midnight(day, tz)
 
 
-_DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+def parse_day(text: str, today: date | None = None) -> date:
+    """The day ``--date`` names: ``2026-11-24``, ``today``, ``tomorrow``, ``yesterday``, ``fri``...
 
+    Any day phrase the agent reads works (``next mon``, ``dec 5``), as long as all of it is read;
+    raises ValueError with a message a user can act on (never a traceback for ``9999-12-31``).
+    """
+    from pmtui.core.agent.dates import parse_day_phrase
 
-def parse_day(text: str) -> date:
-    """A ``YYYY-MM-DD`` date; raises ValueError with a message a user can act on."""
-    value = text.strip()
-    if _DATE_SHAPE.match(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValueError(f"--date must be a calendar date like 2026-11-24 (got {text!r})")
+    value = " ".join(text.split())
+    found = parse_day_phrase(value, today or date.today())  # noqa: DTZ011 - the caller passes the user's day
+    if isinstance(found, date):
+        return found
+    raise ValueError(
+        f"--date {value!r}: {found}; use a date like 2026-11-24, today, tomorrow, yesterday or a weekday"
+    )
 
 
 # -------------------------------------------------------------------------------------------- models
@@ -562,8 +567,12 @@ _REF_ORDER = (
 """Which ref a row links to: one with a key (``ENG-3`` is what people say), then a URL, then by service."""
 
 
-def _sections_sql(limits: Limits) -> str:
-    """Every task section in one statement: each branch is a top-N (``ORDER BY ... LIMIT``), tagged."""
+def _sections_sql(limits: Limits, *, handles: bool = True) -> str:
+    """Every task section in one statement: each branch is a top-N (``ORDER BY ... LIMIT``), tagged.
+
+    ``handles`` joins the pmtui handles (``M-12``) for key-less tasks; a cache opened read-only before
+    it was migrated to schema 7 has no such table yet.
+    """
     branches = [
         f"(SELECT '{name}' AS section, t.*, row_number() OVER (ORDER BY {order}) AS pos FROM "
         "(SELECT t.id, t.title, t.status, t.priority, t.project_id, t.labels, t.due, t.due_all_day, "
@@ -578,9 +587,12 @@ def _sections_sql(limits: Limits) -> str:
         "AND entity_id IN (SELECT id FROM picked) "
         f"QUALIFY row_number() OVER (PARTITION BY entity_id ORDER BY {_REF_ORDER}) = 1) "
         "SELECT k.section, k.score, k.id, k.title, k.status, k.priority, p.name, k.labels, k.due, "
-        "k.due_all_day, k.scheduled_start, k.scheduled_end, k.completed_at, r.service, r.key, r.url "
+        "k.due_all_day, k.scheduled_start, k.scheduled_end, k.completed_at, r.service, "
+        f"{'coalesce(r.key, h.handle)' if handles else 'r.key'}, r.url "
         "FROM picked k LEFT JOIN projects p ON p.id = k.project_id AND NOT p.deleted "
-        "LEFT JOIN first_ref r ON r.entity_id = k.id ORDER BY k.section, k.pos"
+        "LEFT JOIN first_ref r ON r.entity_id = k.id "
+        f"{'LEFT JOIN task_handles h ON h.task_id = k.id ' if handles else ''}"
+        "ORDER BY k.section, k.pos"
     )
 
 
@@ -739,7 +751,8 @@ def build_briefing(
     _, open_count, overdue, due_today, upcoming, completed, scheduled = counted
 
     sections: dict[str, list[tuple[Any, ...]]] = {name: [] for name, *_ in _SECTIONS}
-    for row in _query(store, _sections_sql(limits), values):
+    sql = _sections_sql(limits, handles=store.version() >= HANDLES_SCHEMA)
+    for row in _query(store, sql, values):
         sections[row[0]].append(row)
 
     def rows(name: str) -> tuple[TaskRow, ...]:

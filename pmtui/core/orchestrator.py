@@ -35,7 +35,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pmtui.orchestrator")
 
-OrchestrationStatus = Literal["planned", "done", "partial", "failed", "invalid", "question", "nothing"]
+OrchestrationStatus = Literal[
+    "planned", "done", "partial", "failed", "invalid", "question", "nothing", "refused"
+]
 
 
 @dataclass
@@ -63,6 +65,10 @@ class OrchestrationResult:
             lines.append(f"{action.type.replace('_', ' ')} {_what(action)}{where}")
         return lines
 
+    def read_only(self) -> bool:
+        """Whether the plan only reads the cache ("what is overdue?"): nothing to confirm."""
+        return bool(self.plan.actions) and all(isinstance(action, Query) for action in self.plan.actions)
+
     def summary(self) -> str:
         """A short human report of the outcome, then the planner's reply when it gave one."""
         text = self._outcome_text()
@@ -72,6 +78,9 @@ class OrchestrationResult:
         if self.status == "question" and self.plan.question:
             choices = "; ".join(c.label for c in self.plan.question.choices)
             return f"{self.plan.question.text} ({choices})"
+        if self.status == "refused":
+            example = f" Try: {self.plan.example}" if self.plan.example else ""
+            return f"error: {self.plan.error}. Nothing was planned.{example}"
         if self.status == "nothing":
             example = f" Try: {self.plan.example}" if self.plan.example else ""
             understood = (
@@ -143,18 +152,23 @@ class AgentOrchestrator:
 
         store = self.engine.store
         handles = []
-        keys = {
-            row[0]: (row[1], row[2])
+        homes = {
+            row[0]: row[1]
             for row in store._rows(
-                "SELECT entity_id, any_value(key), any_value(service) FROM external_refs "
+                "SELECT entity_id, arg_min(service, key IS NULL) FROM external_refs "
                 "WHERE entity = 'task' GROUP BY entity_id"
             )
         }
-        for task in store.list_tasks(include_closed=False, limit=5000):
-            key, service = keys.get(task.id, (None, None))
+        tasks = store.list_tasks(include_closed=False, limit=5000)
+        names = store.handles_for([task.id for task in tasks])
+        for task in tasks:
+            service = homes.get(task.id)
             handles.append(
                 TaskHandle(
-                    id=task.id, title=task.title, key=key, service=Service(service) if service else None
+                    id=task.id,
+                    title=task.title,
+                    key=names.get(task.id),
+                    service=Service(service) if service else None,
                 )
             )
         return PlannerContext(
@@ -178,6 +192,9 @@ class AgentOrchestrator:
             )
         )
         result = OrchestrationResult(plan=plan)
+        if plan.error is not None:
+            result.status = "refused"
+            return result
         if plan.question is not None:
             result.status = "question"
             return result
@@ -254,7 +271,11 @@ class AgentOrchestrator:
         return result
 
     def _absorb(self, result: OrchestrationResult, outcome: SagaOutcome) -> None:
+        self._name_tasks(result.plan, outcome.results)
         result.results.extend(outcome.results)
+        for done in outcome.results:
+            if done.type == "create_task" and done.status is ResultStatus.DONE and done.entity_id:
+                self.engine.store.attach_decisions(result.plan.request_id, done.ref, done.entity_id)
         result.compensated = outcome.compensated
         result.remaining = outcome.remaining
         if outcome.ok:
@@ -263,6 +284,28 @@ class AgentOrchestrator:
             result.status = "partial"
         else:
             result.status = "failed"
+
+    def _name_tasks(self, plan: Plan, results: list[ActionResult]) -> None:
+        """Name tasks in result messages as people know them (``M-12 'Title'``), never by internal id.
+
+        Actions from the app carry the task's id; a failure message built from the action would
+        otherwise read ``'9dbab5c3…' failed``.
+        """
+        store = self.engine.store
+        ids = {str(task) for action in plan.actions if (task := getattr(action, "task", None))}
+        known = store.tasks_by_ids(sorted(ids))
+        if not known:
+            return
+        handles = store.handles_for(sorted(known))
+        names = {
+            repr(task_id): f"{handles[task_id]} {task.title!r}" if task_id in handles else repr(task.title)
+            for task_id, task in known.items()
+        }
+        for item in results:
+            for raw, name in names.items():
+                item.message = item.message.replace(raw, name)
+                if item.error:
+                    item.error = item.error.replace(raw, name)
 
     def execute_action(self, action: Action) -> ActionResult:
         """Run one action from the UI (a key press), routed and journaled like any plan."""

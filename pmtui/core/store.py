@@ -51,6 +51,37 @@ log = logging.getLogger("pmtui.store")
 
 STORE_FILENAME = "pmtui.duckdb"
 
+HANDLE_PREFIXES: dict[str, str] = {
+    Service.MOTION.value: "M",
+    Service.NOTION.value: "N",
+    Service.LOCAL.value: "L",
+    Service.LINEAR.value: "LN",
+    Service.GITLAB.value: "G",
+}
+"""The letters of a pmtui handle, by the service a key-less task came from (``M-12`` is Motion's 12th)."""
+
+_HANDLE_PREFIX_SQL = (
+    "CASE r.service "
+    + " ".join(f"WHEN '{service}' THEN '{prefix}'" for service, prefix in HANDLE_PREFIXES.items())
+    + " ELSE 'T' END"
+)
+_NEW_HANDLES_SQL = (
+    "SELECT task_id, service, seq, prefix || '-' || CAST(seq AS VARCHAR) FROM ("
+    "SELECT r.entity_id AS task_id, r.service, "
+    f"{_HANDLE_PREFIX_SQL} AS prefix, "
+    "coalesce((SELECT max(h.seq) FROM task_handles h WHERE h.service = r.service), 0) "
+    "+ row_number() OVER (PARTITION BY r.service ORDER BY t.created_at NULLS LAST, r.entity_id) AS seq "
+    "FROM (SELECT entity_id, coalesce(min(service) FILTER (WHERE service <> 'local'), 'local') AS service "
+    "FROM external_refs WHERE entity = 'task' "
+    "GROUP BY entity_id HAVING count(key) = 0) r "
+    "LEFT JOIN tasks t ON t.id = r.entity_id "
+    "WHERE {batch} AND r.entity_id NOT IN (SELECT task_id FROM task_handles))"
+)
+"""Handles for tasks none of whose refs has a key and that have no handle yet (``{batch}`` narrows it).
+
+The sequence continues from the service's highest handle ever given, and a handle row is never
+deleted, so a number is never reused, even after its task is gone."""
+
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (
         1,
@@ -265,6 +296,20 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         [
             "ALTER TABLE sync_runs ADD COLUMN retry_at TIMESTAMPTZ",
             "ALTER TABLE sync_runs ADD COLUMN skipped JSON DEFAULT '[]'",
+        ],
+    ),
+    (
+        8,
+        "a short pmtui handle (M-12, N-7) for tasks whose service gives them no key",
+        [
+            """CREATE TABLE task_handles (
+                task_id VARCHAR PRIMARY KEY,
+                service VARCHAR NOT NULL,
+                seq INTEGER NOT NULL,
+                handle VARCHAR NOT NULL UNIQUE
+            )""",
+            # Tasks cached before this version get theirs now, numbered in the order they were made.
+            f"INSERT INTO task_handles {_NEW_HANDLES_SQL.format(batch='TRUE')}",
         ],
     ),
 ]
@@ -919,11 +964,12 @@ class Store:
         return self._tasks_where(where, [], limit=limit)
 
     def find_tasks(self, text: str, *, limit: int = 20) -> list[Task]:
-        """Tasks whose title contains ``text`` (case-insensitive), or whose service key equals it."""
+        """Tasks whose title contains ``text`` (case-insensitive), or whose key or handle equals it."""
         return self._tasks_where(
             "NOT deleted AND (title ILIKE ? OR id = ? OR id IN (SELECT entity_id FROM external_refs "
-            "WHERE entity = 'task' AND (upper(key) = upper(?) OR external_id = ?)))",
-            [f"%{text}%", text, text, text],
+            "WHERE entity = 'task' AND (upper(key) = upper(?) OR external_id = ?)) "
+            "OR id IN (SELECT task_id FROM task_handles WHERE upper(handle) = upper(?)))",
+            [f"%{text}%", text, text, text, text],
             limit=limit,
         )
 
@@ -1070,6 +1116,7 @@ class Store:
         if len(rows) < _ARROW_MIN_ROWS:
             with self.transaction() as tx:
                 tx._many(insert + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                tx._assign_handles([row[1] for row in rows if row[0] == EntityType.TASK.value])
             return
         import pyarrow as pa
 
@@ -1082,8 +1129,40 @@ class Store:
             self.conn.register("incoming_refs", table)
             try:
                 tx._exec(insert + f"SELECT {', '.join(_REF_COLUMNS)} FROM incoming_refs")
+                tx._assign_handles([row[1] for row in rows if row[0] == EntityType.TASK.value])
             finally:
                 self.conn.unregister("incoming_refs")
+
+    def _assign_handles(self, task_ids: Sequence[str]) -> None:
+        """Give the key-less tasks among ``task_ids`` a handle, when they are first stored with a ref.
+
+        Here rather than in the sync: every path that stores a task's first ref (sync, create, link)
+        comes through :meth:`upsert_refs`.
+        """
+        if task_ids:
+            self._exec(
+                f"INSERT INTO task_handles {_NEW_HANDLES_SQL.format(batch='list_contains(?, r.entity_id)')}",
+                [list(dict.fromkeys(task_ids))],
+            )
+
+    def handles_for(self, task_ids: Sequence[str]) -> dict[str, str]:
+        """Task id -> the name people use for it: a service key (``ENG-12``), else its pmtui handle."""
+        if not task_ids:
+            return {}
+        with self._lock:
+            rows = self._rows(
+                "SELECT t.id, coalesce((SELECT arg_min(key, service) FROM external_refs r "
+                "WHERE r.entity = 'task' AND r.entity_id = t.id AND key IS NOT NULL), h.handle) "
+                "FROM (SELECT unnest(?) AS id) t LEFT JOIN task_handles h ON h.task_id = t.id",
+                [list(task_ids)],
+            )
+        return {task_id: handle for task_id, handle in rows if handle}
+
+    def pmtui_handles(self) -> dict[str, str]:
+        """Task id -> pmtui handle (``M-12``) for every task that has one."""
+        with self._lock:
+            rows = self._rows("SELECT task_id, handle FROM task_handles")
+        return {task_id: handle for task_id, handle in rows}
 
     def refs_for(self, entity_id: str, entity: EntityType = EntityType.TASK) -> list[ExternalRef]:
         """Every service's ref for one entity (a task linked to two services has two)."""
@@ -1424,6 +1503,19 @@ class Store:
                     decision.reason,
                     json.dumps(decision.detail, default=str),
                 ],
+            )
+
+    def attach_decisions(self, request_id: str, action_ref: str, task_id: str) -> None:
+        """File a request's plan and its action's decisions under the task the action created.
+
+        They are logged before the task exists (routing comes first), so without this "Decisions" in
+        the task's detail would be empty for every task the agent made.
+        """
+        with self._lock:
+            self._exec(
+                "UPDATE decisions SET task_id = ? WHERE request_id = ? AND task_id IS NULL "
+                "AND (action_ref = ? OR kind = 'plan')",
+                [task_id, request_id, action_ref],
             )
 
     def decisions(

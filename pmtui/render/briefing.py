@@ -160,7 +160,9 @@ def render_briefing(b: Briefing, *, width: int = MAX_WIDTH, cache_path: str | No
     width = max(MIN_WIDTH, min(width, MAX_WIDTH))
     every = [*b.priorities.items, *b.schedule.items, *b.overdue.items, *b.due_today.items]
     every += [*b.upcoming.items, *b.completed.items]
-    key_width = min(_KEY_WIDTH, max((len(_key_label(t)) for t in every), default=0))
+    # As wide as the longest key (``acme/app#37`` must not become ``acme/app#…``), within a quarter of
+    # the width so a narrow terminal keeps room for titles.
+    key_width = min(max(_KEY_WIDTH, width // 4), max((len(_key_label(t)) for t in every), default=0))
     layout = _Layout(width=width, today=b.date, key_width=key_width)
     lines: list[Text] = [*_header(b)]
     lines += _priority_lines(b, layout)

@@ -187,7 +187,10 @@ def start_sandbox(
         from pmtui.sandbox.linear_schema import schema_path
 
         schema_path(linear_schema)  # a wrong path is a usage error before anything starts
-    fault_map = parse_fault_spec(faults) if isinstance(faults, str) else (faults or {})
+    try:
+        fault_map = parse_fault_spec(faults) if isinstance(faults, str) else (faults or {})
+    except ValueError as exc:  # a typo in --faults is bad input (exit 2), not a crash
+        raise UsageError(f"--faults: {exc}", hint="see docs/sandbox.md for the fault kinds") from None
     unknown = set(fault_map) - set(services)
     if unknown:
         raise UsageError(f"faults name services that are not started: {', '.join(sorted(unknown))}")

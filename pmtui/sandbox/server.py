@@ -200,7 +200,13 @@ def parse_fault_spec(spec: str) -> dict[str, list[Fault]]:
             )
         service = match["service"]
         if service not in SERVICES:
-            raise ValueError(f"bad fault {raw!r}: unknown service {service!r}; expected one of {SERVICES}")
+            raise ValueError(
+                f"bad fault {raw!r}: unknown service {service!r}; expected one of {', '.join(SERVICES)}"
+            )
+        if match["kind"] not in FAULT_KINDS:
+            raise ValueError(
+                f"bad fault {raw!r}: unknown kind {match['kind']!r}; expected one of {', '.join(FAULT_KINDS)}"
+            )
         count_text = match["count"] or match["count2"]
         fault = Fault.from_dict(
             {

@@ -167,8 +167,9 @@ class AgentPrompt(EngineModal):
             self._set_state("question", Group(*parts), help_text="up/down + enter: choose · escape: close")
             choices.focus()
             return
-        if result.status == "nothing":
-            parts.append(Text(clean_block(result.summary()), style="yellow"))
+        if result.status in ("nothing", "refused"):
+            style = "red" if result.status == "refused" else "yellow"
+            parts.append(Text(clean_block(result.summary()), style=style))
             self._set_state("idle", Group(*parts))
             return
         parts.append(Text("Plan:", style="bold"))

@@ -151,11 +151,7 @@ class BriefingScreen(EngineScreen):
         if b.is_empty:
             options.add_option(
                 Option(
-                    Text(
-                        "Nothing in the cache yet.\n\nPress 3 then S to sync every service, 2 then n to add "
-                        'a task, or : to ask ("task Write the spec due fri").',
-                        style="dim",
-                    ),
+                    Text(_empty_text(str(getattr(self.app, "sync_busy", ""))), style="dim"),
                     disabled=True,
                 )
             )
@@ -336,3 +332,11 @@ class BriefingScreen(EngineScreen):
         else:
             self.notify(f"{SYNC_MISSING}; refreshed from the cache", timeout=3)
             self.reload()
+
+
+def _empty_text(sync_busy: str) -> str:
+    """The empty briefing's hint, true to the moment: a first sync may already be running."""
+    add = '2 then n to add a task, or : to ask ("task Write the spec due fri").'
+    if sync_busy:
+        return f"Nothing in the cache yet: the first sync is running ({sync_busy}).\n\nMeanwhile: {add}"
+    return f"Nothing in the cache yet.\n\nPress 3 then S to sync every service, {add}"

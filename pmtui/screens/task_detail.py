@@ -77,6 +77,8 @@ class TaskDetail:
     steps: list[tuple[str, str, str, str | None]]
     activity: CachedActivity | None = None
     """The GitLab activity cached at the last fetch (shown at once; the worker refreshes it)."""
+    handle: str | None = None
+    """What to call the task in ``pmtui do``: its service key, else its pmtui handle (``M-12``)."""
 
 
 def load_detail(backend: Backend, task_id: str) -> TaskDetail | None:
@@ -94,6 +96,7 @@ def load_detail(backend: Backend, task_id: str) -> TaskDetail | None:
         conflicts=store.conflicts(task_id=task_id),
         steps=pending_steps_for(store, task_id),
         activity=read_cached(store, task_id),
+        handle=store.handles_for([task_id]).get(task_id),
     )
 
 
@@ -188,6 +191,7 @@ class TaskDetailScreen(EngineScreen):
         fields.add_column(style="dim", no_wrap=True)
         fields.add_column()
         rows: list[tuple[str, str]] = [
+            *([("handle", detail.handle)] if detail.handle else []),
             ("status", task.status.value.replace("_", " ")),
             ("priority", task.priority.value),
             ("due", due_text(task.due, task.due_all_day, tz, today) or "—"),

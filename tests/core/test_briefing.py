@@ -353,15 +353,30 @@ def test_wrap_parts_breaks_between_parts_only() -> None:
 
 @pytest.mark.parametrize("text", ["2026-11-24", " 2026-11-24 "])
 def test_parse_day(text: str) -> None:
-    assert parse_day(text) == TODAY
+    assert parse_day(text, TODAY) == TODAY
 
 
 @pytest.mark.parametrize(
-    "text", ["", "tomorrow", "2026-13-01", "2026-02-30", "20261124", "2026-W48-2", "24.11.2026"]
+    ("text", "expected"),
+    [
+        ("today", TODAY),
+        ("tomorrow", TODAY + timedelta(days=1)),
+        ("yesterday", TODAY - timedelta(days=1)),
+        ("Friday", TODAY + timedelta(days=(4 - TODAY.weekday() - 1) % 7 + 1)),
+        ("next mon", TODAY + timedelta(days=7 - TODAY.weekday())),
+    ],
+)
+def test_parse_day_reads_day_words(text: str, expected: date) -> None:
+    assert parse_day(text, TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "2026-13-01", "2026-02-30", "20261124", "2026-W48-2", "24.11.2026", "9999-12-31", "tomorrow 9"],
 )
 def test_parse_day_refuses(text: str) -> None:
     with pytest.raises(ValueError, match="2026-11-24"):
-        parse_day(text)
+        parse_day(text, TODAY)
 
 
 def test_briefing_now_is_the_clock_today_and_the_morning_of_other_days() -> None:
@@ -467,7 +482,7 @@ def test_first_ref_prefers_a_key(seeded: Store) -> None:
     assert (rows["late3"].ref.service, rows["late3"].ref.key) == ("linear", "ENG-3")
     assert rows["late3"].ref.url == "https://linear.app/acme/issue/ENG-3"
     assert rows["late1"].ref is not None
-    assert rows["late1"].ref.key is None
+    assert rows["late1"].ref.key == "N-1"  # a key-less Notion task shows its pmtui handle
     assert rows["late_timed"].ref is None
 
 

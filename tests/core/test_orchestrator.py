@@ -129,3 +129,41 @@ def test_failure_is_reported_with_its_hint(orchestrator: AgentOrchestrator, sand
     assert failed
     assert failed[0].hint
     assert "failed" in result.summary()
+
+
+def test_agent_created_task_carries_its_decisions_and_a_handle(orchestrator: AgentOrchestrator) -> None:
+    result = orchestrator.process_user_request("task Book venue due 2026-12-05 @motion", now=NOW)
+    assert result.status == "done", result.summary()
+    [created] = result.results
+    assert created.entity_id is not None
+    store = orchestrator.engine.store
+    kinds = {decision.kind for decision in store.decisions(task_id=created.entity_id)}
+    assert {"plan", "route"} <= kinds  # "Decisions" in the task's detail is not empty
+    handle = store.handles_for([created.entity_id])[created.entity_id]
+    assert handle.startswith("M-")
+    assert [task.id for task in store.find_tasks(handle.lower())] == [created.entity_id]
+
+
+def test_refused_request_plans_nothing(orchestrator: AgentOrchestrator, sandbox: Sandbox) -> None:
+    sandbox.reset_counts()
+    result = orchestrator.process_user_request("task Call mom due 31/02", now=NOW)
+    assert result.status == "refused"
+    assert result.plan.actions == []
+    assert "there is no 31 February" in result.summary()
+    assert all(counts["total"] == 0 for counts in sandbox.request_counts().values())
+
+
+def test_a_failure_names_the_task_by_handle_and_title_not_its_id(
+    orchestrator: AgentOrchestrator, sandbox: Sandbox
+) -> None:
+    from pmtui.models import DeleteTask
+    from pmtui.sandbox.server import Fault
+
+    created = orchestrator.process_user_request("task Book venue due 2026-12-05 @motion", now=NOW).results[0]
+    assert created.entity_id is not None
+    sandbox.emulator("motion").add_fault(Fault.from_dict({"kind": "error", "value": 400, "count": None}))
+    result = orchestrator.execute_action(DeleteTask(ref="a1", task=created.entity_id))
+    assert result.status is ResultStatus.FAILED
+    text = f"{result.message} {result.error}"
+    assert created.entity_id not in text
+    assert "M-1 'Book venue'" in result.message

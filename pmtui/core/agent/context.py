@@ -21,9 +21,10 @@ class TaskHandle:
     id: str
     title: str
     key: str | None = None
-    """The service key (``ENG-123``), when the task has one."""
+    """What people call the task: its service key (``ENG-123``), else its pmtui handle (``M-12``)."""
     service: Service | None = None
     """The task's home, shown when it has no key (``Write guide (Notion)``)."""
+
 
 
 @dataclass(frozen=True)

@@ -16,16 +16,21 @@ Conventions (pmtui's, see ``Task.due_all_day``):
 - ``next week`` is next Monday; ``end of week`` this week's Friday (the coming one on a weekend);
   ``next month`` the 1st of next month; ``end of month`` its last day (today on the last day).
 - ``dec 5`` / ``5 dec`` without a year is the next Dec 5 on or after today.
-- Only ISO numeric dates (``2026-12-05``) are read; ``12/5`` means different days in different countries.
+- ISO dates (``2026-12-05``) are read, and slashed dates only when one part is over 12 (``12/24``,
+  ``24/12``, ``1/15``): ``12/5`` means different days in different countries, so it is refused as
+  ambiguous (:func:`date_problem` says why), never guessed.
+- ``N days from now`` / ``a week from today`` count from today, ``... from tomorrow`` from tomorrow.
 - A time alone (``at 3pm``) is today if that is still ahead, else tomorrow. A bare hour needs ``at``
-  (``at 9`` is 09:00; after ``tonight`` or ``evening`` it is 21:00). ``tonight`` is today at 20:00,
-  ``morning`` 09:00, ``afternoon`` 14:00, ``evening`` 18:00.
+  (``at 9`` is 09:00; after ``tonight`` or ``evening`` it is 21:00) except right after a day
+  (``tomorrow 9``). ``tonight`` is today at 20:00, ``morning`` 09:00, ``afternoon`` 14:00, ``evening``
+  18:00. ``midnight`` is the end of the day, 23:59, so "due fri midnight" is still Friday.
 """
 
 from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import NamedTuple
@@ -125,7 +130,7 @@ _MON = _alternation(MONTHS)
 _NUM = r"[0-9]{1,3}|" + _alternation(_NUMBER_WORDS)
 
 _RELATIVE_DAY = re.compile(
-    r"(?P<word>day\s+after\s+tomorrow|today|tonight|tomorrow|tmrw|tmr"
+    r"(?P<word>(?:the\s+)?day\s+after\s+(?:tomorrow|tmrw|tmr)|today|tonight|tomorrow|tmrw|tmr|yesterday"
     r"|this\s+(?P<part>morning|afternoon|evening))",
     _FLAGS,
 )
@@ -135,14 +140,16 @@ _PERIOD = re.compile(
     r"|end\s+of\s+(?:the\s+)?(?:week|month|year)|eow|eom|eoy)",
     _FLAGS,
 )
-_IN_UNITS = re.compile(
-    rf"in\s+(?P<n>{_NUM})\s*(?P<unit>days|day|d|weeks|week|wks|wk|w|months|month|hours|hour|hrs|hr|h"
-    r"|minutes|minute|mins|min)",
-    _FLAGS,
-)
+_UNITS = r"(?P<unit>days|day|d|weeks|week|wks|wk|w|months|month|hours|hour|hrs|hr|h|minutes|minute|mins|min)"
+_IN_UNITS = re.compile(rf"in\s+(?P<n>{_NUM})\s*{_UNITS}", _FLAGS)
+_FROM_BASE = re.compile(rf"(?P<n>{_NUM})\s*{_UNITS}\s+from\s+(?P<base>today|now|tomorrow|tmrw)", _FLAGS)
+"""``2 days from now``, ``a week from today``, ``3 weeks from tomorrow``."""
 _ISO = re.compile(r"(?P<y>[0-9]{4})-(?P<m>[0-9]{1,2})-(?P<d>[0-9]{1,2})", _FLAGS)
+_NUMERIC = re.compile(r"(?P<a>[0-9]{1,2})/(?P<b>[0-9]{1,2})(?:/(?P<y>[0-9]{4}|[0-9]{2}))?", _FLAGS)
+"""``12/24`` or ``24/12``: read only when one part is over 12, so the order cannot be mistaken."""
 _MONTH_DAY = re.compile(
-    rf"(?P<mon>{_MON})\.?\s+(?P<d>[0-9]{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y>20[0-9]{{2}}))?", _FLAGS
+    rf"(?P<mon>{_MON})\.?\s+(?:the\s+)?(?P<d>[0-9]{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y>20[0-9]{{2}}))?",
+    _FLAGS,
 )
 _DAY_MONTH = re.compile(
     rf"(?:the\s+)?(?P<d>[0-9]{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<mon>{_MON})\.?(?:,?\s+(?P<y>20[0-9]{{2}}))?",
@@ -153,7 +160,7 @@ _TIME = re.compile(
     (?:
         (?P<h12>[0-9]{1,2})(?:[:.](?P<m12>[0-9]{2}))?\s*(?P<ap>a\.?m\.?|p\.?m\.?)
       | (?P<h24>[0-9]{1,2}):(?P<m24>[0-9]{2})
-      | (?P<named>noon|midday)
+      | (?P<named>noon|midday|midnight)
       | (?P<bare>[0-9]{1,2})
     )""",
     _FLAGS,
@@ -220,80 +227,147 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
         return None
 
 
+def _relative_day(match: re.Match[str], today: date) -> _Day | None:
+    word = " ".join(match["word"].lower().split()).removeprefix("the ")
+    if word.startswith("day after"):
+        return _Day(today + timedelta(days=2), match.end())
+    if word in ("tomorrow", "tmrw", "tmr"):
+        return _Day(today + timedelta(days=1), match.end())
+    if word == "yesterday":
+        return _Day(today - timedelta(days=1), match.end())
+    if word == "tonight":
+        return _Day(today, match.end(), _PART_OF_DAY["tonight"], evening=True)
+    if match["part"]:
+        part = match["part"].lower()
+        return _Day(today, match.end(), _PART_OF_DAY[part], evening=part == "evening")
+    return _Day(today, match.end())
+
+
+def _end_of_month(today: date) -> date:
+    return today.replace(day=calendar.monthrange(today.year, today.month)[1])
+
+
+_PERIODS: dict[str, Callable[[date], date]] = {
+    "next week": lambda today: next_weekday(today, 0, "next"),
+    "next weekend": lambda today: next_weekday(today, 5, "next"),
+    "weekend": lambda today: next_weekday(today, 5, "this"),
+    "this weekend": lambda today: next_weekday(today, 5, "this"),
+    "next month": lambda today: add_months(today.replace(day=1), 1),
+    "end of week": lambda today: next_weekday(today, 4, "this"),
+    "eow": lambda today: next_weekday(today, 4, "this"),
+    "end of month": _end_of_month,
+    "eom": _end_of_month,
+    "end of year": lambda today: date(today.year, 12, 31),
+    "eoy": lambda today: date(today.year, 12, 31),
+}
+
+
+def _period(match: re.Match[str], today: date) -> _Day | None:
+    what = " ".join(match["what"].lower().split()).replace("the ", "")
+    return _Day(_PERIODS[what](today), match.end())
+
+
+def _weekday(match: re.Match[str], today: date) -> _Day | None:
+    mode = (match["mod"] or "").lower()
+    weekday = WEEKDAYS[match["wd"].lower()]
+    return _Day(next_weekday(today, weekday, "" if mode == "coming" else mode), match.end())
+
+
+def _days_later(start: date, count: int, unit: str) -> date | None:
+    """``start`` moved by ``count`` days, weeks or months; None for hours and minutes."""
+    if unit[0] not in "dwm" or unit.startswith("mi"):
+        return None
+    if unit.startswith("mo"):
+        return add_months(start, count)
+    return start + timedelta(days=count * 7 if unit[0] == "w" else count)
+
+
+def _in_units(match: re.Match[str], today: date) -> _Day | None:
+    count = _number(match["n"])
+    later = _days_later(today, count, match["unit"].lower()) if count is not None else None
+    return _Day(later, match.end()) if later else None
+
+
+def _from_base(match: re.Match[str], today: date) -> _Day | None:
+    count = _number(match["n"])
+    start = today + timedelta(days=1) if match["base"].lower() in ("tomorrow", "tmrw") else today
+    later = _days_later(start, count, match["unit"].lower()) if count is not None else None
+    return _Day(later, match.end()) if later else None
+
+
+def _iso(match: re.Match[str], today: date) -> _Day | None:
+    year = int(match["y"])
+    # Years near the ends of ``datetime``'s range would overflow when converted between zones.
+    day = _safe_date(year, int(match["m"]), int(match["d"])) if 1000 <= year <= 9000 else None
+    return _Day(day, match.end()) if day else None
+
+
+def _next_date(today: date, month: int, number: int, year: str | None) -> date | None:
+    """The day ``month``/``number`` of ``year``, or without a year the next one on or after today."""
+    if year:
+        full = int(year) if len(year) == 4 else 2000 + int(year)
+        return _safe_date(full, month, number)
+    day = _safe_date(today.year, month, number)
+    if day is not None and day < today:
+        return _safe_date(today.year + 1, month, number)
+    if day is None and month == 2 and number == 29:
+        # Feb 29 without a year: the next leap year's.
+        leap = today.year + 1
+        while not calendar.isleap(leap):
+            leap += 1
+        return date(leap, 2, 29)
+    return day
+
+
+def _named_month(match: re.Match[str], today: date) -> _Day | None:
+    day = _next_date(today, MONTHS[match["mon"].lower()], int(match["d"]), match["y"])
+    return _Day(day, match.end()) if day else None
+
+
+def _numeric_order(first: int, second: int) -> tuple[int, int] | None:
+    """(month, day) of ``12/24`` or ``24/12``; None when both parts could be the month."""
+    if first > 12 >= second:
+        return second, first
+    if second > 12 >= first:
+        return first, second
+    return None
+
+
+def _numeric(match: re.Match[str], today: date) -> _Day | None:
+    order = _numeric_order(int(match["a"]), int(match["b"]))
+    day = _next_date(today, order[0], order[1], match["y"]) if order else None
+    return _Day(day, match.end()) if day else None
+
+
+def _iso_ends(text: str, end: int) -> bool:
+    return _ends_word(text, end) or text[end : end + 1] in ("T", "t")
+
+
+def _numeric_ends(text: str, end: int) -> bool:
+    return _ends_word(text, end) and text[end : end + 1] != "/"
+
+
+_DayRule = tuple[re.Pattern[str], Callable[[re.Match[str], date], "_Day | None"], Callable[[str, int], bool]]
+_DAY_RULES: tuple[_DayRule, ...] = (
+    (_RELATIVE_DAY, _relative_day, _ends_word),
+    (_PERIOD, _period, _ends_word),
+    (_WEEKDAY, _weekday, _ends_word),
+    (_IN_UNITS, _in_units, _ends_word),
+    (_FROM_BASE, _from_base, _ends_word),
+    (_ISO, _iso, _iso_ends),
+    (_NUMERIC, _numeric, _numeric_ends),
+    (_MONTH_DAY, _named_month, _ends_word),
+    (_DAY_MONTH, _named_month, _ends_word),
+)
+"""Each way to name a day, tried in order: the first pattern that matches a whole word decides."""
+
+
 def _day_at(text: str, pos: int, today: date) -> _Day | None:
     """A calendar day starting exactly at ``pos``, or None."""
-    match = _RELATIVE_DAY.match(text, pos)
-    if match and _ends_word(text, match.end()):
-        word = " ".join(match["word"].lower().split())
-        if word == "day after tomorrow":
-            return _Day(today + timedelta(days=2), match.end())
-        if word in ("tomorrow", "tmrw", "tmr"):
-            return _Day(today + timedelta(days=1), match.end())
-        if word == "tonight":
-            return _Day(today, match.end(), _PART_OF_DAY["tonight"], evening=True)
-        if match["part"]:
-            part = match["part"].lower()
-            return _Day(today, match.end(), _PART_OF_DAY[part], evening=part == "evening")
-        return _Day(today, match.end())
-
-    match = _PERIOD.match(text, pos)
-    if match and _ends_word(text, match.end()):
-        what = " ".join(match["what"].lower().split()).replace("the ", "")
-        if what == "next week":
-            return _Day(next_weekday(today, 0, "next"), match.end())
-        if what == "next weekend":
-            return _Day(next_weekday(today, 5, "next"), match.end())
-        if what in ("weekend", "this weekend"):
-            return _Day(next_weekday(today, 5, "this"), match.end())
-        if what == "next month":
-            return _Day(add_months(today.replace(day=1), 1), match.end())
-        if what in ("end of week", "eow"):
-            return _Day(next_weekday(today, 4, "this"), match.end())
-        if what in ("end of month", "eom"):
-            return _Day(today.replace(day=calendar.monthrange(today.year, today.month)[1]), match.end())
-        return _Day(date(today.year, 12, 31), match.end())
-
-    match = _WEEKDAY.match(text, pos)
-    if match and _ends_word(text, match.end()):
-        mode = (match["mod"] or "").lower()
-        weekday = WEEKDAYS[match["wd"].lower()]
-        return _Day(next_weekday(today, weekday, "" if mode == "coming" else mode), match.end())
-
-    match = _IN_UNITS.match(text, pos)
-    if match and _ends_word(text, match.end()):
-        count = _number(match["n"])
-        unit = match["unit"].lower()
-        if count is not None and unit[0] in "dwm" and not unit.startswith("mi"):
-            if unit.startswith("mo"):
-                return _Day(add_months(today, count), match.end())
-            days = count * 7 if unit[0] == "w" else count
-            return _Day(today + timedelta(days=days), match.end())
-
-    match = _ISO.match(text, pos)
-    if match and (_ends_word(text, match.end()) or text[match.end() : match.end() + 1] in ("T", "t")):
-        year = int(match["y"])
-        # Years near the ends of ``datetime``'s range would overflow when converted between zones.
-        day = _safe_date(year, int(match["m"]), int(match["d"])) if 1000 <= year <= 9000 else None
-        return _Day(day, match.end()) if day else None
-
-    for pattern in (_MONTH_DAY, _DAY_MONTH):
+    for pattern, handler, ends in _DAY_RULES:
         match = pattern.match(text, pos)
-        if match and _ends_word(text, match.end()):
-            month = MONTHS[match["mon"].lower()]
-            number = int(match["d"])
-            if match["y"]:
-                day = _safe_date(int(match["y"]), month, number)
-            else:
-                day = _safe_date(today.year, month, number)
-                if day is not None and day < today:
-                    day = _safe_date(today.year + 1, month, number)
-                elif day is None and month == 2 and number == 29:
-                    # Feb 29 without a year: the next leap year's.
-                    year = today.year + 1
-                    while not calendar.isleap(year):
-                        year += 1
-                    day = date(year, 2, 29)
-            return _Day(day, match.end()) if day else None
+        if match and ends(text, match.end()):
+            return handler(match, today)
     return None
 
 
@@ -304,8 +378,12 @@ class _Clock:
     bare: bool
 
 
-def _time_at(text: str, pos: int, *, evening: bool = False) -> _Clock | None:
-    """A clock time starting exactly at ``pos`` (``at 3pm``, ``15:30``, ``noon``; ``at 9``)."""
+def _time_at(text: str, pos: int, *, evening: bool = False, after_day: bool = False) -> _Clock | None:
+    """A clock time starting exactly at ``pos`` (``at 3pm``, ``15:30``, ``noon``; ``at 9``).
+
+    A bare hour needs ``at``, except right after a day (``tomorrow 9``), where nothing else could
+    follow as a number.
+    """
     match = _TIME.match(text, pos)
     if not match or not _ends_word(text, match.end()):
         return None
@@ -321,8 +399,9 @@ def _time_at(text: str, pos: int, *, evening: bool = False) -> _Clock | None:
             return None
         return _Clock(time(hour, minute), match.end(), bare=False)
     if match["named"]:
-        return _Clock(time(12, 0), match.end(), bare=False)
-    if not match["at"]:
+        named = time(23, 59) if match["named"].lower() == "midnight" else time(12, 0)
+        return _Clock(named, match.end(), bare=False)
+    if not (match["at"] or after_day):
         return None
     hour = int(match["bare"])
     if hour > 23:
@@ -342,31 +421,44 @@ def all_day(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
+def _moment_ahead(text: str, pos: int, now: datetime) -> When | None:
+    """``in 2 hours``, ``30 min from now``: an instant counted from ``now``."""
+    for pattern in (_IN_UNITS, _FROM_BASE):
+        match = pattern.match(text, pos)
+        if not match or not _ends_word(text, match.end()):
+            continue
+        count = _number(match["n"])
+        unit = match["unit"].lower()
+        if count is not None and (unit[0] == "h" or unit.startswith("mi")):
+            delta = timedelta(hours=count) if unit[0] == "h" else timedelta(minutes=count)
+            return When((now + delta).astimezone(UTC), False, (pos, match.end()))
+    return None
+
+
+def _on_day(text: str, pos: int, day: _Day, tz: tzinfo) -> When:
+    """``day`` with the time of day that follows it (``tomorrow at 3pm``, ``fri morning``), if any."""
+    joiner = _TIME_AFTER_DAY.match(text, day.end)
+    clock = _time_at(text, joiner.end(), evening=day.evening, after_day=True) if joiner else None
+    if clock is not None:
+        return When(_local_to_utc(day.day, clock.value, tz), False, (pos, clock.end))
+    part = _PART_AFTER_DAY.match(text, day.end)
+    if part and _ends_word(text, part.end()):
+        name = part["part"].lower()
+        return When(_local_to_utc(day.day, _PART_OF_DAY[name], tz), False, (pos, part.end()))
+    if day.default_time is not None:
+        return When(_local_to_utc(day.day, day.default_time, tz), False, (pos, day.end))
+    return When(all_day(day.day), True, (pos, day.end))
+
+
 def match_when(text: str, now: datetime, tz: tzinfo, pos: int = 0) -> When | None:
     """The date or time that starts exactly at ``pos`` in ``text`` (the longest reading), or None."""
     today = now.astimezone(tz).date()
-    relative = _IN_UNITS.match(text, pos)
-    if relative and _ends_word(text, relative.end()):
-        count = _number(relative["n"])
-        unit = relative["unit"].lower()
-        if count is not None and (unit[0] == "h" or unit.startswith("mi")):
-            delta = timedelta(hours=count) if unit[0] == "h" else timedelta(minutes=count)
-            return When((now + delta).astimezone(UTC), False, (pos, relative.end()))
-
+    ahead = _moment_ahead(text, pos, now)
+    if ahead is not None:
+        return ahead
     day = _day_at(text, pos, today)
     if day is not None:
-        joiner = _TIME_AFTER_DAY.match(text, day.end)
-        clock = _time_at(text, joiner.end(), evening=day.evening) if joiner else None
-        if clock is not None:
-            return When(_local_to_utc(day.day, clock.value, tz), False, (pos, clock.end))
-        part = _PART_AFTER_DAY.match(text, day.end)
-        if part and _ends_word(text, part.end()):
-            name = part["part"].lower()
-            return When(_local_to_utc(day.day, _PART_OF_DAY[name], tz), False, (pos, part.end()))
-        if day.default_time is not None:
-            return When(_local_to_utc(day.day, day.default_time, tz), False, (pos, day.end))
-        return When(all_day(day.day), True, (pos, day.end))
-
+        return _on_day(text, pos, day, tz)
     clock = _time_at(text, pos)
     if clock is None:
         return None
@@ -380,6 +472,89 @@ def match_when(text: str, now: datetime, tz: tzinfo, pos: int = 0) -> When | Non
     if instant <= now:
         instant = _local_to_utc(today + timedelta(days=1), clock.value, tz)
     return When(instant, False, (pos, clock.end))
+
+
+_ISO_SHAPE = re.compile(r"(?P<y>[0-9]{1,5})-(?P<m>[0-9]{1,3})-(?P<d>[0-9]{1,3})", _FLAGS)
+_CLOCK_SHAPE = re.compile(
+    r"(?:at\s+)?(?:(?P<h12>[0-9]{1,3})(?:[:.](?P<m12>[0-9]{2}))?\s*(?:a\.?m\.?|p\.?m\.?)"
+    r"|(?P<h24>[0-9]{1,3}):(?P<m24>[0-9]{2}))",
+    _FLAGS,
+)
+
+
+def _no_such_day(year: int | None, month: int, number: int) -> str:
+    if not 1 <= month <= 12:
+        return f"there is no month {month}"
+    where = f"{calendar.month_name[month]} {year}" if year else calendar.month_name[month]
+    return f"there is no {number} {where}"
+
+
+def _iso_problem(match: re.Match[str]) -> str:
+    year = int(match["y"])
+    if not 1000 <= year <= 9000:
+        return "the year must be between 1000 and 9000"
+    return _no_such_day(year, int(match["m"]), int(match["d"]))
+
+
+def _numeric_problem(match: re.Match[str]) -> str:
+    first, second = int(match["a"]), int(match["b"])
+    order = _numeric_order(first, second)
+    if order is None and first <= 12 and second <= 12:
+        one = f"{calendar.month_abbr[second].lower()} {first}"
+        other = f"{calendar.month_abbr[first].lower()} {second}"
+        return f"could be {one} or {other}; write one of those, or an ISO date like 2026-12-05"
+    if order is None:
+        return "neither number is a month"
+    year = match["y"]
+    return _no_such_day((int(year) if len(year) == 4 else 2000 + int(year)) if year else None, *order)
+
+
+def _clock_problem(match: re.Match[str]) -> str:
+    if match["h12"]:
+        return "an hour with am or pm goes from 1 to 12"
+    return "a time goes from 00:00 to 23:59"
+
+
+_PROBLEMS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str], Callable[[str, int], bool]], ...] = (
+    (_ISO_SHAPE, _iso_problem, _iso_ends),
+    (_NUMERIC, _numeric_problem, _numeric_ends),
+    (_MONTH_DAY, lambda match: _no_such_day(None, MONTHS[match["mon"].lower()], int(match["d"])), _ends_word),
+    (_DAY_MONTH, lambda match: _no_such_day(None, MONTHS[match["mon"].lower()], int(match["d"])), _ends_word),
+    (_CLOCK_SHAPE, _clock_problem, _ends_word),
+)
+
+
+def date_problem(text: str, pos: int, now: datetime, tz: tzinfo) -> tuple[str, int] | None:
+    """Why the date-shaped words at ``pos`` are not a date (``31/02``, ``2026-02-30``), and their end.
+
+    None when nothing date-shaped starts there, or when it reads as a date after all: the planner
+    asks this only where a date was expected, so that ``due 31/02`` is refused rather than kept in
+    the title.
+    """
+    if match_when(text, now, tz, pos) is not None:
+        return None
+    for pattern, explain, ends in _PROBLEMS:
+        match = pattern.match(text, pos)
+        if match and ends(text, match.end()):
+            reason = explain(match)
+            verdict = "is ambiguous" if reason.startswith("could be") else "is not a date"
+            return f"'{match.group()}' {verdict}: {reason}", match.end()
+    return None
+
+
+def parse_day_phrase(text: str, today: date) -> date | str:
+    """The calendar day all of ``text`` names (``2026-12-05``, ``tomorrow``, ``fri``), or why not.
+
+    For options that take a day (``briefing --date``): a phrase read only in part is refused.
+    """
+    found = _day_at(text, 0, today) if text else None
+    if found is not None and found.end == len(text) and found.default_time is None:
+        return found.day
+    for pattern, explain, _ in _PROBLEMS:
+        shaped = pattern.fullmatch(text)
+        if shaped is not None:
+            return explain(shaped)
+    return "not a day pmtui can read"
 
 
 _WORD_START = re.compile(r"(?<!\w)\w")

@@ -608,6 +608,13 @@ def model_error(exc: BaseException, model: str, api_base: str | None) -> LLMErro
     key_var = _KEY_VARS.get(provider, f"{provider.upper()}_API_KEY")
     where = api_base or provider
     detail = _clean_detail(str(exc))
+    needs_key = provider not in ("ollama", "ollama_chat") and not api_base and kind in _KEYLESS_KINDS
+    if _MISSING_KEY.search(detail) or (needs_key and not os.environ.get(key_var)):
+        # Providers report a missing key in many ways (some as an InternalServerError): say what it is.
+        return LLMError(
+            f"{model}: no API key for {provider}: {key_var} is not set",
+            hint=f"set {key_var} in the environment, or [agent] api_base for a local model server",
+        )
     if kind in ("AuthenticationError", "PermissionDeniedError"):
         return LLMError(
             f"{model}: the model provider refused the credentials ({detail})",
@@ -651,6 +658,19 @@ def model_error(exc: BaseException, model: str, api_base: str | None) -> LLMErro
     )
 
 
+_KEYLESS_KINDS = (
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "InternalServerError",
+    "APIError",
+    "BadRequestError",
+)
+"""How providers answer a call made without a key (not a timeout or a refused connection)."""
+_MISSING_KEY = re.compile(
+    r"(?:missing|no)\b.{0,30}\bapi[ _-]?key"
+    r"|api[ _-]?key\b.{0,40}\b(?:missing|must be set|not set|is required)",
+    re.IGNORECASE,
+)
 _KEYLIKE = re.compile(r"\b(sk|pk|rk|xai|gsk)-[A-Za-z0-9_\-*]{6,}")
 
 

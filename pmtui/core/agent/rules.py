@@ -38,7 +38,10 @@ from typing import Literal
 
 from pmtui.core.agent.context import PlannerContext, TaskHandle
 from pmtui.core.agent.dates import (
+    MONTHS,
+    WEEKDAYS,
     When,
+    date_problem,
     describe_when,
     describe_when_long,
     format_duration,
@@ -78,9 +81,10 @@ comment ENG-12: waiting on review
 sync | sync linear and gitlab
 what is overdue? | what's due today | what's coming up | show conflicts | find login
 
-Tasks: ENG-123, "a quoted title", or words of the title.  Priority: p1 urgent, p2 high, p3 medium,
-p4 low (or !high, urgent, high priority).  Dates: today, tonight, tomorrow, fri (the next Friday),
-this fri, next fri (next week's), next week, in 3 days, end of month, dec 5, 2026-12-05, at 3pm.
+Tasks: ENG-123, M-12 (a handle), "a quoted title", or words of the title.  Priority: p1 urgent,
+p2 high, p3 medium, p4 low (or !high, urgent, high priority).  Dates: today, tonight, tomorrow 9,
+the day after tomorrow, fri (the next Friday), this fri, next fri (next week's), next week, in 3 days,
+a week from today, end of month, dec 5, 12/24, 2026-12-05, at 3pm, midnight.
 Durations: 2h, 90m, 1h30m.  Services: @motion @linear @notion @gitlab @local."""
 
 EXAMPLES: dict[str, str] = {
@@ -112,6 +116,15 @@ MAX_RECOGNISED = 6
 _I = re.IGNORECASE | re.ASCII | re.DOTALL
 # Command words are ASCII; ``re.ASCII`` stops case folding from matching a long s (U+017F) as "s". Titles,
 # labels and quotes stay Unicode-aware.
+
+
+class RequestRefused(Exception):
+    """A part of a request that cannot be read: the planner refuses the whole request, plans nothing.
+
+    Raised from deep inside clause parsing (where the bad part is found) and turned into
+    ``Plan.error`` by :meth:`RulePlanner.plan`, so no half-read request ever reaches the services.
+    """
+
 
 _SERVICES: dict[str, Service] = {service.value: service for service in Service}
 _SVC = "|".join(_SERVICES)
@@ -228,6 +241,7 @@ def _resolve_task(
     if not quoted:
         text = _REF_FILLER.sub("", text).strip()
         if _KEY.fullmatch(text):
+            # Service keys and pmtui handles (M-12) alike: the processor finds either in the cache.
             key = text.upper()
             return _TaskRef(key, key)
         by_id = [task for task in tasks if task.id == text]
@@ -315,11 +329,13 @@ class _Grammar:
 
 
 _CREATE_DUE = re.compile(
-    r"(?:(?:due(?:\s+date)?|deadline)(?:\s+(?:on|by|at|is))?|by|before|on|until|till|for)\s*:?\s+", _I
+    r"(?:(?:due(?:\s+date)?|deadline)(?:\s+(?:on|by|is))?|by|before|on|until|till|for)\s*:?\s+", _I
 )
 _UPDATE_DUE = re.compile(
-    r"(?:(?:due(?:\s+date)?|deadline)(?:\s+(?:on|by|at|is|to))?|by|before|on|until|till|for|to)\s*:?\s+", _I
+    r"(?:(?:due(?:\s+date)?|deadline)(?:\s+(?:on|by|is|to))?|by|before|on|until|till|for|to)\s*:?\s+", _I
 )
+# ``at`` is not part of the keyword: the time pattern reads ``at 11`` itself, so "due at 11" leaves no
+# stray "due" in the title.
 _CREATE = _Grammar(_CREATE_DUE, "near", service=True, project=True, labels=True)
 _UPDATE = _Grammar(_UPDATE_DUE, "near", bare_priority=True, project=True, status=True, title=True)
 _RESCHEDULE = _Grammar(_UPDATE_DUE, "any")
@@ -385,6 +401,9 @@ def _clause_at(text: str, pos: int, ctx: PlannerContext, grammar: _Grammar) -> t
         when = match_when(text, ctx.now, ctx.tz, due_kw.end())
         if when:
             return _Due(when), when.span[1]
+        problem = date_problem(text, due_kw.end(), ctx.now, ctx.tz)
+        if problem is not None:
+            raise RequestRefused(f"could not read the date: {problem[0]}")
     if grammar.bare_dates != "none" and (grammar.bare_dates == "any" or _NEAR_DATE.match(text, pos)):
         when = match_when(text, ctx.now, ctx.tz, pos)
         if when:
@@ -477,8 +496,43 @@ def _split_tail(text: str, ctx: PlannerContext, grammar: _Grammar) -> tuple[str,
             continue
         clauses = _clauses_from(text, start.start(), ctx, grammar)
         if clauses is not None:
+            _refuse_unread_due(head, text[start.start() :])
             return head, clauses
+    _refuse_unread_due(text.strip(), "")
     return text.strip(), []
+
+
+def _alternation(words: dict[str, int]) -> str:
+    return "|".join(sorted(words, key=len, reverse=True))
+
+
+_DATE_WORDS = "|".join(
+    (
+        _alternation(WEEKDAYS),
+        _alternation(MONTHS),
+        r"today|tonight|tomorrow|tmrw|tmr|yesterday|days?|weeks?|months?|years?|fortnight|next|this",
+        r"coming|end|noon|midday|midnight|morning|afternoon|evening|night|eod|eow|eom|eoy|in|at|after",
+    )
+)
+_DUE_IN_HEAD = re.compile(
+    r"(?<![\w-])(?P<kw>due(?:\s+date)?|deadline)(?:\s+(?:on|by|is))?\s*:?\s+(?P<rest>\S.*)$", _I
+)
+_DATE_ISH = re.compile(rf"(?:(?:the|a|an)\s+)?(?:[0-9]|(?:{_DATE_WORDS})(?![A-Za-z0-9_]))", _I)
+"""Words that start a date: after ``due`` they must be read whole, or the request is refused."""
+
+
+def _refuse_unread_due(head: str, tail: str) -> None:
+    """Refuse a due date read only in part: "due the week after next" must not set "next" week.
+
+    ``head`` is what would become the title; when it holds ``due`` followed by date words, those words
+    were not understood (a date that was would have become a clause). "Write due diligence" stays a
+    title: "diligence" does not start a date.
+    """
+    found = _DUE_IN_HEAD.search(head)
+    if found is None or not _DATE_ISH.match(found["rest"]):
+        return
+    phrase = " ".join(f"{head[found.start() :]} {tail}".split())
+    raise RequestRefused(f"could not read the date in '{phrase}': did not understand '{found['rest']}'")
 
 
 def _split_ref_tail(text: str, ctx: PlannerContext, grammar: _Grammar) -> tuple[str, list[_Clause]]:
@@ -522,8 +576,24 @@ class _Body:
     """The due date was the last clause: in a project's last item it is the list's due date."""
 
 
+_UNKNOWN_TAG = re.compile(r"(?<!\S)(?:@(?P<svc>[^\s,;]+)|(?P<label>#(?!\w)[^\s,;]*))")
+SERVICE_NAMES = ", ".join(f"@{name}" for name in _SERVICES)
+
+
+def _refuse_unknown_tags(text: str) -> None:
+    """An ``@word`` that is no service, or a ``#`` that starts no label, would silently join the title."""
+    for match in _UNKNOWN_TAG.finditer(text):
+        if match["svc"] is not None and match["svc"].lower() not in _SERVICES:
+            raise RequestRefused(f"unknown service '@{match['svc']}': use one of {SERVICE_NAMES}")
+        if match["label"] is not None:
+            raise RequestRefused(
+                f"could not read the label '{match['label']}': a label is # and a word, like #bug or #ops-2"
+            )
+
+
 def _extract_anywhere(text: str, body: _Body) -> str:
     """Take ``#label``, ``@service``, ``p1`` and ``!high`` out of ``text`` wherever they are."""
+    _refuse_unknown_tags(text)
 
     def take(match: re.Match[str]) -> str:
         if match["label"]:
@@ -1040,7 +1110,7 @@ def _sync(match: re.Match[str], ctx: PlannerContext) -> _Draft | None:
             continue
         service = _SERVICES.get(name)
         if service is None:
-            return None
+            raise RequestRefused(f"unknown service '{word}' to sync: use one of {SERVICE_NAMES}")
         if service not in services:
             services.append(service)
     what = " and ".join(service.label for service in services) or "every service"
@@ -1323,6 +1393,15 @@ class RulePlanner:
         """The plan for ``text``; never raises on anything a user can type."""
         try:
             return self._plan(text, context)
+        except RequestRefused as refused:
+            snippet = text[:MAX_REQUEST_CHARS]
+            return Plan(
+                text=snippet,
+                error=str(refused),
+                understood=recognised(snippet, context),
+                example=example_for(snippet),
+                planner=self.name,
+            )
         except ValueError:
             # The grammar accepted something the models reject (pydantic's errors are ValueErrors):
             # say so as an unreadable request rather than crash the command bar.
