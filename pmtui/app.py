@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pmtui.tui")
 
+SCREENS = Binding.Group("Screens", compact=True)
+"""The number keys, shown together in the footer as ``1234 Screens``."""
+
 MODES: tuple[tuple[str, str, str], ...] = (
     # (mode, key, title)
     ("briefing", "1", "Briefing"),
@@ -72,15 +75,22 @@ class PmtuiApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "pmtui"
 
+    # The global keys (docs/keys.md): they mean the same on every screen, and no screen reuses one.
+    # The footer shows the app's keys first (see EngineScreen.active_bindings), so at 80 columns
+    # q, ? and : are never the ones cut off.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "go('briefing')", "Briefing", id="app.briefing"),
-        Binding("2", "go('board')", "Board", id="app.board"),
-        Binding("3", "go('sync')", "Sync", id="app.sync"),
-        Binding("4", "go('conflicts')", "Conflicts", id="app.conflicts"),
-        Binding("5,colon", "agent", "Ask", id="app.agent"),
-        Binding("ctrl+k", "agent", "Ask", show=False, id="app.agent_palette"),
-        Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("colon,5", "agent", "Ask", id="app.agent"),
+        Binding("1", "go('briefing')", "Briefing", id="app.briefing", group=SCREENS),
+        Binding("2", "go('board')", "Board", id="app.board", group=SCREENS),
+        Binding("3", "go('sync')", "Sync", id="app.sync", group=SCREENS),
+        Binding("4", "go('conflicts')", "Conflicts", id="app.conflicts", group=SCREENS),
+        Binding("ctrl+k", "agent", "Ask", show=False, id="app.agent_palette"),
+        Binding("r", "refresh", "Refresh", show=False, id="app.refresh"),
+        Binding("slash", "filter", "Filter the board", show=False, id="app.filter"),
+        Binding("S", "sync_all", "Sync all services", show=False, id="app.sync_all"),
+        Binding("u,ctrl+z", "undo", "Undo", show=False, id="app.undo"),
     ]
 
     data_version: reactive[int] = reactive(0, init=False)
@@ -232,6 +242,26 @@ class PmtuiApp(App[None]):
         if isinstance(self.screen, Screen) and self.screen.is_modal:
             self.pop_screen()
         self.switch_mode(mode)
+
+    def action_undo(self) -> None:
+        """``u`` / ``ctrl+z``: undo the last action. The engine's undo stack is not wired yet."""
+        self.notify("nothing to undo", timeout=3)
+
+    def action_refresh(self) -> None:
+        """``r``: the screen reads its data again (the briefing syncs first; see docs/keys.md)."""
+        refresh = getattr(self.screen, "refresh_data", None)
+        if callable(refresh):
+            refresh()
+
+    def action_sync_all(self) -> None:
+        self.start_sync(None)
+
+    async def action_filter(self) -> None:
+        """``/`` anywhere: the board, with its filter field focused."""
+        if isinstance(self.screen, Screen) and self.screen.is_modal:
+            return
+        self.switch_mode("board")
+        await self.screen.run_action("filter")
 
     def action_agent(self) -> None:
         from pmtui.screens.agent_prompt import AgentPrompt, load_history
