@@ -260,7 +260,7 @@ class PmtuiApp(App[None]):
         """``/`` anywhere: the board, with its filter field focused."""
         if isinstance(self.screen, Screen) and self.screen.is_modal:
             return
-        self.switch_mode("board")
+        await self.switch_mode("board")
         await self.screen.run_action("filter")
 
     def action_agent(self) -> None:
