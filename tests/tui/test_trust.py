@@ -132,10 +132,12 @@ async def test_the_filter_field_is_visible_whenever_it_has_focus(world: World) -
         await settle(pilot)
         await pilot.press("slash")
         await pilot.pause()
-        assert field.has_focus and field.display
+        assert field.has_focus
+        assert field.display
         await pilot.press("escape")  # empty: hides it and gives the keys back to the kanban
         await pilot.pause()
-        assert not field.display and not field.has_focus
+        assert not field.display
+        assert not field.has_focus
         await pilot.press("f")
         await settle(pilot)
         await pilot.press("escape")
@@ -169,7 +171,8 @@ async def test_moving_a_task_to_another_service_says_what_happens_and_waits_for_
         confirm = app.screen
         assert isinstance(confirm, ConfirmModal)
         assert confirm.question == (
-            "move 'Pay electricity bill' from Motion to Notion: creates a Notion page, archives the Motion task"
+            "move 'Pay electricity bill' from Motion to Notion: "
+            "creates a Notion page, archives the Motion task"
         )
         assert world.service_of(world.task("Pay electricity bill")) is Service.MOTION  # nothing yet
         await pilot.press("n")
