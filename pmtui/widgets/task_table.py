@@ -180,6 +180,13 @@ class TaskTable(ScrollView, can_focus=True):
 
     # --------------------------------------------------------------------------------- actions
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Left and right never scroll the table sideways (its columns are fitted to its width): they
+        pass up to the screen, where the kanban uses them to change column."""
+        if action in ("scroll_left", "scroll_right"):
+            return False
+        return True
+
     def validate_cursor(self, value: int) -> int:
         return max(0, min(value, len(self.rows) - 1)) if len(self.rows) else 0
 
