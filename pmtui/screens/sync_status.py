@@ -219,7 +219,7 @@ class SyncStatusScreen(EngineScreen):
         health = self.health.get(status.service)
         if health is None:
             health_cell = Text(
-                "checking…" if self.checking and status.configured else "h: check", style="dim"
+                "checking…" if self.checking and status.configured else "H: check", style="dim"
             )
         else:
             health_cell = Text("healthy" if health.ok else "unhealthy", style="green" if health.ok else "red")

@@ -36,6 +36,14 @@ def short_due(due: datetime | None, all_day: bool, tz: tzinfo, today: date) -> s
     return text[:10].rstrip()
 
 
+def card_due(due: datetime | None, all_day: bool, tz: tzinfo) -> str:
+    """A due date in 6 cells for a kanban card: ``27 Nov``."""
+    if due is None:
+        return ""
+    moment = due.astimezone(UTC) if all_day else due.astimezone(tz)
+    return moment.strftime("%d %b")
+
+
 @dataclass(frozen=True)
 class Column:
     """One column: its header, how wide (0 = takes the rest), and how to get its text."""
@@ -85,7 +93,7 @@ class TaskTable(ScrollView, can_focus=True):
         Binding("pageup", "page_up", "Page up", show=False, id="table.page_up"),
         Binding("home,g", "first", "First", show=False, id="table.first"),
         Binding("end,G", "last", "Last", show=False, id="table.last"),
-        Binding("space", "toggle_select", "Select", id="table.select"),
+        Binding("space", "toggle_select", "Select", show=False, id="table.select"),
     ]
 
     cursor: reactive[int] = reactive(0, always_update=True)
@@ -183,9 +191,7 @@ class TaskTable(ScrollView, can_focus=True):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Left and right never scroll the table sideways (its columns are fitted to its width): they
         pass up to the screen, where the kanban uses them to change column."""
-        if action in ("scroll_left", "scroll_right"):
-            return False
-        return True
+        return action not in ("scroll_left", "scroll_right")
 
     def validate_cursor(self, value: int) -> int:
         return max(0, min(value, len(self.rows) - 1)) if len(self.rows) else 0
@@ -267,7 +273,7 @@ class TaskTable(ScrollView, can_focus=True):
                 Column("", 2, lambda r: ""),
                 Column("Title", 0, lambda r: r.title),
                 Column("Key", 10, lambda r: r.key or r.service, min_total=44),
-                Column("Due", 6, lambda r: short_due(r.due, r.due_all_day, tz, self._today)),
+                Column("Due", 6, lambda r: card_due(r.due, r.due_all_day, tz)),
             ]
         else:
             # At 80 columns the title keeps at least 40% of the width: the service (the key names
@@ -275,13 +281,13 @@ class TaskTable(ScrollView, can_focus=True):
             wide = width >= 100
             chosen = [
                 Column("", 2, lambda r: ""),
-                Column("Key", 12 if wide else 10, lambda r: r.key or r.service),
+                Column("Key", 12 if wide else 11, lambda r: r.key or r.service),
                 Column("Title", 0, lambda r: r.title),
                 Column("Status", 8 if wide else 6, lambda r: STATUS_TEXT.get(r.status, r.status)),
                 Column("Pri", 4 if wide else 3, lambda r: PRIORITY_MARKS.get(r.priority, "")),
                 Column("Due", 16 if wide else 10, due if wide else short),
                 Column("Service", 8, lambda r: r.service, min_total=100),
-                Column("Project", 16, lambda r: r.project or "", min_total=110),
+                Column("Project", 16, lambda r: r.project or "", min_total=104),
                 Column("Labels", 18, lambda r: " ".join(f"#{x}" for x in r.labels), min_total=140),
             ]
         shown = [c for c in chosen if width >= c.min_total]

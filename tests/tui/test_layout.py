@@ -43,18 +43,22 @@ async def test_kanban_columns_scroll_sideways_instead_of_crushing_titles(world: 
         await settle(pilot)
         await pilot.press("t")
         await settle(pilot)
+        await pilot.press("f")  # every status: four columns, 144 cells at least
+        await settle(pilot)
+        await type_text(pilot, "status: all")
+        await pilot.press("enter")
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, BoardScreen)
         kanban = screen.query_one(Kanban)
         widths = [column.size.width for column in kanban.columns() if column.display]
-        assert len(widths) >= 2
+        assert len(widths) == 4
         assert all(width >= 28 for width in widths), widths
         assert kanban.max_scroll_x > 0
         table = kanban.tables()[0]
         columns = dict((c.name, w) for c, w in table.columns(table.scrollable_content_region.width))
         assert columns["Title"] >= 20, columns
-        await pilot.press("l")
-        await pilot.press("l")
+        await pilot.press("l", "l", "l")
         await settle(pilot)
         assert kanban.scroll_x > 0  # the focused column is brought into view
 
@@ -62,7 +66,7 @@ async def test_kanban_columns_scroll_sideways_instead_of_crushing_titles(world: 
 def _due_conflict(world: World) -> None:
     task = world.task("Pay electricity bill")
     ref = next(r for r in world.engine.store.refs_for(task.id) if r.service is Service.MOTION)
-    local_due = NOW + timedelta(days=3, hours=6)  # Fri 27 Nov 15:00 Berlin
+    local_due = NOW + timedelta(days=3, hours=6)  # Fri 27 Nov 15:00 UTC, 16:00 in Berlin
     world.engine.store.upsert_tasks([task.model_copy(update={"due": local_due, "due_all_day": False})])
     world.sandbox.emulator("motion").admin_mutate(
         {"op": "update", "kind": "task", "id": ref.external_id, "fields": {"dueDate": "2026-12-02T16:00:00Z"}}
@@ -82,7 +86,7 @@ async def test_a_due_date_conflict_shows_dates_not_timestamps(world: World) -> N
         assert isinstance(screen, ConflictsScreen)
         local = _plain(screen.query_one("#diff-local", Static))
         remote = _plain(screen.query_one("#diff-remote", Static))
-        assert "Fri 27 Nov 15:00" in local, local
+        assert "Fri 27 Nov 16:00" in local, local
         assert "Wed 02 Dec 17:00" in remote, remote
         assert "2026-" not in local + remote
 
