@@ -37,6 +37,9 @@ NO_SERVICES_TEXT = (
 )
 """What a sync says when there is nothing to sync, instead of "pulled 0"."""
 
+SCREENS = Binding.Group("Screens", compact=True)
+"""The number keys, shown together in the footer as ``1234 Screens``."""
+
 MODES: tuple[tuple[str, str, str], ...] = (
     # (mode, key, title)
     ("briefing", "1", "Briefing"),
@@ -78,15 +81,22 @@ class PmtuiApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "pmtui"
 
+    # The global keys (docs/keys.md): they mean the same on every screen, and no screen reuses one.
+    # The footer shows the app's keys first (see EngineScreen.active_bindings), so at 80 columns
+    # q, ? and : are never the ones cut off.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "go('briefing')", "Briefing", id="app.briefing"),
-        Binding("2", "go('board')", "Board", id="app.board"),
-        Binding("3", "go('sync')", "Sync", id="app.sync"),
-        Binding("4", "go('conflicts')", "Conflicts", id="app.conflicts"),
-        Binding("5,colon", "agent", "Ask", id="app.agent"),
-        Binding("ctrl+k", "agent", "Ask", show=False, id="app.agent_palette"),
-        Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("colon,5", "agent", "Ask", id="app.agent"),
+        Binding("1", "go('briefing')", "Briefing", id="app.briefing", group=SCREENS),
+        Binding("2", "go('board')", "Board", id="app.board", group=SCREENS),
+        Binding("3", "go('sync')", "Sync", id="app.sync", group=SCREENS),
+        Binding("4", "go('conflicts')", "Conflicts", id="app.conflicts", group=SCREENS),
+        Binding("ctrl+k", "agent", "Ask", show=False, id="app.agent_palette"),
+        Binding("r", "refresh", "Refresh", show=False, id="app.refresh"),
+        Binding("slash", "filter", "Filter the board", show=False, id="app.filter"),
+        Binding("S", "sync_all", "Sync all services", show=False, id="app.sync_all"),
+        Binding("u,ctrl+z", "undo", "Undo", show=False, id="app.undo"),
     ]
 
     data_version: reactive[int] = reactive(0, init=False)
@@ -255,6 +265,47 @@ class PmtuiApp(App[None]):
         if isinstance(self.screen, Screen) and self.screen.is_modal:
             self.pop_screen()
         self.switch_mode(mode)
+
+    def action_undo(self) -> None:
+        """``u`` / ``ctrl+z``: undo the latest request (every step of it, on every service)."""
+        self._undo()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="undo", description="undoing")
+    def _undo(self) -> None:
+        # The same undo as `pmtui undo`: each step merged with what the service holds now, so a
+        # teammate's newer change is kept and becomes a conflict instead of being overwritten.
+        from pmtui.errors import PmtuiError
+
+        requests = self.backend.engine.requests
+        if not requests.undoable():
+            self.call_from_thread(self.notify, "nothing to undo", timeout=3)
+            return
+        try:
+            report = requests.undo()
+        except PmtuiError as exc:
+            self.call_from_thread(self.notify, exc.user_text(), title="undo failed", severity="error")
+            return
+        lines = report.lines()
+        severity = "warning" if report.conflicts else "information"
+        title = "undone, with a conflict" if report.conflicts else "undone"
+        self.call_from_thread(self.notify, "\n".join(lines[:5]), title=title, severity=severity, timeout=6)
+        self.call_from_thread(self.bump_data)
+
+    def action_refresh(self) -> None:
+        """``r``: the screen reads its data again (the briefing syncs first; see docs/keys.md)."""
+        refresh = getattr(self.screen, "refresh_data", None)
+        if callable(refresh):
+            refresh()
+
+    def action_sync_all(self) -> None:
+        self.start_sync(None)
+
+    async def action_filter(self) -> None:
+        """``/`` anywhere: the board, with its filter field focused."""
+        if isinstance(self.screen, Screen) and self.screen.is_modal:
+            return
+        await self.switch_mode("board")
+        await self.screen.run_action("filter")
 
     def action_agent(self) -> None:
         from pmtui.screens.agent_prompt import AgentPrompt, load_history

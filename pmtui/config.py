@@ -229,6 +229,9 @@ class UISettings(_Section):
     """A Textual theme name."""
     keymap: dict[str, str] = Field(default_factory=dict)
     """Binding id -> keys, e.g. `board.complete = "x,space"`."""
+    views: dict[str, str] = Field(default_factory=dict)
+    """Saved board views, name -> filter: `facet:value` words (status, service, label, due, sort) and
+    free text, e.g. `mine = "status:open label:docs sort:priority"`; `v` on the board picks one."""
 
 
 class Settings(BaseSettings):

@@ -1,5 +1,10 @@
 """The agent prompt (`:` or ctrl+k): type a request, see the plan (where and why), confirm, see the result.
 
+The input keeps the focus the whole time, so whatever a person types goes into the request, never into
+a key that runs something. A shown plan runs only on the explicit confirm key (ctrl+y) or the Run
+button, and only while the text is the one that was planned; editing the text drops the plan (Enter
+plans again); Escape drops a shown plan, or closes the prompt when none is shown.
+
 History: up/down walk earlier requests; they are kept in memory and in ``prompt_history.txt`` in the
 data folder (the last :data:`HISTORY_LIMIT`).
 """
@@ -16,9 +21,9 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from pmtui.screens.base import Backend, EngineModal
@@ -64,11 +69,11 @@ class AgentPrompt(EngineModal):
     """Request -> plan -> confirm -> run -> summary, every engine call in a worker."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close", id="agent.close"),
+        Binding("escape", "cancel", "Cancel", id="agent.cancel"),
         Binding("up", "history(-1)", "Earlier", show=False, id="agent.history_back"),
         Binding("down", "history(1)", "Later", show=False, id="agent.history_forward"),
-        Binding("y,enter", "confirm", "Run plan", show=False, id="agent.confirm"),
-        Binding("n", "reject", "Don't run", show=False, id="agent.reject"),
+        # ctrl+y, not y or enter: the input keeps the focus, so a plain key would be typed text.
+        Binding("ctrl+y", "confirm", "Run plan", id="agent.confirm"),
     ]
 
     class Planned(Message):
@@ -111,12 +116,16 @@ class AgentPrompt(EngineModal):
             with VerticalScroll(id="agent-output"):
                 yield Static("", id="agent-plan")
             yield OptionList(id="agent-choices")
+            with Horizontal(id="agent-buttons"):
+                yield Button("Run plan (ctrl+y)", id="agent-run", variant="success")
+                yield Button("Don't run (esc)", id="agent-reject")
             yield Static(
                 "enter: plan · up/down: history · escape: close", id="agent-help", classes="modal-note"
             )
 
     def on_mount(self) -> None:
         self.query_one("#agent-choices", OptionList).display = False
+        self.query_one("#agent-buttons", Horizontal).display = False
         self.query_one("#agent-input", Input).focus()
 
     # ------------------------------------------------------------------------------------ flow
@@ -126,8 +135,11 @@ class AgentPrompt(EngineModal):
         text = event.value.strip()
         if not text:
             return
-        if self.state == "planned":
-            self.action_confirm()
+        if self.state == "planned" and text == self.text:
+            # Enter is how a request is sent, so it never runs a plan: that takes ctrl+y or the button.
+            self.notify("ctrl+y or the Run button runs this plan; escape drops it", timeout=4)
+            return
+        if self.state in ("planning", "running"):
             return
         self.text = text
         if not self.history or self.history[-1] != text:
@@ -140,7 +152,9 @@ class AgentPrompt(EngineModal):
     @on(Input.Changed, "#agent-input")
     def _edited(self, event: Input.Changed) -> None:
         if self.state in ("planned", "question") and event.value.strip() != self.text:
-            self._set_state("idle", "")
+            self.result = None
+            self.query_one("#agent-choices", OptionList).display = False
+            self._set_state("idle", Text("The request changed: enter plans it again.", style="dim"))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="agent-plan", description="planning")
     def _plan(self, text: str) -> None:
@@ -180,9 +194,9 @@ class AgentPrompt(EngineModal):
             parts.extend(Text(f"  - {p}", style="red") for p in result.problems)
             self._set_state("idle", Group(*parts))
             return
-        parts.append(Text("Run it?  enter / y: run   n: don't", style="bold green"))
-        self._set_state("planned", Group(*parts), help_text="enter / y: run · n: don't · escape: close")
-        self.set_focus(None)
+        parts.append(Text("Run it?  ctrl+y: run   escape: don't", style="bold green"))
+        self._set_state("planned", Group(*parts), help_text="ctrl+y: run · escape: don't run · edit: re-plan")
+        self.query_one("#agent-input", Input).focus()
 
     @on(OptionList.OptionSelected, "#agent-choices")
     def _choice(self, event: OptionList.OptionSelected) -> None:
@@ -196,15 +210,39 @@ class AgentPrompt(EngineModal):
         self._plan(text)
 
     def action_confirm(self) -> None:
+        """Run the shown plan, only if the text is still the one it was made from."""
         if self.state != "planned" or self.result is None:
+            return
+        if self.query_one("#agent-input", Input).value.strip() != self.text:
             return
         self._set_state("running", Text("running…", style="yellow"))
         self._run(self.result)
 
     def action_reject(self) -> None:
         if self.state == "planned":
+            self.result = None
             self._set_state("idle", Text("Not run; nothing changed.", style="dim"))
             self.query_one("#agent-input", Input).focus()
+
+    def action_cancel(self) -> None:
+        """Escape: drop a shown plan (or question); with none shown, close the prompt."""
+        if self.state in ("planned", "question"):
+            self.query_one("#agent-choices", OptionList).display = False
+            if self.state == "planned":
+                self.action_reject()
+            else:
+                self._set_state("idle", Text("Not asked; nothing changed.", style="dim"))
+            self.query_one("#agent-input", Input).focus()
+            return
+        self.action_close()
+
+    @on(Button.Pressed, "#agent-run")
+    def _run_pressed(self) -> None:
+        self.action_confirm()
+
+    @on(Button.Pressed, "#agent-reject")
+    def _reject_pressed(self) -> None:
+        self.action_reject()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="agent-run", description="running the plan")
     def _run(self, result: Any) -> None:
@@ -239,7 +277,7 @@ class AgentPrompt(EngineModal):
         for rows in result.answers.values():
             for row in rows[:20]:
                 key = f" [{row['key']}]" if row.get("key") else ""
-                due = f" due {row['due'][:10]}" if row.get("due") else ""
+                due = f" due {self._due(row)}" if row.get("due") else ""
                 parts.append(Text(f"  - {clean_line(row['title'])}{clean_line(key)}{due}"))
             if not rows:
                 parts.append(Text("  (none)", style="dim"))
@@ -250,6 +288,25 @@ class AgentPrompt(EngineModal):
         if callable(bump):
             bump()
 
+    def _due(self, row: dict[str, Any]) -> str:
+        """A row's due date as the rest of the app shows it (``Fri 27 Nov``), not an ISO string."""
+        from datetime import UTC, datetime, time
+
+        from pmtui.core.board import due_text
+
+        value = row["due"]
+        try:
+            moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
+        if moment.tzinfo is None:
+            return str(value)
+        tz = self.backend.tz()
+        today = self.backend.now().astimezone(tz).date()
+        # The answer rows carry no all-day flag; all-day dates are stored at midnight UTC.
+        all_day = bool(row.get("due_all_day", moment.astimezone(UTC).time() == time(0)))
+        return due_text(moment, all_day, tz, today)
+
     def worker_failed(self, group: str, error: BaseException) -> None:
         self._set_state("idle", Text("That did not work; see the message.", style="red"))
         self.query_one("#agent-input", Input).focus()
@@ -258,6 +315,7 @@ class AgentPrompt(EngineModal):
 
     def _set_state(self, state: str, body: Any, *, help_text: str | None = None) -> None:
         self.state = state
+        self.query_one("#agent-buttons", Horizontal).display = state == "planned"
         parts = body.renderables if isinstance(body, Group) else [body]
         self.shown = "\n".join(p.plain if isinstance(p, Text) else str(p) for p in parts)
         self.query_one("#agent-plan", Static).update(body)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from textual.binding import ActiveBinding
 from textual.screen import ModalScreen, Screen
 from textual.worker import WorkerState
 
@@ -155,6 +156,18 @@ class EngineScreen(ErrorToastMixin, Screen[None]):
 
     def on_mount(self) -> None:
         self.watch(self.app, "data_version", self._data_changed, init=False)
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """The active bindings with the app's own first: the footer draws them in this order and cuts
+        from the right, so at 80 columns it keeps q (quit), ? (help) and : (ask)."""
+        bindings = super().active_bindings
+        first = {key: b for key, b in bindings.items() if b.node is self.app}
+        return first | {key: b for key, b in bindings.items() if b.node is not self.app}
+
+    def refresh_data(self) -> None:
+        """``r``: read this screen's data again (screens that fetch more override it)."""
+        self.reload()
 
     def _data_changed(self, _version: int) -> None:
         if self.app.screen is self:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.markup import escape
@@ -15,8 +16,10 @@ from textual.widgets import ContentSwitcher, Footer, Input, Static
 from pmtui.core.board import (
     STATUS_FACETS,
     BoardFilter,
+    BoardRow,
     BoardRows,
     FacetValue,
+    due_text,
     facet_values,
     project_names,
     project_track,
@@ -28,6 +31,7 @@ from pmtui.models import (
     ActionResult,
     CompleteTask,
     CreateTask,
+    DeleteTask,
     MoveTask,
     Priority,
     ResultStatus,
@@ -37,7 +41,16 @@ from pmtui.models import (
     UpdateTask,
 )
 from pmtui.screens.base import EngineScreen, result_line, severity_of
-from pmtui.screens.modals import ChoiceModal, InputModal
+from pmtui.screens.modals import ChoiceModal, ConfirmModal, InputModal
+from pmtui.screens.task_actions import (
+    bulk_text,
+    delete_text,
+    edit_description,
+    move_text,
+    parse_view,
+    service_of,
+    task_links,
+)
 from pmtui.screens.task_form import TaskForm, parse_due
 from pmtui.widgets.kanban import STATUS_COLUMNS, ColumnSpec, Kanban
 from pmtui.widgets.status_line import StatusLine
@@ -45,23 +58,36 @@ from pmtui.widgets.task_table import TaskTable
 
 
 class BoardScreen(EngineScreen):
-    """All tasks: `/` filters, `f` facets, `o` sorts, `space` selects, `x m p d` act on the selection."""
+    """All tasks: `/` filters, `f` facets, `o` sorts, `space` selects, `x m p d` act on the selection.
+
+    The key map is in docs/keys.md; a key means the same on every screen that has it.
+    """
+
+    AUTO_FOCUS = "#board-table"
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        # Shown in the footer, most used first (at 80 columns the footer cuts from the right).
         Binding("slash", "filter", "Filter", id="board.filter"),
-        Binding("f", "facet", "Facet", id="board.facet"),
-        Binding("F", "clear_facets", "Clear facets", show=False, id="board.clear_facets"),
-        Binding("o", "sort", "Sort", id="board.sort"),
-        Binding("k", "toggle_view", "Kanban/table", id="board.kanban", show=True),
-        Binding("enter", "open", "Open", id="board.open"),
         Binding("n", "new", "New", id="board.new"),
+        Binding("x", "complete", "Done", id="board.complete"),
         Binding("e", "edit", "Edit", id="board.edit"),
-        Binding("x", "complete", "Complete", id="board.complete"),
         Binding("m", "move", "Move", id="board.move"),
-        Binding("p", "prioritise", "Priority", id="board.priority"),
-        Binding("d", "set_due", "Due", id="board.due"),
+        Binding("f", "facet", "Facet", id="board.facet"),
+        Binding("t", "toggle_view", "Kanban", id="board.kanban"),
+        # In `?` help and the command palette only.
+        Binding("enter", "open", "Open", show=False, id="board.open"),
+        Binding("X", "reopen", "Reopen", show=False, id="board.reopen"),
+        Binding("p", "prioritise", "Priority", show=False, id="board.priority"),
+        Binding("d", "set_due", "Due date", show=False, id="board.due"),
+        Binding("D", "delete", "Delete", show=False, id="board.delete"),
+        Binding("E", "edit_description", "Description in $EDITOR", show=False, id="board.editor"),
+        Binding("b", "browse", "Open in browser", show=False, id="board.browser"),
+        Binding("y", "copy_url", "Copy URL", show=False, id="board.copy_url"),
+        Binding("F", "clear_facets", "Clear facets", show=False, id="board.clear_facets"),
+        Binding("o", "sort", "Sort by", show=False, id="board.sort"),
+        Binding("O", "reverse", "Reverse sort", show=False, id="board.reverse"),
+        Binding("v", "views", "Saved views", show=False, id="board.views"),
         Binding("escape", "clear", "Clear", show=False, id="board.clear"),
-        Binding("r", "refresh", "Refresh", show=False, id="board.refresh"),
     ]
 
     class RowsLoaded(Message):
@@ -110,6 +136,10 @@ class BoardScreen(EngineScreen):
     def __init__(self, backend: object, **kwargs: object) -> None:
         super().__init__(backend, **kwargs)  # type: ignore[arg-type]
         self.filter = BoardFilter()
+        self.descending = False
+        """The sort order reversed (``O``): latest due, lowest priority, Z to A first."""
+        self._to_first = False
+        """The filter text changed: the next rows put the cursor on the first match."""
         self.kanban = False
         self._generation = 0
         self._project_names: dict[str, str] = {}
@@ -128,21 +158,23 @@ class BoardScreen(EngineScreen):
         tz, clock = self.backend.tz(), self.backend.clock
         with Vertical(id="board-top"):
             yield Static("", id="board-title", classes="screen-title")
-            yield Input(placeholder="/ filter: title, key, project or label", id="board-filter")
+            field = Input(placeholder="/ filter: title, key, project or label", id="board-filter")
+            field.display = field.can_focus = False  # shown (and focusable) by `/` only
+            yield field
             yield Static("", id="board-facets")
         with ContentSwitcher(initial="board-table", id="board-views"):
             yield TaskTable(
                 tz=tz,
                 now=clock,
                 id="board-table",
-                empty_text="No tasks match. n: new task · F: clear facets · 3 then S: sync",
+                empty_text="No tasks match. n: new task · F: clear facets · S: sync",
             )
         yield StatusLine(clock)
         yield Footer()
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#board-filter", Input).display = False
+        self._show_filter(False)
         self._show_facets()
         self.query_one("#board-table", TaskTable).focus()
         self.watch(self.app, "data_version", self._gitlab_stale, init=False)
@@ -152,14 +184,20 @@ class BoardScreen(EngineScreen):
 
     def reload(self) -> None:
         self._generation += 1
-        self._load(self.filter, self._generation)
+        self._load(self.filter, self._generation, self.descending)
+
+    def refresh_data(self) -> None:
+        """``r``: read the board again."""
+        self.reload()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="board-load", description="loading tasks")
-    def _load(self, flt: BoardFilter, generation: int) -> None:
+    def _load(self, flt: BoardFilter, generation: int, descending: bool = False) -> None:
         import time
 
         started = time.perf_counter()
         rows = query_board(self.backend.store, flt, now=self.backend.now(), tz=self.backend.tz())
+        if descending and len(rows) > 1:
+            rows = BoardRows(rows.table.take(list(range(len(rows) - 1, -1, -1))), rows.total)
         if not self._project_names:
             self._project_names = project_names(self.backend.store)
         track = None
@@ -175,13 +213,14 @@ class BoardScreen(EngineScreen):
         self.rows = event.rows
         self.project_progress = event.track
         self.last_query_ms = event.elapsed_ms
-        self.query_one("#board-table", TaskTable).set_rows(event.rows)
+        first, self._to_first = self._to_first, False
+        self.query_one("#board-table", TaskTable).set_rows(event.rows, first=first)
         if self.kanban:
-            await self._show_kanban()
+            await self._show_kanban(first=first)
         self._show_title()
         self._show_facets()
 
-    async def _show_kanban(self) -> None:
+    async def _show_kanban(self, *, first: bool = False) -> None:
         kanban = self.query_one(Kanban)
         had_focus = kanban.focused_table() is not None and self.focused in kanban.tables()
         if self.gitlab_view() and not self._gitlab_fresh:
@@ -198,7 +237,7 @@ class BoardScreen(EngineScreen):
             )
             if self.filter.status not in ("open", "all"):
                 statuses = {str(self.filter.status)}
-            kanban.show(self.rows, statuses)
+            kanban.show(self.rows, statuses, first=first)
         if replaced and had_focus:
             table = kanban.focused_table()
             if table:
@@ -275,14 +314,17 @@ class BoardScreen(EngineScreen):
     async def on_kanban_move_requested(self, event: Kanban.MoveRequested) -> None:
         event.stop()
         target = event.target
-        self._follow = event.task_ids[0]
-        if self.gitlab_view() and self.gitlab_specs:
-            self._move_on_gitlab(event.task_ids, target.key, target.title_text)
-            return
-        changes = TaskChanges(status=Status(target.status))
-        self._run(
-            f"move to {target.title_text}", [UpdateTask(task=t, changes=changes) for t in event.task_ids]
-        )
+        task_ids = event.task_ids
+
+        def move() -> None:
+            self._follow = task_ids[0]
+            if self.gitlab_view() and self.gitlab_specs:
+                self._move_on_gitlab(task_ids, target.key, target.title_text)
+                return
+            changes = TaskChanges(status=Status(target.status))
+            self._run(f"move to {target.title_text}", [UpdateTask(task=t, changes=changes) for t in task_ids])
+
+        self._bulk(f"move to {target.title_text}", task_ids, move)
 
     @work(
         thread=True,
@@ -333,7 +375,9 @@ class BoardScreen(EngineScreen):
                 part += f" [{'bold red' if track.at_risk else 'dim'}]{track.text()}[/]"
             parts.append(part)
         if self.filter.text:
-            parts.insert(0, f"filter: [b]{self.filter.text}[/b]")
+            parts.insert(0, f"filter: [b]{escape(self.filter.text)}[/b]")
+        if self.descending:
+            parts.append("[b]reversed[/b]")
         self.query_one("#board-facets", Static).update("  ".join(parts))
 
     def _table(self) -> TaskTable | None:
@@ -350,14 +394,27 @@ class BoardScreen(EngineScreen):
 
     # ---------------------------------------------------------------------------------- filters
 
+    def _show_filter(self, shown: bool) -> None:
+        """Show or hide the filter field; hidden, it can take no focus (so it can swallow no keys)."""
+        field = self.query_one("#board-filter", Input)
+        field.display = shown
+        field.can_focus = shown
+
     def action_filter(self) -> None:
         field = self.query_one("#board-filter", Input)
-        field.display = True
+        self._show_filter(True)
         field.focus()
+
+    def on_descendant_focus(self, event: Any) -> None:
+        if getattr(event.widget, "id", None) == "board-filter":
+            self._show_filter(True)  # visible whenever it has the focus, however it got it
 
     @on(Input.Changed, "#board-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
+        if event.value == self.filter.text:
+            return
         self.filter = self.filter.with_(text=event.value)
+        self._to_first = True
         self.reload()
 
     @on(Input.Submitted, "#board-filter")
@@ -370,21 +427,61 @@ class BoardScreen(EngineScreen):
         field = self.query_one("#board-filter", Input)
         table = self._table()
         if field.has_focus:
+            if not field.value:
+                self._show_filter(False)
             if table:
                 table.focus()
-            if not field.value:
-                field.display = False
             return
         if table and table.selected:
             table.clear_selection()
             return
         if self.filter.text:
             field.value = ""
-            field.display = False
+            self._show_filter(False)
 
     def action_sort(self) -> None:
         self.filter = self.filter.next_sort()
         self.notify(f"sorted by {self.filter.sort}", timeout=2)
+        self.reload()
+
+    def action_reverse(self) -> None:
+        self.descending = not self.descending
+        order = "reversed" if self.descending else "normal"
+        self.notify(f"sorted by {self.filter.sort}, {order} order", timeout=2)
+        self.reload()
+        self._show_facets()
+
+    def action_views(self) -> None:
+        views = dict(self.backend.engine.settings.ui.views)
+        if not views:
+            self.notify(
+                'no saved views: add [ui.views] to config.toml, e.g. mine = "status:open label:docs"',
+                severity="warning",
+                timeout=6,
+            )
+            return
+        choices = [(f"{n}. {name}  ·  {spec}", name) for n, (name, spec) in enumerate(views.items(), 1)]
+
+        def chosen(name: str | None) -> None:
+            if name is not None:
+                self.apply_view(name, views[name])
+
+        self.app.push_screen(ChoiceModal("Saved view", choices, filterable=True), chosen)
+
+    def apply_view(self, name: str, spec: str) -> None:
+        """Show saved view ``name`` (its filter text and facets replace the current ones)."""
+        try:
+            flt = parse_view(spec)
+        except ValueError as exc:
+            self.notify(f"view {name!r} in [ui.views]: {exc}", severity="error", timeout=8)
+            return
+        self.filter = flt
+        field = self.query_one("#board-filter", Input)
+        with field.prevent(Input.Changed):
+            field.value = flt.text
+        self._show_filter(bool(flt.text))
+        self._to_first = True
+        self.notify(f"view {name}", timeout=2)
         self.reload()
 
     def action_clear_facets(self) -> None:
@@ -443,9 +540,6 @@ class BoardScreen(EngineScreen):
         if table:
             table.focus()
 
-    def action_refresh(self) -> None:
-        self.reload()
-
     # ---------------------------------------------------------------------------------- actions
 
     def action_open(self) -> None:
@@ -465,10 +559,66 @@ class BoardScreen(EngineScreen):
             self.notify("no task here", severity="warning", timeout=3)
         return targets
 
+    def _rows_of(self, targets: list[str]) -> list[BoardRow]:
+        """The board rows of ``targets`` (for the confirmation texts; no cache read)."""
+        table = self._table()
+        if table is None:
+            return []
+        where = {task_id: n for n, task_id in enumerate(table.rows.ids)} if len(targets) > 1 else None
+        rows = []
+        for task_id in targets:
+            index = where.get(task_id) if where is not None else table.rows.index_of(task_id)
+            if index is not None:
+                rows.append(table.rows.row(index))
+        return rows
+
+    def _confirm(self, question: str, then: Callable[[], None]) -> None:
+        """Ask once (y / enter) before ``then``; n / escape changes nothing."""
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                then()
+            else:
+                self.notify("not done; nothing changed", timeout=2)
+
+        self.app.push_screen(ConfirmModal(question), answered)
+
+    def _bulk(self, verb: str, targets: list[str], run: Callable[[], None], effect: str = "") -> None:
+        """Run at once for one task; over more than one, say which and ask first."""
+        if len(targets) <= 1:
+            run()
+            return
+        titles = [row.title for row in self._rows_of(targets)]
+        self._confirm(bulk_text(verb, titles, effect), run)
+
     def action_complete(self) -> None:
         targets = self._targets()
         if targets:
-            self._run("complete", [CompleteTask(task=t) for t in targets])
+            self._bulk(
+                "complete", targets, lambda: self._run("complete", [CompleteTask(task=t) for t in targets])
+            )
+
+    def action_reopen(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+        changes = TaskChanges(status=Status.TODO)
+        self._bulk(
+            "reopen",
+            targets,
+            lambda: self._run("reopen", [UpdateTask(task=t, changes=changes) for t in targets]),
+        )
+
+    def action_delete(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+        rows = self._rows_of(targets)
+        if len(rows) == 1:
+            question = delete_text(rows[0].title, service_of(rows[0].service))
+        else:
+            question = bulk_text("delete", [r.title for r in rows], "removed on their services too")
+        self._confirm(question, lambda: self._run("delete", [DeleteTask(task=t) for t in targets]))
 
     def action_move(self) -> None:
         targets = self._targets()
@@ -476,11 +626,24 @@ class BoardScreen(EngineScreen):
             return
         services = [*self.backend.engine.configured_services(), Service.LOCAL]
         choices = [(s.label, s.value) for s in services]
+        rows = self._rows_of(targets)
 
         def chosen(value: str | None) -> None:
-            if value:
-                to = Service(value)
-                self._run(f"move to {to.label}", [MoveTask(task=t, to=to) for t in targets])
+            if not value:
+                return
+            to = Service(value)
+            moving = [r for r in rows if service_of(r.service) is not to]
+            if not moving:
+                self.notify(f"already on {to.label}; nothing to move", timeout=3)
+                return
+            actions: list[Action] = [MoveTask(task=r.id, to=to) for r in moving]
+            if len(moving) == 1:
+                question = move_text(moving[0].title, service_of(moving[0].service), to)
+            else:
+                sources = sorted({service_of(r.service).label for r in moving})
+                effect = f"creates {len(moving)} on {to.label}, archives them on {', '.join(sources)}"
+                question = bulk_text(f"move to {to.label}", [r.title for r in moving], effect)
+            self._confirm(question, lambda: self._run(f"move to {to.label}", actions))
 
         self.app.push_screen(ChoiceModal(f"Move {len(targets)} task(s) to", choices), chosen)
 
@@ -493,7 +656,13 @@ class BoardScreen(EngineScreen):
         def chosen(value: str | None) -> None:
             if value:
                 changes = TaskChanges(priority=Priority(value))
-                self._run(f"priority {value}", [UpdateTask(task=t, changes=changes) for t in targets])
+                self._bulk(
+                    f"set priority {value} on",
+                    targets,
+                    lambda: self._run(
+                        f"priority {value}", [UpdateTask(task=t, changes=changes) for t in targets]
+                    ),
+                )
 
         self.app.push_screen(ChoiceModal(f"Priority for {len(targets)} task(s)", choices), chosen)
 
@@ -515,7 +684,13 @@ class BoardScreen(EngineScreen):
                 return
             due, all_day = parsed
             changes = TaskChanges(clear=["due"]) if due is None else TaskChanges(due=due, due_all_day=all_day)
-            self._run("set due", [UpdateTask(task=t, changes=changes) for t in targets])
+            when = "no due date" if due is None else due_text(due, all_day, tz, now.astimezone(tz).date())
+            self._bulk(
+                "set the due date",
+                targets,
+                lambda: self._run("set due", [UpdateTask(task=t, changes=changes) for t in targets]),
+                effect=when,
+            )
 
         self.app.push_screen(
             InputModal(
@@ -525,6 +700,30 @@ class BoardScreen(EngineScreen):
             ),
             chosen,
         )
+
+    # ----------------------------------------------------------------------- browser, editor
+
+    def _current(self) -> str | None:
+        table = self._table()
+        current = table.current_id if table else None
+        if current is None:
+            self.notify("no task here", severity="warning", timeout=3)
+        return current
+
+    def action_browse(self) -> None:
+        current = self._current()
+        if current:
+            task_links(self, self.backend, current, "open")
+
+    def action_copy_url(self) -> None:
+        current = self._current()
+        if current:
+            task_links(self, self.backend, current, "copy")
+
+    def action_edit_description(self) -> None:
+        current = self._current()
+        if current:
+            edit_description(self, self.backend, current, lambda action: self._run("description", [action]))
 
     def action_new(self) -> None:
         def created(action: CreateTask | None) -> None:

@@ -19,6 +19,7 @@ from pmtui.core.briefing import Briefing, TaskRow, build_briefing
 from pmtui.models import ActionResult, CompleteTask, TaskChanges, UpdateTask
 from pmtui.render.briefing import milestone_due_text, milestone_state_text, progress_bar
 from pmtui.screens.base import SYNC_MISSING, Backend, EngineScreen, result_line, severity_of
+from pmtui.screens.task_actions import task_links
 from pmtui.text import clean_line
 from pmtui.widgets.status_line import StatusLine
 
@@ -54,15 +55,18 @@ def task_option(
 
 
 class BriefingScreen(EngineScreen):
-    """Today at a glance; `j`/`k` move, enter opens, `x` completes, `s` snoozes to tomorrow, `r` refreshes."""
+    """Today at a glance; `j`/`k` move, enter opens, `x` completes, `z` snoozes to tomorrow, `r` syncs."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "move(1)", "Down", show=False, id="briefing.down"),
         Binding("k", "move(-1)", "Up", show=False, id="briefing.up"),
+        Binding("g", "edge(0)", "First", show=False, id="briefing.first"),
+        Binding("G", "edge(1)", "Last", show=False, id="briefing.last"),
         Binding("enter", "open", "Open", id="briefing.open"),
-        Binding("x", "complete", "Complete", id="briefing.complete"),
-        Binding("s", "snooze", "Snooze to tomorrow", id="briefing.snooze"),
-        Binding("r", "refresh", "Sync + refresh", id="briefing.refresh"),
+        Binding("x", "complete", "Done", id="briefing.complete"),
+        Binding("z", "snooze", "Snooze", id="briefing.snooze"),
+        Binding("b", "browse", "Open in browser", show=False, id="briefing.browser"),
+        Binding("y", "copy_url", "Copy URL", show=False, id="briefing.copy_url"),
     ]
 
     class Built(Message):
@@ -275,6 +279,23 @@ class BriefingScreen(EngineScreen):
             return None
         return option.id.partition(":")[2]
 
+    def action_edge(self, last: int) -> None:
+        options = self.query_one("#briefing-tasks", OptionList)
+        if last:
+            options.action_last()
+        else:
+            options.action_first()
+
+    def action_browse(self) -> None:
+        task_id = self._current_task()
+        if task_id:
+            task_links(self, self.backend, task_id, "open")
+
+    def action_copy_url(self) -> None:
+        task_id = self._current_task()
+        if task_id:
+            task_links(self, self.backend, task_id, "copy")
+
     def action_move(self, step: int) -> None:
         options = self.query_one("#briefing-tasks", OptionList)
         if step > 0:
@@ -325,7 +346,8 @@ class BriefingScreen(EngineScreen):
         self.notify(result_line(event.result), title=event.what, severity=severity_of(event.result))
         self.data_changed()
 
-    def action_refresh(self) -> None:
+    def refresh_data(self) -> None:
+        """``r`` on the briefing: sync every service, then draw again (a morning's first key)."""
         run_sync = getattr(self.app, "start_sync", None)
         if self.backend.has_sync() and callable(run_sync):
             run_sync(None)
@@ -339,4 +361,4 @@ def _empty_text(sync_busy: str) -> str:
     add = '2 then n to add a task, or : to ask ("task Write the spec due fri").'
     if sync_busy:
         return f"Nothing in the cache yet: the first sync is running ({sync_busy}).\n\nMeanwhile: {add}"
-    return f"Nothing in the cache yet.\n\nPress 3 then S to sync every service, {add}"
+    return f"Nothing in the cache yet.\n\nPress S to sync every service, {add}"

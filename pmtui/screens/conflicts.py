@@ -1,6 +1,6 @@
 """The conflict queue: base, local and remote side by side; resolve each with one key, undo within 3 s.
 
-How a resolution is applied (kept simple on purpose): a key (``l``, ``r``, ``e``, ``a``) makes the
+How a resolution is applied (kept simple on purpose): a key (``L``, ``R``, ``e``, ``A``) makes the
 resolution *pending*: the conflict is marked in the queue and the status line says so. It is applied
 (``engine.resolve_conflict``, in a worker) when the next resolution or navigation key is pressed, when
 the screen is left, or after :data:`UNDO_SECONDS`, whichever is first. Until then ``u`` takes it back
@@ -26,7 +26,7 @@ from pmtui.core.board import ConflictItem, conflict_queue, parse_field_value
 from pmtui.screens.base import SYNC_MISSING, Backend, EngineScreen, error_text
 from pmtui.screens.modals import ChoiceModal, InputModal
 from pmtui.text import clean_line
-from pmtui.widgets.field_diff import FieldDiff, value_text
+from pmtui.widgets.field_diff import FieldDiff, human_value, value_text
 from pmtui.widgets.status_line import StatusLine
 
 UNDO_SECONDS = 3.0
@@ -55,15 +55,18 @@ class Pending:
 class ConflictsScreen(EngineScreen):
     """Resolve sync conflicts one key at a time."""
 
+    # The choices are capitals that name them (Local, Remote, All): lower-case l, r and a mean
+    # "right", "refresh" and nothing elsewhere, and a choice must never be one stray key away.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("l", "resolve('local')", "Take local", id="conflicts.local"),
-        Binding("r", "resolve('remote')", "Take remote", id="conflicts.remote"),
+        Binding("L", "resolve('local')", "Keep local", id="conflicts.local"),
+        Binding("R", "resolve('remote')", "Take remote", id="conflicts.remote"),
         Binding("e", "edit", "Edit merged", id="conflicts.edit"),
-        Binding("s", "skip", "Skip", id="conflicts.skip"),
-        Binding("n", "step(1)", "Next", id="conflicts.next"),
-        Binding("p", "step(-1)", "Previous", id="conflicts.previous"),
-        Binding("a", "all_of_field", "Same for field", id="conflicts.all"),
-        Binding("u", "undo", "Undo", id="conflicts.undo"),
+        Binding("A", "all_of_field", "All on field", id="conflicts.all"),
+        Binding("u,ctrl+z", "undo", "Undo", id="conflicts.undo"),
+        Binding("j,down", "step(1)", "Next", show=False, id="conflicts.next"),
+        Binding("k,up", "step(-1)", "Previous", show=False, id="conflicts.previous"),
+        Binding("g,home", "edge(0)", "First", show=False, id="conflicts.first"),
+        Binding("G,end", "edge(1)", "Last", show=False, id="conflicts.last"),
     ]
 
     class Loaded(Message):
@@ -184,8 +187,15 @@ class ConflictsScreen(EngineScreen):
                     (f"changed in pmtui and in {item.service.label} since the last sync", "dim"),
                 )
             )
+            tz = self.backend.tz()
+            today = self.backend.now().astimezone(tz).date()
             diff.show(
-                item.field, item.base, item.local, item.remote, remote_label=f"remote ({item.service.label})"
+                item.field,
+                item.base,
+                item.local,
+                item.remote,
+                remote_label=f"remote ({item.service.label})",
+                render=lambda value: human_value(item.field, value, tz, today),
             )
         self._render_pending()
 
@@ -211,8 +221,13 @@ class ConflictsScreen(EngineScreen):
         else:
             queue.action_cursor_up()
 
-    def action_skip(self) -> None:
-        self.action_step(1)
+    def action_edge(self, last: int) -> None:
+        self._flush()
+        queue = self.query_one("#conflict-queue", OptionList)
+        if last:
+            queue.action_last()
+        else:
+            queue.action_first()
 
     def action_resolve(self, choice: Choice) -> None:
         item = self._current()
@@ -241,11 +256,16 @@ class ConflictsScreen(EngineScreen):
             self._propose([Resolution(item, "merged", value)], f"merged {item.field} = {value_text(value)}")
 
         start = value_text(item.local)
+        today = now.astimezone(tz).date()
+
+        def human(value: Any) -> str:
+            return human_value(item.field, value, tz, today)
+
         self.app.push_screen(
             InputModal(
                 f"Merged value for {item.field}",
                 value="" if start == "(empty)" else start,
-                note=f"base: {value_text(item.base)}   remote: {value_text(item.remote)}",
+                note=f"base: {human(item.base)}   remote: {human(item.remote)}",
                 validate=check,
             ),
             written,

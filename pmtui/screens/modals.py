@@ -113,7 +113,7 @@ class InputModal(ModalScreen[str | None]):
 
 
 class ConfirmModal(ModalScreen[bool]):
-    """Yes or no (y / enter, n / escape)."""
+    """Yes or no (y / enter, n / escape): one key to confirm what the question says will happen."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y,enter", "answer(True)", "Yes", id="confirm.yes"),
@@ -126,15 +126,16 @@ class ConfirmModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal-box"):
-            yield Static(self.question, classes="modal-title")
-            yield Static("y / enter: yes    n / escape: no", classes="modal-note")
+            yield Static(self.question, classes="modal-title", markup=False)
+            yield Static("y / enter: do it    n / escape: don't", classes="modal-note")
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
 
 
 def binding_rows(screen: Screen[Any]) -> list[tuple[str, str, str]]:
-    """(keys, description, id) of every binding active on ``screen``, app bindings last."""
+    """(keys, description, id) of every binding active on ``screen``: the app's global keys first, then
+    the screen's own (and its widgets'), then Textual's internal keys (no pmtui id)."""
     app = screen.app
     rows: list[tuple[str, str, str]] = []
     seen: set[tuple[str, str]] = set()
@@ -153,7 +154,9 @@ def binding_rows(screen: Screen[Any]) -> list[tuple[str, str, str]]:
         rows.append((app.get_key_display(binding), binding.description, ident))
         del key
     app_rows = [r for r in rows if r[2].startswith("app.")]
-    return [r for r in rows if not r[2].startswith("app.")] + app_rows
+    own = [r for r in rows if r[2] and not r[2].startswith("app.")]
+    internal = [(keys, what, "(Textual)") for keys, what, ident in rows if not ident]
+    return app_rows + own + internal
 
 
 class HelpScreen(ModalScreen[None]):

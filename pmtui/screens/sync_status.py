@@ -64,13 +64,13 @@ def duration_text(ms: int | None) -> str:
 
 
 class SyncStatusScreen(EngineScreen):
-    """Each service's sync state; `s` syncs the selected service, `S` all, `h` checks health."""
+    """Each service's sync state; `s` syncs the selected service, `S` all, `H` checks health."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "sync_one", "Sync this", id="sync.one"),
-        Binding("S", "sync_all", "Sync all", id="sync.all"),
-        Binding("h", "health", "Check health", id="sync.health"),
-        Binding("r", "refresh", "Refresh", id="sync.refresh"),
+        Binding("H", "health", "Health", id="sync.health"),
+        Binding("j", "cursor(1)", "Down", show=False, id="sync.down"),
+        Binding("k", "cursor(-1)", "Up", show=False, id="sync.up"),
     ]
 
     class Loaded(Message):
@@ -228,7 +228,7 @@ class SyncStatusScreen(EngineScreen):
         health = self.health.get(status.service)
         if health is None:
             health_cell = Text(
-                "checking…" if self.checking and status.configured else "h: check", style="dim"
+                "checking…" if self.checking and status.configured else "H: check", style="dim"
             )
         else:
             health_cell = Text("healthy" if health.ok else "unhealthy", style="green" if health.ok else "red")
@@ -302,13 +302,19 @@ class SyncStatusScreen(EngineScreen):
         if status.failed:
             text.append(f"\n  {status.failed} outbox step(s) failed: see Needs attention", style="red")
         if status.configured and health is None and not status.last_error:
-            text.append("press h to ask the service how it is (account, ids, rate budget)", style="dim")
+            text.append("press H to ask the service how it is (account, ids, rate budget)", style="dim")
         self.query_one("#sync-detail", Static).update(text)
 
     # -------------------------------------------------------------------------------- actions
 
-    def action_refresh(self) -> None:
-        self.reload()
+    def action_cursor(self, step: int) -> None:
+        """``j`` / ``k``: the focused table's cursor (the services table when none has focus)."""
+        focused = self.focused
+        table = focused if isinstance(focused, DataTable) else self.query_one("#sync-services", DataTable)
+        if step > 0:
+            table.action_cursor_down()
+        else:
+            table.action_cursor_up()
 
     def action_sync_one(self) -> None:
         service = self._selected()

@@ -26,11 +26,14 @@ from pmtui.models import (
     Decision,
     ExternalRef,
     Service,
+    Status,
     Task,
+    TaskChanges,
     UpdateTask,
 )
 from pmtui.screens.base import Backend, EngineScreen, result_line, severity_of
 from pmtui.screens.modals import InputModal
+from pmtui.screens.task_actions import edit_description, task_links
 from pmtui.text import clean_block, clean_line, safe_url
 from pmtui.widgets.status_line import StatusLine
 
@@ -105,10 +108,17 @@ class TaskDetailScreen(EngineScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "back", "Back", id="detail.back"),
-        Binding("c", "comment", "Comment", id="detail.comment"),
-        Binding("x", "complete", "Complete", id="detail.complete"),
         Binding("e", "edit", "Edit", id="detail.edit"),
-        Binding("r", "refresh", "Refresh", id="detail.refresh"),
+        Binding("c", "comment", "Comment", id="detail.comment"),
+        Binding("x", "complete", "Done", id="detail.complete"),
+        Binding("b", "browse", "Browser", id="detail.browser"),
+        Binding("X", "reopen", "Reopen", show=False, id="detail.reopen"),
+        Binding("E", "edit_description", "Description in $EDITOR", show=False, id="detail.editor"),
+        Binding("y", "copy_url", "Copy URL", show=False, id="detail.copy_url"),
+        Binding("j,down", "scroll(1)", "Scroll down", show=False, id="detail.down"),
+        Binding("k,up", "scroll(-1)", "Scroll up", show=False, id="detail.up"),
+        Binding("g,home", "scroll_edge(0)", "Top", show=False, id="detail.first"),
+        Binding("G,end", "scroll_edge(1)", "Bottom", show=False, id="detail.last"),
     ]
 
     class Loaded(Message):
@@ -359,6 +369,33 @@ class TaskDetailScreen(EngineScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_scroll(self, step: int) -> None:
+        body = self.query_one(VerticalScroll)
+        body.scroll_relative(y=step, animate=False)
+
+    def action_scroll_edge(self, end: int) -> None:
+        body = self.query_one(VerticalScroll)
+        if end:
+            body.scroll_end(animate=False)
+        else:
+            body.scroll_home(animate=False)
+
+    def action_browse(self) -> None:
+        task_links(self, self.backend, self.task_id, "open")
+
+    def action_copy_url(self) -> None:
+        task_links(self, self.backend, self.task_id, "copy")
+
+    def action_edit_description(self) -> None:
+        edit_description(self, self.backend, self.task_id, lambda action: self._act("description", action))
+
+    def action_reopen(self) -> None:
+        self._act("reopen", UpdateTask(task=self.task_id, changes=TaskChanges(status=Status.TODO)))
+
+    def refresh_data(self) -> None:
+        """``r``: fetch again what a sync may not have seen: GitLab activity, and comments everywhere."""
+        self.action_refresh()
 
     def action_refresh(self) -> None:
         """Fetch again what a sync may not have seen: GitLab activity, and comments on every service."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
 
 from rich.text import Text
@@ -23,6 +25,31 @@ def value_text(value: Any) -> str:
     if isinstance(value, dict):
         return json.dumps(value, sort_keys=True)  # JSON escapes every control character itself
     return clean_block(value)  # a service's value: no escape sequence reaches the terminal
+
+
+DATE_FIELDS = frozenset({"due", "scheduled_start", "scheduled_end", "completed_at", "start"})
+"""Fields whose values are instants: shown as dates a person reads, never as ISO timestamps."""
+
+
+def human_value(field: str, value: Any, tz: tzinfo, today: date) -> str:
+    """``value_text``, but an instant of a date field reads ``Fri 27 Nov`` (``15:00`` when timed)."""
+    if field not in DATE_FIELDS or value in (None, ""):
+        return value_text(value)
+    moment = value
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value_text(value)
+    if isinstance(moment, date) and not isinstance(moment, datetime):
+        moment = datetime.combine(moment, time(0), tzinfo=UTC)
+    if not isinstance(moment, datetime) or moment.tzinfo is None:
+        return value_text(value)
+    from pmtui.core.board import due_text
+
+    # An all-day date is stored as midnight UTC; anything else is a time of day.
+    all_day = moment.astimezone(UTC).time() == time(0)
+    return due_text(moment, all_day, tz, today)
 
 
 def highlight_changes(base: str, other: str, style: str) -> Text:
@@ -54,9 +81,19 @@ class FieldDiff(Vertical):
             for side in ("base", "local", "remote"):
                 yield Static("", id=f"diff-{side}", classes="field-diff--side")
 
-    def show(self, field: str, base: Any, local: Any, remote: Any, *, remote_label: str = "remote") -> None:
-        """Show the three values of ``field``; a side that differs from the base is highlighted."""
-        base_text, local_text, remote_text = value_text(base), value_text(local), value_text(remote)
+    def show(
+        self,
+        field: str,
+        base: Any,
+        local: Any,
+        remote: Any,
+        *,
+        remote_label: str = "remote",
+        render: Callable[[Any], str] = value_text,
+    ) -> None:
+        """Show the three values of ``field`` (as ``render`` writes them); a side that differs from the
+        base is highlighted."""
+        base_text, local_text, remote_text = render(base), render(local), render(remote)
         self.query_one(".field-diff--title", Static).update(Text.assemble(("field ", "dim"), (field, "bold")))
         sides = (
             ("base", "base (last agreed)", Text(base_text), False),

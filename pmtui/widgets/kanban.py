@@ -10,7 +10,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import HorizontalScroll, Vertical
 from textual.message import Message
 from textual.widgets import Static
 
@@ -38,7 +38,8 @@ class KanbanColumn(Vertical):
     """A heading over a compact task table; ``key`` names the column, ``status`` is what it means."""
 
     DEFAULT_CSS = """
-    KanbanColumn { width: 1fr; height: 1fr; border: round $panel; }
+    KanbanColumn { width: 1fr; min-width: 36; height: 1fr; border: round $panel; }
+    KanbanColumn TaskTable { scrollbar-size-vertical: 1; }
     KanbanColumn:focus-within { border: round $accent; }
     KanbanColumn > .kanban-column--title { height: 1; text-style: bold; padding: 0 1; }
     """
@@ -67,17 +68,21 @@ class KanbanColumn(Vertical):
     def table(self) -> TaskTable:
         return self.query_one(TaskTable)
 
-    def show(self, rows: BoardRows) -> None:
-        """Show this column's rows and their count in the heading."""
+    def show(self, rows: BoardRows, *, first: bool = False) -> None:
+        """Show this column's rows and their count in the heading (``first``: cursor on the first)."""
         self.query_one(".kanban-column--title", Static).update(Text(f"{self.title_text} ({len(rows):,})"))
-        self.table.set_rows(rows)
+        self.table.set_rows(rows, first=first)
 
 
-class Kanban(Horizontal):
-    """The board's rows split into columns; left/right (h/l) change column, `[`/`]` move the card."""
+class Kanban(HorizontalScroll, can_focus=False):
+    """The board's rows split into columns; left/right (h/l) change column, `[`/`]` move the card.
+
+    Columns never get narrower than a readable card: when they do not fit, the board scrolls sideways
+    and follows the focused column.
+    """
 
     DEFAULT_CSS = """
-    Kanban { height: 1fr; }
+    Kanban { height: 1fr; overflow-y: hidden; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -131,12 +136,12 @@ class Kanban(Horizontal):
         """The columns, left to right."""
         return list(self.query(KanbanColumn))
 
-    def show(self, rows: BoardRows, statuses: set[str]) -> None:
+    def show(self, rows: BoardRows, statuses: set[str], *, first: bool = False) -> None:
         """Split ``rows`` by status; columns whose status the filter excludes are hidden."""
         for column in self.columns():
             column.display = column.status in statuses
             if column.display:
-                column.show(rows.where_status(column.status))
+                column.show(rows.where_status(column.status), first=first)
 
     def show_groups(self, groups: Mapping[str, BoardRows]) -> None:
         """Show each column's rows from ``groups`` (by column key); a key missing there shows none."""
@@ -167,6 +172,9 @@ class Kanban(Horizontal):
             return
         index = (tables.index(current) + step) % len(tables)
         tables[index].focus()
+        column = tables[index].parent
+        if column is not None:
+            self.scroll_to_widget(column, animate=False)  # type: ignore[arg-type]
 
     def action_move_card(self, step: int) -> None:
         """Ask to move the selected cards (or the one under the cursor) one column left or right."""

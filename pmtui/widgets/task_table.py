@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
@@ -28,6 +28,20 @@ from pmtui.text import clean_line
 
 PRIORITY_MARKS = {"urgent": "!!!", "high": "!!", "medium": "!", "low": "·", "none": ""}
 STATUS_TEXT = {"todo": "todo", "in_progress": "doing", "done": "done", "canceled": "canceled"}
+
+
+def short_due(due: datetime | None, all_day: bool, tz: tzinfo, today: date) -> str:
+    """A due date in at most 10 cells: ``Fri 27 Nov`` (the day only; the detail has the time)."""
+    text = due_text(due, all_day, tz, today)
+    return text[:10].rstrip()
+
+
+def card_due(due: datetime | None, all_day: bool, tz: tzinfo) -> str:
+    """A due date in 6 cells for a kanban card: ``27 Nov``."""
+    if due is None:
+        return ""
+    moment = due.astimezone(UTC) if all_day else due.astimezone(tz)
+    return moment.strftime("%d %b")
 
 
 @dataclass(frozen=True)
@@ -73,13 +87,13 @@ class TaskTable(ScrollView, can_focus=True):
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down", "cursor_down", "Down", show=False, id="table.down"),
-        Binding("up", "cursor_up", "Up", show=False, id="table.up"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="table.down"),
+        Binding("up,k", "cursor_up", "Up", show=False, id="table.up"),
         Binding("pagedown", "page_down", "Page down", show=False, id="table.page_down"),
         Binding("pageup", "page_up", "Page up", show=False, id="table.page_up"),
         Binding("home,g", "first", "First", show=False, id="table.first"),
         Binding("end,G", "last", "Last", show=False, id="table.last"),
-        Binding("space", "toggle_select", "Select", id="table.select"),
+        Binding("space", "toggle_select", "Select", show=False, id="table.select"),
     ]
 
     cursor: reactive[int] = reactive(0, always_update=True)
@@ -129,14 +143,19 @@ class TaskTable(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------------------------ data
 
-    def set_rows(self, rows: BoardRows, *, keep: str | None = None) -> None:
-        """Show ``rows``; keep the cursor on task ``keep`` (or the current one) if it is still there."""
-        keep = keep or self.current_id
+    def set_rows(self, rows: BoardRows, *, keep: str | None = None, first: bool = False) -> None:
+        """Show ``rows``; the cursor goes to the first row when ``first`` (a new filter: Enter must
+        act on the first match, not on whatever row number the cursor had), else stays on task
+        ``keep`` (or the current one) if it is still there."""
+        keep = None if first else keep or self.current_id
         self.rows = rows
         self._today = self._now().astimezone(self.tz).date()
         self.selected &= set(rows.ids) if len(self.selected) < 10000 else self.selected
         self.virtual_size = Size(self.size.width, len(rows) + 1)
         index = rows.index_of(keep) if keep else None
+        if first:
+            index = 0
+            self.scroll_to(y=0, animate=False, immediate=True)
         self.cursor = index if index is not None else min(self.cursor, max(len(rows) - 1, 0))
         self.refresh()
 
@@ -168,6 +187,11 @@ class TaskTable(ScrollView, can_focus=True):
         self.refresh()
 
     # --------------------------------------------------------------------------------- actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Left and right never scroll the table sideways (its columns are fitted to its width): they
+        pass up to the screen, where the kanban uses them to change column."""
+        return action not in ("scroll_left", "scroll_right")
 
     def validate_cursor(self, value: int) -> int:
         return max(0, min(value, len(self.rows) - 1)) if len(self.rows) else 0
@@ -240,23 +264,30 @@ class TaskTable(ScrollView, can_focus=True):
         def due(row: BoardRow) -> str:
             return due_text(row.due, row.due_all_day, tz, self._today)
 
+        def short(row: BoardRow) -> str:
+            return short_due(row.due, row.due_all_day, tz, self._today)
+
         if self.compact:
+            # A kanban card: the title first; the key only where the column is wide enough.
             chosen = [
                 Column("", 2, lambda r: ""),
-                Column("Key", 11, lambda r: r.key or r.service),
                 Column("Title", 0, lambda r: r.title),
-                Column("Due", 10, due),
+                Column("Key", 10, lambda r: r.key or r.service, min_total=44),
+                Column("Due", 6, lambda r: card_due(r.due, r.due_all_day, tz)),
             ]
         else:
+            # At 80 columns the title keeps at least 40% of the width: the service (the key names
+            # it) and the project come in only on wider terminals, and the due date is short.
+            wide = width >= 100
             chosen = [
                 Column("", 2, lambda r: ""),
-                Column("Key", 12, lambda r: r.key or r.service),
+                Column("Key", 12 if wide else 11, lambda r: r.key or r.service),
                 Column("Title", 0, lambda r: r.title),
-                Column("Status", 8, lambda r: STATUS_TEXT.get(r.status, r.status)),
-                Column("Pri", 4, lambda r: PRIORITY_MARKS.get(r.priority, "")),
-                Column("Due", 16, due),
-                Column("Service", 8, lambda r: r.service),
-                Column("Project", 16, lambda r: r.project or "", min_total=90),
+                Column("Status", 8 if wide else 6, lambda r: STATUS_TEXT.get(r.status, r.status)),
+                Column("Pri", 4 if wide else 3, lambda r: PRIORITY_MARKS.get(r.priority, "")),
+                Column("Due", 16 if wide else 10, due if wide else short),
+                Column("Service", 8, lambda r: r.service, min_total=100),
+                Column("Project", 16, lambda r: r.project or "", min_total=104),
                 Column("Labels", 18, lambda r: " ".join(f"#{x}" for x in r.labels), min_total=140),
             ]
         shown = [c for c in chosen if width >= c.min_total]

@@ -61,11 +61,11 @@ async def test_help_lists_the_screen_bindings_with_ids(world: World) -> None:
 
 
 async def test_keymap_rebinds_by_id(world: World) -> None:
-    world.settings.ui.keymap = {"app.board": "b", "board.new": "a"}
+    world.settings.ui.keymap = {"app.board": "w", "board.new": "a"}
     app = world.app()
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot)
-        await pilot.press("b")
+        await pilot.press("w")
         await settle(pilot)
         assert isinstance(app.screen, BoardScreen)
         await pilot.press("a")
@@ -80,7 +80,7 @@ async def test_command_palette_lists_screens_and_actions(world: World) -> None:
         await settle(pilot)
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert "Go to Board" in titles
-        assert "Board: Complete" in titles
+        assert "Board: Done" in titles
         assert "Ask pmtui" in titles
 
 

@@ -116,6 +116,8 @@ async def test_bulk_move_three_tasks_to_notion(world: World) -> None:
         await pilot.press("m")
         await pilot.pause()
         await pilot.press("down", "enter")  # Motion, [Notion], GitLab, Local
+        await settle(pilot)
+        await pilot.press("y")  # more than one task: confirm once
         await settle(pilot, rounds=4)
         assert not table.selected
     notion = world.notion_titles()
@@ -128,7 +130,7 @@ async def test_kanban_columns_by_status(world: World) -> None:
     app = world.app()
     async with app.run_test(size=SMALL) as pilot:
         screen = await open_board(pilot)
-        await pilot.press("k")
+        await pilot.press("t")
         await settle(pilot)
         assert screen.kanban
         titles = {
@@ -138,7 +140,7 @@ async def test_kanban_columns_by_status(world: World) -> None:
         assert titles["kanban-todo"].startswith("To do (")
         await pilot.press("l")
         assert screen.query_one("#kanban-in_progress TaskTable", TaskTable).has_focus
-        await pilot.press("k")
+        await pilot.press("t")
         await pilot.pause()
         assert not screen.kanban
 

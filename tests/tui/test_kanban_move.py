@@ -76,7 +76,7 @@ async def test_bracket_moves_a_card_to_the_next_status_column(world: World) -> N
     async with app.run_test(size=LARGE) as pilot:
         await pilot.press("2")
         await settle(pilot)
-        await pilot.press("k")
+        await pilot.press("t")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, BoardScreen)
@@ -115,7 +115,7 @@ async def test_a_gitlab_filtered_kanban_shows_the_boards_lists_and_moves_between
         screen.filter = screen.filter.with_(service="gitlab")
         screen.reload()
         await settle(pilot)
-        await pilot.press("k")
+        await pilot.press("t")
         await settle(pilot, rounds=3)
 
         kanban = screen.query_one(Kanban)

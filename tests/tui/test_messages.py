@@ -23,5 +23,5 @@ async def test_a_sync_with_no_service_says_how_to_connect_one(empty_world: World
 def test_the_empty_briefing_says_a_first_sync_is_running() -> None:
     running = _empty_text("syncing every service…")
     assert "the first sync is running" in running
-    assert "Press 3 then S" not in running
-    assert "Press 3 then S" in _empty_text("")
+    assert "Press S" not in running
+    assert "Press S to sync" in _empty_text("")

@@ -48,7 +48,7 @@ async def test_briefing_snooze_and_complete(world: World) -> None:
         await settle(pilot)
         first = briefing_task(app)
         assert first is not None
-        await pilot.press("s")
+        await pilot.press("z")
         await settle(pilot)
         snoozed = world.engine.store.get_task(first)
         assert snoozed is not None
@@ -116,7 +116,7 @@ async def test_agent_prompt_plans_confirms_and_runs(world: World) -> None:
         plan = prompt.shown
         assert "Motion" in plan
         assert "Offsite" not in world.motion_names()  # nothing ran before confirming
-        await pilot.press("y")
+        await pilot.press("ctrl+y")
         await settle(pilot, rounds=4)
         assert prompt.state == "done"
         assert "created" in prompt.shown

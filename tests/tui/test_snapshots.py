@@ -1,4 +1,5 @@
-"""How every screen looks, at 100x30 and 160x45, with data, empty, busy and in error.
+"""How every screen looks, at 80x24 (the smallest terminal we support) and 200x60, with data, empty,
+busy and in error.
 
 The app's clock and the sandbox's clock are frozen at the same instant and the sync times in the cache
 are pinned (see conftest), so these pictures are the same on every run and every day.
@@ -15,9 +16,11 @@ import pytest
 from pmtui.models import JournalEntry, JournalState, Service, SyncRun
 from pmtui.sandbox.server import Fault
 from pmtui.screens.task_detail import TaskDetailScreen
-from tests.tui.conftest import LARGE, NOW, SMALL, World, normalise_times, settle, type_text
+from tests.tui.conftest import NOW, World, normalise_times, settle, type_text
 
-SIZES = pytest.mark.parametrize("size", [SMALL, LARGE], ids=["100x30", "160x45"])
+NARROW = (80, 24)
+WIDE = (200, 60)
+SIZES = pytest.mark.parametrize("size", [NARROW, WIDE], ids=["80x24", "200x60"])
 
 Steps = Callable[[Any], Awaitable[None]]
 
@@ -57,11 +60,20 @@ def test_board(world: World, snap_compare: Any, size: tuple[int, int]) -> None:
 
 @SIZES
 def test_board_kanban(world: World, snap_compare: Any, size: tuple[int, int]) -> None:
-    assert snap_compare(world.app(), terminal_size=size, run_before=keys("2", "k"))
+    assert snap_compare(world.app(), terminal_size=size, run_before=keys("2", "t"))
 
 
 def test_board_filtered(world: World, snap_compare: Any) -> None:
-    assert snap_compare(world.app(), terminal_size=SMALL, run_before=keys("2", "slash", typed="docs"))
+    assert snap_compare(world.app(), terminal_size=NARROW, run_before=keys("2", "slash", typed="docs"))
+
+
+@SIZES
+def test_board_confirm_move(world: World, snap_compare: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(
+        world.app(),
+        terminal_size=size,
+        run_before=keys("2", "slash", typed="electr", after=("enter", "m", "down", "enter")),
+    )
 
 
 @SIZES
@@ -170,9 +182,19 @@ def test_conflicts(world: World, snap_compare: Any, size: tuple[int, int]) -> No
 
 
 @SIZES
+def test_conflicts_due_date(world: World, snap_compare: Any, size: tuple[int, int]) -> None:
+    from tests.tui.test_layout import _due_conflict
+
+    _due_conflict(world)
+    normalise_times(world.engine.store)
+    world.engine.store._exec("UPDATE conflicts SET created_at = ?", [NOW])
+    assert snap_compare(world.app(), terminal_size=size, run_before=keys("4"))
+
+
+@SIZES
 def test_conflicts_pending_undo(world: World, snap_compare: Any, size: tuple[int, int]) -> None:
     _conflict(world)
-    assert snap_compare(world.app(), terminal_size=size, run_before=keys("4", "l"))
+    assert snap_compare(world.app(), terminal_size=size, run_before=keys("4", "L"))
 
 
 @SIZES
@@ -192,3 +214,8 @@ def test_agent_prompt_plan(world: World, snap_compare: Any, size: tuple[int, int
 @SIZES
 def test_help(world: World, snap_compare: Any, size: tuple[int, int]) -> None:
     assert snap_compare(world.app(), terminal_size=size, run_before=keys("2", "question_mark"))
+
+
+@SIZES
+def test_help_on_the_briefing(world: World, snap_compare: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(world.app(), terminal_size=size, run_before=keys("question_mark"))

@@ -39,8 +39,8 @@ async def open_conflicts(pilot: Any) -> ConflictsScreen:
 @pytest.mark.parametrize(
     ("keys", "expected"),
     [
-        (("l",), "Mine"),
-        (("r",), "Theirs"),
+        (("L",), "Mine"),
+        (("R",), "Theirs"),
     ],
 )
 async def test_resolve_a_title_conflict_each_way(world: World, keys: tuple[str, ...], expected: str) -> None:
@@ -52,7 +52,7 @@ async def test_resolve_a_title_conflict_each_way(world: World, keys: tuple[str, 
         assert [i.field for i in screen.items] == ["title"]
         await pilot.press(*keys)
         assert screen.pending is not None  # waiting for its undo window
-        await pilot.press("n")  # the next key applies it
+        await pilot.press("j")  # the next key applies it
         await settle(pilot)
         assert screen.items == []
     assert world.engine.store.conflicts() == []
@@ -71,7 +71,7 @@ async def test_resolve_with_an_edited_merged_value(world: World) -> None:
         await type_text(pilot, "Pay the bill")
         await pilot.press("enter")
         await pilot.pause()
-        await pilot.press("n")
+        await pilot.press("j")
         await settle(pilot)
     assert world.engine.store.conflicts() == []
     assert "Pay the bill" in world.motion_names()
@@ -83,10 +83,10 @@ async def test_undo_takes_a_resolution_back_before_it_is_sent(world: World) -> N
     app = world.app()
     async with app.run_test(size=SMALL) as pilot:
         screen = await open_conflicts(pilot)
-        await pilot.press("l")
+        await pilot.press("L")
         await pilot.press("u")
         assert screen.pending is None
-        await pilot.press("n")
+        await pilot.press("j")
         await settle(pilot)
     assert len(world.engine.store.conflicts()) == 1
     writes = {
@@ -103,7 +103,7 @@ async def test_a_resolution_applies_by_itself_after_the_window(
     app = world.app()
     async with app.run_test(size=SMALL) as pilot:
         await open_conflicts(pilot)
-        await pilot.press("r")
+        await pilot.press("R")
         await pilot.pause(0.5)
         await settle(pilot)
     assert world.engine.store.conflicts() == []
@@ -116,10 +116,10 @@ async def test_same_choice_for_every_conflict_of_the_field(world: World) -> None
     app = world.app()
     async with app.run_test(size=SMALL) as pilot:
         await open_conflicts(pilot)
-        await pilot.press("a")
+        await pilot.press("A")
         await pilot.pause()
         await pilot.press("down", "enter")  # take remote
-        await pilot.press("n")
+        await pilot.press("j")
         await settle(pilot)
     assert world.engine.store.conflicts() == []
     names = world.motion_names()
@@ -174,7 +174,7 @@ async def test_health_check_on_demand(world: World) -> None:
     async with app.run_test(size=SMALL) as pilot:
         await pilot.press("3")
         await settle(pilot)
-        await pilot.press("h")
+        await pilot.press("H")
         await settle(pilot, rounds=4)
         screen = app.screen
         assert isinstance(screen, SyncStatusScreen)
