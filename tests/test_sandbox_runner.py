@@ -38,7 +38,7 @@ def test_fault_spec_grammar() -> None:
     ("spec", "message"),
     [
         ("jira:error", "unknown service 'jira'"),
-        ("linear:explode", "unknown fault kind 'explode'"),
+        ("linear:explode", "unknown kind 'explode'"),
         ("linear", "expected SERVICE:KIND"),
     ],
 )

@@ -325,7 +325,10 @@ class TaskDetailScreen(EngineScreen):
         now = self.backend.now()
         body = Text()
         if error:
-            body.append(f"  {clean_line(error)} (showing the cached copy)\n", style="red")
+            # The first line only (a hint follows on the next), and what is shown said first: a long
+            # service message must not push it out of sight.
+            first = error.strip().splitlines()[0] if error.strip() else error
+            body.append(f"  showing the cached copy: {clean_line(first)}\n", style="red")
         if not activity.merge_requests:
             body.append("  no merge requests\n", style="dim")
         for mr in activity.merge_requests:
