@@ -372,6 +372,9 @@ def undo(
     ] = None,
     list_only: Annotated[bool, typer.Option("--list", help="List the requests that can be undone.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Undo without asking.")] = False,
+    redo: Annotated[
+        bool, typer.Option("--redo", help="Write again the edits and completions an undo took back.")
+    ] = False,
 ) -> None:
     """Undo a request's changes on every service (newest step first); a teammate's newer change is kept
     and becomes a conflict instead of being overwritten. An interrupted undo is finished."""
@@ -392,6 +395,15 @@ def undo(
             if not rows:
                 _out("nothing to undo")
             return
+        if redo:
+            try:
+                report = log.redo(request)
+            except PmtuiError as exc:
+                _err(exc.user_text())
+                raise typer.Exit(EXIT_FAILED) from None
+            for line in report.lines():
+                _out(line.replace("undone: ", "redone: ", 1))
+            raise typer.Exit(EXIT_CONFLICTS if report.conflicts else EXIT_OK)
         try:
             target = engine.store.request(request) if request else next(iter(log.undoable()), None)
             if target is None:

@@ -178,6 +178,39 @@ class RequestLog:
         self.store.request_write(record)
         return report
 
+    def redo(self, request_id: str | None = None) -> UndoReport:
+        """Redo what an undo took back, where that makes sense: the edits and completions of an undone
+        request are written again (merged, like every write); creates, moves and deletes are not, since
+        making them again is a new request (`pmtui do … --again`)."""
+        record = self._pick(request_id, ("undone",), "undone request")
+        report = UndoReport(record)
+        for step in record.steps:
+            inverse = step.get("inverse") or {}
+            if not step.get("undone"):
+                continue
+            if inverse.get("op") != "write" or "redo" not in inverse:
+                report.skipped.append(str(step.get("what") or step.get("type")))
+                continue
+            task = self.store.get_task(str(inverse.get("task_id")))
+            if task is None:
+                report.skipped.append(f"{step.get('what')}: the task is gone")
+                continue
+            values = _typed(dict(inverse["redo"]))
+            _updated, outcomes = self.engine.processor.writes.write(task, values)
+            conflicted = [o for o in outcomes if o.conflicts]
+            if conflicted:
+                names = ", ".join(o.service.label for o in conflicted)
+                report.conflicts.append(
+                    f"{task.title!r}: {names} changed it since; kept theirs, conflict filed"
+                )
+            else:
+                report.undone.append(f"{short(str(step.get('what')), 60)} (again)")
+            step["undone"] = False
+            self.store.request_write(record)
+        record.state = "done"
+        self.store.request_write(record)
+        return report
+
     def _apply(self, request_id: str, step: dict[str, Any], inverse: dict[str, Any]) -> tuple[str, bool]:
         processor = self.engine.processor
         task = self.store.get_task(str(inverse.get("task_id")))

@@ -56,7 +56,11 @@ from pmtui.models import (
 
 log = logging.getLogger("pmtui.writes")
 
+_ISSUE_FIELDS = ("title", "description", "status", "priority", "due", "due_all_day", "labels", "assignee")
+"""What an issue tracker holds of a task (Linear and GitLab alike: a bare due date, an assignee)."""
+
 SERVICE_FIELDS: dict[Service, tuple[str, ...]] = {
+    # Motion keeps a due instant (no all-day flag) and a duration.
     Service.MOTION: (
         "title",
         "description",
@@ -67,26 +71,8 @@ SERVICE_FIELDS: dict[Service, tuple[str, ...]] = {
         "labels",
         "assignee",
     ),
-    Service.LINEAR: (
-        "title",
-        "description",
-        "status",
-        "priority",
-        "due",
-        "due_all_day",
-        "labels",
-        "assignee",
-    ),
-    Service.GITLAB: (
-        "title",
-        "description",
-        "status",
-        "priority",
-        "due",
-        "due_all_day",
-        "labels",
-        "assignee",
-    ),
+    Service.LINEAR: _ISSUE_FIELDS,
+    Service.GITLAB: _ISSUE_FIELDS,
     Service.NOTION: ("title", "description", "status", "priority", "due", "due_all_day", "labels"),
 }
 """The canonical fields each service can hold (merged and pushed); the rest stay local."""

@@ -241,3 +241,14 @@ def test_a_project_created_just_before_a_crash_is_recovered_and_never_made_twice
     assert milestones.count("Crash-proof launch") == 1
     issues = [i["title"] for i in world.sandbox.emulator("gitlab").state["issues"].values()]
     assert issues.count("Launch checklist") == 1
+
+
+def test_redo_writes_an_undone_edit_again(world: World) -> None:
+    task = only_on(world, Service.NOTION)
+    run(world, UpdateTask(task=task.id, changes=TaskChanges(title="Second thoughts")))
+    log(world).undo()
+    assert remote(world, Service.NOTION, task).task.title == task.title
+    report = log(world).redo()
+    assert report.conflicts == []
+    assert remote(world, Service.NOTION, task).task.title == "Second thoughts"
+    assert log(world).undoable()[0].request_id  # undoable again
