@@ -157,9 +157,18 @@ def empty_world(template: Template, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 async def settle(pilot: Any, rounds: int = 2) -> None:
     """Let workers finish and their messages land (a few rounds: results start more work)."""
+    from textual.worker import WorkerCancelled
+
     for _ in range(rounds):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        for _attempt in range(10):
+            try:
+                await pilot.app.workers.wait_for_complete()
+                break
+            except WorkerCancelled:
+                # An exclusive worker replaced by a newer one (a filter typed key by key) is cancelled
+                # on purpose; wait again for the one that replaced it.
+                await pilot.pause()
         await pilot.pause()
 
 
