@@ -1371,17 +1371,10 @@ class Store:
         if states:
             where = f"state IN ({', '.join('?' for _ in states)})"
             params = [s.value for s in states]
-        with self._hold() as conn, self._io_errors():
-            # Plain rows, not Arrow: the journal is a handful of rows, read at every start (the app's
-            # first frame must not wait for pyarrow and numpy to import to learn that nothing is pending).
-            result = conn.execute(
-                f"SELECT * FROM journal WHERE {where} ORDER BY created_at, step", list(params)
-            )
-            names = [column[0] for column in result.description or []]
-            rows = result.fetchall()
+        # Plain rows (as every read here), not Arrow: read at every start, it must not import pyarrow.
+        rows = self._records(f"SELECT * FROM journal WHERE {where} ORDER BY created_at, step", params)
         entries = []
-        for values in rows:
-            row = dict(zip(names, values, strict=True))
+        for row in rows.to_pylist():
             row["payload"] = json.loads(row["payload"])
             entries.append(_models().JournalEntry.model_validate(row))
         return entries

@@ -22,8 +22,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pmtui.core.store import RequestRecord, Store
+from pmtui.core.writes import patch_values
 from pmtui.errors import PmtuiError
-from pmtui.models import MoveTask, Plan, Service, Task, utcnow
+from pmtui.models import MoveTask, Plan, Service, utcnow
 
 log = logging.getLogger("pmtui.undo")
 
@@ -195,7 +196,7 @@ class RequestLog:
             if task is None:
                 report.skipped.append(f"{step.get('what')}: the task is gone")
                 continue
-            values = _typed(dict(inverse["redo"]))
+            values = patch_values(dict(inverse["redo"]))
             _updated, outcomes = self.engine.processor.writes.write(task, values)
             conflicted = [o for o in outcomes if o.conflicts]
             if conflicted:
@@ -218,7 +219,7 @@ class RequestLog:
             return f"{step.get('what')}: the task is gone", False
         op = inverse.get("op")
         if op == "write":
-            values = _typed(dict(inverse.get("values") or {}))
+            values = patch_values(dict(inverse.get("values") or {}))
             _updated, outcomes = processor.writes.write(task, values)
             conflicted = [o for o in outcomes if o.conflicts]
             if conflicted:
@@ -272,11 +273,3 @@ class RequestLog:
         if not candidates:
             raise PmtuiError(f"no {what}", hint="`pmtui undo --list` shows the recent requests")
         return candidates[0]
-
-
-def _typed(values: dict[str, Any]) -> dict[str, Any]:
-    """JSON values of task fields back as the types a Task takes (validated through the model)."""
-    base = Task(title="x").model_dump()
-    base.update(values)
-    typed = Task.model_validate(base)
-    return {name: getattr(typed, name) for name in values}

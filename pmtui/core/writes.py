@@ -413,7 +413,7 @@ class WritePath:
         return RefOutcome(service, pushed=pushed, pulled=pulled, conflicts=conflicts)
 
     def _pending(self, service: Service, task: Task, exc: PmtuiError) -> RefOutcome:
-        reason = exc.user_text() if hasattr(exc, "user_text") else str(exc)
+        reason = exc.user_text()
         self.store.outbox_mark(service, task.id)
         if not getattr(exc, "retriable", False):  # a refusal is shown with its reason; an outage is not
             self.store.outbox_fail(service, task.id, reason)

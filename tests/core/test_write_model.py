@@ -382,7 +382,11 @@ class WriteModel(RuleBasedStateMachine):
 
     # -------------------------------------------------------------------------------- invariant
 
+    checked = 0
+    """How many times the invariant was checked over a run (a run that never checks proves nothing)."""
+
     def check(self) -> None:
+        WriteModel.checked += 1
         assert self.engine is not None
         store = self.engine.store
         open_conflicts = store.conflicts()
@@ -465,6 +469,7 @@ def _run(template: Template, tmp_path: Path, examples: int, monkeypatch: pytest.
 
     WriteModel.template = template
     WriteModel.workdir = tmp_path
+    WriteModel.checked = 0
     run_state_machine_as_test(
         WriteModel,
         settings=settings(
@@ -479,6 +484,7 @@ def _run(template: Template, tmp_path: Path, examples: int, monkeypatch: pytest.
             else list(Phase),
         ),
     )
+    assert WriteModel.checked > 0, "no example reached a settle: the invariant was never checked"
 
 
 @pytest.mark.slow
