@@ -1,0 +1,113 @@
+"""Sync cursors (where each service's listing resumes) and the record of every sync run."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pmtui.core.store.base import StoreBase, _models, _utc
+from pmtui.kinds import Service
+
+if TYPE_CHECKING:
+    from pmtui.models import SyncRun
+
+
+def _sync_run(row: dict[str, Any]) -> SyncRun:
+    skipped = row.get("skipped")
+    row["skipped"] = json.loads(skipped) if isinstance(skipped, str) else (skipped or [])
+    run: SyncRun = _models().SyncRun.model_validate(row)
+    return run
+
+
+class SyncRunsMixin(StoreBase):
+    """Sync cursors and sync runs."""
+
+    def get_cursor(self, service: Service, resource: str) -> str | None:
+        """The saved cursor of ``service``'s ``resource``; None if never saved (the next pull lists all)."""
+        with self._hold():
+            row = next(
+                iter(
+                    self._rows(
+                        "SELECT cursor FROM sync_cursors WHERE service = ? AND resource = ?",
+                        [service.value, resource],
+                    )
+                ),
+                None,
+            )
+        return row[0] if row else None
+
+    def cursor_updated_at(self, service: Service, resource: str) -> datetime | None:
+        """When ``service``'s ``resource`` cursor was last saved; None if never (a listing is due)."""
+        with self._hold():
+            rows = self._rows(
+                "SELECT updated_at FROM sync_cursors WHERE service = ? AND resource = ?",
+                [service.value, resource],
+            )
+        return _utc(rows[0][0]) if rows else None
+
+    def set_cursor(self, service: Service, resource: str, cursor: str | None) -> None:
+        """Save a cursor; the sync calls it in the transaction that stores the page, so no page is skipped."""
+        with self._hold():
+            self._exec(
+                "INSERT OR REPLACE INTO sync_cursors VALUES (?, ?, ?, ?)",
+                [service.value, resource, cursor, datetime.now(UTC)],
+            )
+
+    def record_sync_run(self, run: SyncRun) -> None:
+        """Insert or replace a run by id: a sync records it at start and rewrites it when it ends."""
+        with self._hold():
+            self._exec(
+                "INSERT OR REPLACE INTO sync_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    run.id,
+                    run.run_id,
+                    run.service.value,
+                    run.started_at,
+                    run.finished_at,
+                    run.pulled,
+                    run.pushed,
+                    run.conflicts,
+                    run.requests,
+                    run.duration_ms,
+                    run.status,
+                    run.error,
+                    run.retry_at,
+                    json.dumps(run.skipped),
+                ],
+            )
+
+    def end_abandoned_runs(self, service: Service) -> int:
+        """Mark ``service``'s runs still "running" as failed: called by the process that now holds that
+        service's sync lock, so whoever recorded them has ended (killed mid-run). Returns how many."""
+        with self._hold():
+            rows = self._rows(
+                "SELECT count(*) FROM sync_runs WHERE service = ? AND status = 'running'", [service.value]
+            )
+            if rows and rows[0][0]:
+                self._exec(
+                    "UPDATE sync_runs SET status = 'failed', finished_at = coalesce(finished_at, ?), "
+                    "error = 'interrupted: the process ended during the run' "
+                    "WHERE service = ? AND status = 'running'",
+                    [datetime.now(UTC), service.value],
+                )
+            return int(rows[0][0]) if rows else 0
+
+    def sync_runs(self, *, service: Service | None = None, limit: int = 50) -> list[SyncRun]:
+        """Recorded runs, newest first, of one service when given, at most ``limit``."""
+        where, params = ("service = ?", [service.value]) if service else ("TRUE", [])
+        with self._hold():
+            table = self._records(
+                f"SELECT * FROM sync_runs WHERE {where} ORDER BY started_at DESC LIMIT {int(limit)}", params
+            )
+        return [_sync_run(row) for row in table.to_pylist()]
+
+    def last_sync_runs(self) -> dict[Service, SyncRun]:
+        """The newest run per service."""
+        with self._hold():
+            table = self._records(
+                "SELECT * FROM sync_runs QUALIFY row_number() OVER (PARTITION BY service "
+                "ORDER BY started_at DESC) = 1"
+            )
+        runs = [_sync_run(row) for row in table.to_pylist()]
+        return {run.service: run for run in runs}
