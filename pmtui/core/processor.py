@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pmtui.config import Settings
 from pmtui.core.comments import COMMENT_OP, mapping_ref, post_comment, settle_comment
@@ -29,7 +29,7 @@ from pmtui.core.router import RouteDecision, route_to_json
 from pmtui.core.store import RequestRecord, Store
 from pmtui.core.writes import DELETED_FIELD, RefOutcome, WritePath
 from pmtui.errors import NotFoundError, PmtuiError, ServiceError
-from pmtui.integrations.base import Integration, RemoteTask
+from pmtui.integrations.base import Integration, RemoteProject, RemoteTask
 from pmtui.integrations.limits import create_once
 from pmtui.models import (
     Action,
@@ -67,6 +67,7 @@ UNKNOWN_OUTCOME_ATTEMPTS = 3
 """Calls per write whose outcome stays unknown (each after a lookup by key) before it is left to recovery."""
 
 IntegrationProvider = Callable[[Service], Integration]
+_T = TypeVar("_T")
 
 
 def idempotency_key(request_id: str, ref: str, suffix: str = "") -> str:
@@ -87,6 +88,49 @@ class _Done:
     service: Service
     undo: Callable[[], None] | None
     description: str
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One action of a request being run: its idempotency key and the one way its result is built."""
+
+    request_id: str
+    action: Action
+
+    @property
+    def key(self) -> str:
+        """The action's idempotency key, the same on every run of the request (a resume finds its object)."""
+        return idempotency_key(self.request_id, self.action.ref)
+
+    def result(
+        self,
+        status: ResultStatus,
+        message: str = "",
+        *,
+        service: Service | None = None,
+        entity_id: str | None = None,
+        made: ExternalRef | None = None,
+        key: str | None = None,
+        error: str | None = None,
+        hint: str | None = None,
+    ) -> ActionResult:
+        """The action's result line; ``made`` is the ref of the object it made (its key and URL shown)."""
+        return ActionResult(
+            ref=self.action.ref,
+            type=self.action.type,
+            status=status,
+            service=service,
+            entity_id=entity_id,
+            key=made.key if made is not None else key,
+            url=made.url if made is not None else None,
+            message=message,
+            error=error,
+            hint=hint,
+        )
+
+
+StepOutcome = tuple[ActionResult, Callable[[], None] | None]
+"""A step's result and how to undo it in this run's saga (None: nothing to undo, or kept on purpose)."""
 
 
 @dataclass
@@ -191,56 +235,24 @@ class TaskProcessor:
         finished = {step["ref"] for step in record.steps}
         for action in plan.ordered():
             route = routes.get(action.ref)
+            step = _Step(plan.request_id, action)
             self._inverse = None
             try:
-                result, undo = self._run(plan.request_id, action, route, made)
+                result, undo = self._run(step, route, made)
             except PmtuiError as exc:
-                outcome.results.append(
-                    ActionResult(
-                        ref=action.ref,
-                        type=action.type,
-                        status=ResultStatus.FAILED,
-                        service=route.service if route else None,
-                        error=str(exc),
-                        hint=exc.hint,
-                        message=f"{_describe(action)} failed",
-                    )
-                )
-                self._decide(
-                    plan.request_id,
-                    "outcome",
-                    action,
-                    route.service if route else None,
-                    f"failed: {exc}",
-                    {"retriable": exc.retriable},
-                )
-                self._compensate(plan.request_id, done, outcome)
+                self._fail(step, route.service if route else None, exc, done, outcome)
                 for rest in plan.ordered():
                     if all(r.ref != rest.ref for r in outcome.results):
                         outcome.results.append(
-                            ActionResult(
-                                ref=rest.ref,
-                                type=rest.type,
-                                status=ResultStatus.SKIPPED,
-                                message="not run: an earlier step failed",
+                            _Step(plan.request_id, rest).result(
+                                ResultStatus.SKIPPED, "not run: an earlier step failed"
                             )
                         )
                 self._end_request(record, "failed")
                 return outcome
             outcome.results.append(result)
             if action.ref not in finished and result.status is not ResultStatus.SKIPPED:
-                record.steps.append(
-                    {
-                        "ref": action.ref,
-                        "type": action.type,
-                        "what": result.message,
-                        "status": result.status.value,
-                        "service": result.service.value if result.service else None,
-                        "entity_id": result.entity_id,
-                        "inverse": self._inverse,
-                    }
-                )
-                self.store.request_write(record)
+                self._record_step(record, action, result)
             if undo is not None:
                 done.append(_Done(action, result.service or Service.LOCAL, undo, result.message))
             self._decide(
@@ -277,6 +289,44 @@ class TaskProcessor:
     def _end_request(self, record: RequestRecord, state: str) -> None:
         record.state, record.finished_at = state, utcnow()
         self.store.request_write(record)
+
+    def _record_step(self, record: RequestRecord, action: Action, result: ActionResult) -> None:
+        """Add a finished step, with how to undo it, to the request's record (`pmtui undo` reads it)."""
+        record.steps.append(
+            {
+                "ref": action.ref,
+                "type": action.type,
+                "what": result.message,
+                "status": result.status.value,
+                "service": result.service.value if result.service else None,
+                "entity_id": result.entity_id,
+                "inverse": self._inverse,
+            }
+        )
+        self.store.request_write(record)
+
+    def _fail(
+        self,
+        step: _Step,
+        service: Service | None,
+        exc: PmtuiError,
+        done: list[_Done],
+        outcome: SagaOutcome,
+    ) -> None:
+        """Record a step that failed for good, then undo the steps already done, newest first."""
+        outcome.results.append(
+            step.result(
+                ResultStatus.FAILED,
+                f"{_describe(step.action)} failed",
+                service=service,
+                error=str(exc),
+                hint=exc.hint,
+            )
+        )
+        self._decide(
+            step.request_id, "outcome", step.action, service, f"failed: {exc}", {"retriable": exc.retriable}
+        )
+        self._compensate(step.request_id, done, outcome)
 
     def _compensate(self, request_id: str, done: list[_Done], outcome: SagaOutcome) -> None:
         for step in reversed(done):
@@ -326,43 +376,79 @@ class TaskProcessor:
     # ------------------------------------------------------------------------------------ the steps
 
     def _run(
-        self,
-        request_id: str,
-        action: Action,
-        route: RouteDecision | None,
-        made: dict[str, tuple[str, Service, str | None]],
-    ) -> tuple[ActionResult, Callable[[], None] | None]:
+        self, step: _Step, route: RouteDecision | None, made: dict[str, tuple[str, Service, str | None]]
+    ) -> StepOutcome:
+        action = step.action
         service = route.service if route else Service.LOCAL
         if isinstance(action, CreateProject):
-            return self._create_project(request_id, action, service, made)
+            return self._create_project(step, action, service, made)
         if isinstance(action, CreateTask):
             return self._create_task(
-                request_id, action, service, made, queued_for=route.queued_for if route else None
+                step, action, service, made, queued_for=route.queued_for if route else None
             )
         if isinstance(action, UpdateTask | CompleteTask):
-            return self._update(request_id, action)
+            return self._update(step, action)
         if isinstance(action, DeleteTask):
-            return self._delete(request_id, action)
+            return self._delete(step, action)
         if isinstance(action, AddComment):
-            return self._comment(request_id, action)
+            return self._comment(step, action)
         if isinstance(action, Link | MoveTask):
-            return self._link(request_id, action, move=isinstance(action, MoveTask))
+            return self._link(step, action, move=isinstance(action, MoveTask))
         if isinstance(action, Sync | Query):
-            return ActionResult(
-                ref=action.ref,
-                type=action.type,
-                status=ResultStatus.SKIPPED,
-                message=f"{action.type} is answered by the engine, not the processor",
+            return step.result(
+                ResultStatus.SKIPPED, f"{action.type} is answered by the engine, not the processor"
             ), None
         raise AssertionError(f"unhandled action {action!r}")
 
-    def _remote_call(
+    def _journaled(
         self,
-        request_id: str,
-        step_ref: str,
+        step: _Step,
         service: Service,
         op: str,
-        key: str,
+        call: Callable[[], _T],
+        *,
+        key: str | None = None,
+        payload: dict[str, Any] | None = None,
+        entity_id: str | None,
+        external_id: str | None = None,
+        store_result: Callable[[_T], None],
+    ) -> _T:
+        """The step runner: journal the step, make its remote call, then store the result and close the
+        step in one transaction.
+
+        A refusal (a :class:`ServiceError` out of ``call``) drops the step: nothing was made to find
+        again. A crash between the call and the close leaves it pending for :meth:`recover`.
+        """
+        entry = self.journal.begin(
+            request_id=step.request_id,
+            step=0,
+            service=service,
+            op=op,
+            idempotency_key=key or step.key,
+            payload=payload,
+            entity_id=entity_id,
+            external_id=external_id,
+        )
+        try:
+            outcome = call()
+        except ServiceError:
+            self.journal.forget([entry])
+            raise
+        self.journal.close(entry, functools.partial(store_result, outcome))
+        return outcome
+
+    def _on_task(self, name: str) -> tuple[Task, list[ExternalRef]]:
+        """The one task an action names, and its refs on services (the local ref left out)."""
+        task = self._resolve(name)
+        return task, self._service_refs(task.id)
+
+    def _service_refs(self, task_id: str) -> list[ExternalRef]:
+        return [r for r in self.store.refs_for(task_id) if r.service is not Service.LOCAL]
+
+    def _remote_call(
+        self,
+        step: _Step,
+        service: Service,
         call: Callable[[], RemoteTask],
         *,
         payload: dict[str, Any],
@@ -370,29 +456,31 @@ class TaskProcessor:
         hint: Task | None,
         store_result: Callable[[RemoteTask], None],
     ) -> RemoteTask:
-        """Journal, call, recover an unknown outcome by key, store and close: the core of every step."""
+        """Create a task through the step runner, found by its key first (a resumed request made it),
+        and looked up by key after an unknown outcome instead of being made twice."""
         integration = self.integrations(service)
-        existing = self.store.ref_by_external_key(service, key) if service is not Service.LOCAL else None
+        existing = self.store.ref_by_external_key(service, step.key) if service is not Service.LOCAL else None
         if existing is not None:
             found = integration.get_task(existing.external_id)
             if found is not None:
                 return found
-        entry = self.journal.begin(
-            request_id=request_id,
-            step=0,
-            service=service,
-            op=op,
-            idempotency_key=key,
+        return self._journaled(
+            step,
+            service,
+            "create_task",
+            lambda: self._call_once(
+                call,
+                integration,
+                step.key,
+                hint,
+                step.request_id,
+                _Ref(step.action.ref, "create_task"),
+                service,
+            ),
             payload=payload,
             entity_id=entity_id,
+            store_result=store_result,
         )
-        try:
-            remote = self._call_once(call, integration, key, hint, request_id, _Ref(step_ref, op), service)
-        except ServiceError:
-            self.journal.forget([entry])
-            raise
-        self.journal.close(entry, lambda: store_result(remote))
-        return remote
 
     def _call_once(
         self,
@@ -430,11 +518,11 @@ class TaskProcessor:
 
     def _create_project(
         self,
-        request_id: str,
+        step: _Step,
         action: CreateProject,
         service: Service,
         made: dict[str, tuple[str, Service, str | None]],
-    ) -> tuple[ActionResult, Callable[[], None] | None]:
+    ) -> StepOutcome:
         existing = self.store.find_project(action.name)
         if existing is not None:
             made[action.ref] = (existing.id, service, None)
@@ -444,61 +532,49 @@ class TaskProcessor:
             )
             if ref is not None:
                 made[action.ref] = (existing.id, service, ref.external_id)
-            return ActionResult(
-                ref=action.ref,
-                type=action.type,
-                status=ResultStatus.DONE,
+            return step.result(
+                ResultStatus.DONE,
+                f"project {action.name!r} already exists; using it",
                 service=service,
                 entity_id=existing.id,
-                message=f"project {action.name!r} already exists; using it",
             ), None
-        key = idempotency_key(request_id, action.ref)
-        project = Project(id=key, name=action.name, description=action.description, due=action.due)
+        project = Project(id=step.key, name=action.name, description=action.description, due=action.due)
         integration = self.integrations(service)
-        entry = self.journal.begin(
-            request_id=request_id,
-            step=0,
-            service=service,
-            op="create_project",
-            idempotency_key=key,
-            payload={"name": action.name},
-            entity_id=project.id,
-        )
-        try:
-            remote = integration.create_project(project, idempotency_key=key)
-        except ServiceError:
-            self.journal.forget([entry])
-            raise
-        remote.ref.entity_id = project.id
-        remote.ref.entity = EntityType.PROJECT
 
-        def store() -> None:
+        def store(remote: RemoteProject) -> None:
+            remote.ref.entity_id = project.id
+            remote.ref.entity = EntityType.PROJECT
             self.store.upsert_projects([project])
             self.store.upsert_refs([remote.ref])
 
-        self.journal.close(entry, store)
+        remote = self._journaled(
+            step,
+            service,
+            "create_project",
+            lambda: integration.create_project(project, idempotency_key=step.key),
+            payload={"name": action.name},
+            entity_id=project.id,
+            store_result=store,
+        )
         made[action.ref] = (project.id, service, remote.ref.external_id)
-        return ActionResult(
-            ref=action.ref,
-            type=action.type,
-            status=ResultStatus.DONE,
+        return step.result(
+            ResultStatus.DONE,
+            f"created project {action.name!r} in {service.label}",
             service=service,
             entity_id=project.id,
-            key=remote.ref.key,
-            url=remote.ref.url,
-            message=f"created project {action.name!r} in {service.label}",
+            made=remote.ref,
         ), None
 
     def _create_task(
         self,
-        request_id: str,
+        step: _Step,
         action: CreateTask,
         service: Service,
         made: dict[str, tuple[str, Service, str | None]],
         *,
         queued_for: Service | None,
-    ) -> tuple[ActionResult, Callable[[], None] | None]:
-        key = idempotency_key(request_id, action.ref)
+    ) -> StepOutcome:
+        key = step.key
         project_id, project_external = self._project_for(action.project, service, made)
         from pmtui.core.router import classify_kind
 
@@ -526,14 +602,11 @@ class TaskProcessor:
             self._record_created(remote, task, key, service, origin=True, local_update=schedule)
             if queued_for is not None:
                 # A real outbox entry: the next healthy sync of that service creates it there.
-                self.store.outbox_mark(queued_for, task.id, "create", {"request_id": request_id})
+                self.store.outbox_mark(queued_for, task.id, "create", {"request_id": step.request_id})
 
         remote = self._remote_call(
-            request_id,
-            action.ref,
+            step,
             service,
-            "create_task",
-            key,
             lambda: integration.create_task(task, idempotency_key=key, project_external_id=project_external),
             payload={"task": task.model_dump(mode="json"), "project_external_id": project_external},
             entity_id=task.id,
@@ -551,15 +624,12 @@ class TaskProcessor:
 
         self._inverse = {"op": "delete", "task_id": task.id}
         where = service.label + (f" (queued for {queued_for.label})" if queued_for else "")
-        return ActionResult(
-            ref=action.ref,
-            type=action.type,
-            status=ResultStatus.DONE,
+        return step.result(
+            ResultStatus.DONE,
+            f"created {action.title!r} in {where}",
             service=service,
             entity_id=task.id,
-            key=remote.ref.key,
-            url=remote.ref.url,
-            message=f"created {action.title!r} in {where}",
+            made=remote.ref,
         ), undo
 
     def _record_created(
@@ -597,7 +667,7 @@ class TaskProcessor:
                 hint="settle the conflict (Conflicts, 4) or wait for the service, then move it again",
             )
         merged = self.store.get_task(task.id) or task
-        return merged, [r for r in self.store.refs_for(merged.id) if r.service is not Service.LOCAL]
+        return merged, self._service_refs(merged.id)
 
     def _project_for(
         self, name: str | None, service: Service, made: dict[str, tuple[str, Service, str | None]]
@@ -623,9 +693,7 @@ class TaskProcessor:
             )
         return matches[0]
 
-    def _update(
-        self, request_id: str, action: UpdateTask | CompleteTask
-    ) -> tuple[ActionResult, Callable[[], None] | None]:
+    def _update(self, step: _Step, action: UpdateTask | CompleteTask) -> StepOutcome:
         """A direct edit through the one write path: stored first, then merged with each service's
         current value; a field a teammate changed too becomes a conflict, never an overwrite."""
         task = self._resolve(action.task)
@@ -645,44 +713,37 @@ class TaskProcessor:
             "values": _jsonable(before),
             "redo": _jsonable(fields),
         }
-        updated, outcomes = self._write(request_id, action.ref, task, fields)
+        updated, outcomes = self._write(step, task, fields)
         verb = "completed" if isinstance(action, CompleteTask) else "updated"
-        result = self._write_result(action, updated, verb, outcomes)
+        result = self._write_result(step, updated, verb, outcomes)
         if result.status is not ResultStatus.DONE:
             return result, None
         return result, lambda: self._revert(task.id, before)
 
-    def _write(
-        self, request_id: str, step_ref: str, task: Task, fields: dict[str, Any]
-    ) -> tuple[Task, list[RefOutcome]]:
+    def _write(self, step: _Step, task: Task, fields: dict[str, Any]) -> tuple[Task, list[RefOutcome]]:
         """Journal the write per service (so a crash is reconciled, never replayed), then write it."""
-        refs = [r for r in self.store.refs_for(task.id) if r.service is not Service.LOCAL]
         entries = [
             self.journal.begin(
-                request_id=request_id,
+                request_id=step.request_id,
                 step=0,
                 service=ref.service,
                 op="update_task",
-                idempotency_key=idempotency_key(request_id, step_ref, ref.service.value),
+                idempotency_key=idempotency_key(step.request_id, step.action.ref, ref.service.value),
                 payload={"fields": _jsonable(fields)},
                 entity_id=task.id,
                 external_id=ref.external_id,
             )
-            for ref in refs
+            for ref in self._service_refs(task.id)
         ]
         updated, outcomes = self.writes.write(task, fields)
         self.journal.forget(entries)  # what did not reach a service waits in the outbox
         return updated, outcomes
 
-    def _write_result(
-        self, action: Action, task: Task, verb: str, outcomes: list[RefOutcome]
-    ) -> ActionResult:
+    def _write_result(self, step: _Step, task: Task, verb: str, outcomes: list[RefOutcome]) -> ActionResult:
         """One result line for a merged write: done, waiting for a service, or a conflict to settle."""
         refs = self.store.refs_for(task.id)
         display_key = next((r.key for r in refs if r.key), None)
-        base = ActionResult(
-            ref=action.ref, type=action.type, status=ResultStatus.DONE, entity_id=task.id, key=display_key
-        )
+        base = step.result(ResultStatus.DONE, entity_id=task.id, key=display_key)
         conflicted = [o for o in outcomes if o.conflicts]
         if conflicted:
             first = conflicted[0]
@@ -728,19 +789,16 @@ class TaskProcessor:
         if current is not None:
             self.writes.write(current, before)
 
-    def _delete(self, request_id: str, action: DeleteTask) -> tuple[ActionResult, Callable[[], None] | None]:
-        task = self._resolve(action.task)
-        refs = [r for r in self.store.refs_for(task.id) if r.service is not Service.LOCAL]
-        kept = self._delete_remote(request_id, action.ref, task, refs)
+    def _delete(self, step: _Step, action: DeleteTask) -> StepOutcome:
+        task, refs = self._on_task(action.task)
+        kept = self._delete_remote(step, action.ref, task, refs)
         self.store.upsert_tasks([task.model_copy(update={"deleted": True, "updated_at": utcnow()})])
         where = ", ".join(r.service.label for r in refs) or "the local cache"
-        result = ActionResult(
-            ref=action.ref,
-            type=action.type,
-            status=ResultStatus.DONE,
+        result = step.result(
+            ResultStatus.DONE,
+            f"deleted {task.title!r} from {where}",
             service=refs[0].service if refs else Service.LOCAL,
             entity_id=task.id,
-            message=f"deleted {task.title!r} from {where}",
         )
         if kept:
             names = ", ".join(s.label for s in kept)
@@ -752,7 +810,7 @@ class TaskProcessor:
         return result, None
 
     def _delete_remote(
-        self, request_id: str, step_ref: str, task: Task, refs: list[ExternalRef]
+        self, step: _Step, step_ref: str, task: Task, refs: list[ExternalRef]
     ) -> list[Service]:
         """Delete the task on each service unless that service changed it since the last agreement
         (deleting would lose that change: a delete-vs-edit conflict instead). Returns where it was kept."""
@@ -780,40 +838,39 @@ class TaskProcessor:
                     )
                     kept.append(ref.service)
                     continue
-            key = idempotency_key(request_id, step_ref, ref.service.value)
-            entry = self.journal.begin(
-                request_id=request_id,
-                step=0,
-                service=ref.service,
-                op="delete_task",
-                idempotency_key=key,
+            gone = fresh is None or fresh.deleted
+            self._journaled(
+                step,
+                ref.service,
+                "delete_task",
+                functools.partial(self._delete_on, integration, ref.external_id, gone=gone),
+                key=idempotency_key(step.request_id, step_ref, ref.service.value),
                 entity_id=task.id,
                 external_id=ref.external_id,
+                store_result=functools.partial(self._forget_ref, ref),
             )
-            try:
-                if fresh is not None and not fresh.deleted:
-                    integration.delete_task(ref.external_id)
-            except NotFoundError:
-                pass
-            except ServiceError:
-                self.journal.forget([entry])
-                raise
-            self.journal.close(entry, functools.partial(self._forget_ref, ref))
         return kept
 
-    def _forget_ref(self, ref: ExternalRef) -> None:
+    @staticmethod
+    def _delete_on(integration: Integration, external_id: str, *, gone: bool) -> None:
+        """Delete on the service unless it is gone already; a 404 means someone was quicker: done."""
+        if not gone:
+            with contextlib.suppress(NotFoundError):
+                integration.delete_task(external_id)
+
+    def _forget_ref(self, ref: ExternalRef, _deleted: None = None) -> None:
+        """The task is gone from ``ref``'s service: drop the link and anything queued for it."""
         self.store.delete_ref(ref)
         self.store.outbox_clear(ref.service, ref.entity_id)
 
-    def _comment(self, request_id: str, action: AddComment) -> tuple[ActionResult, Callable[[], None] | None]:
+    def _comment(self, step: _Step, action: AddComment) -> StepOutcome:
         """Post the comment on every service holding the task, each through the journal.
 
         A service that is unreachable keeps it for the next sync to carry (the comment is stored
         locally with a "made in pmtui" mapping); a refusal by the first service fails the action.
         """
-        task = self._resolve(action.task)
-        refs = [r for r in self.store.refs_for(task.id) if r.service is not Service.LOCAL]
-        comment = Comment(id=idempotency_key(request_id, action.ref), task_id=task.id, body=action.body)
+        task, refs = self._on_task(action.task)
+        comment = Comment(id=step.key, task_id=task.id, body=action.body)
         posted: list[Service] = []
         queued: list[Service] = []
         for target in refs:
@@ -822,7 +879,7 @@ class TaskProcessor:
                     self.store,
                     self.journal,
                     self.integrations(target.service),
-                    request_id=request_id,
+                    request_id=step.request_id,
                     comment=comment,
                     target=target,
                     text=action.body,
@@ -841,40 +898,29 @@ class TaskProcessor:
         where = ", ".join(s.label for s in posted) or "the local cache"
         if queued:
             names = ", ".join(s.label for s in queued)
-            return ActionResult(
-                ref=action.ref,
-                type=action.type,
-                status=ResultStatus.QUEUED,
+            return step.result(
+                ResultStatus.QUEUED,
+                f"commented on {task.title!r} in {where}; {names} unreachable: the next sync posts it",
                 service=queued[0],
                 entity_id=task.id,
-                message=(
-                    f"commented on {task.title!r} in {where}; {names} unreachable: the next sync posts it"
-                ),
             ), None
-        return ActionResult(
-            ref=action.ref,
-            type=action.type,
-            status=ResultStatus.DONE,
+        return step.result(
+            ResultStatus.DONE,
+            f"commented on {task.title!r} in {where}",
             service=posted[0] if posted else Service.LOCAL,
             entity_id=task.id,
-            message=f"commented on {task.title!r} in {where}",
         ), None
 
-    def _link(
-        self, request_id: str, action: Link | MoveTask, *, move: bool
-    ) -> tuple[ActionResult, Callable[[], None] | None]:
-        task = self._resolve(action.task)
-        refs = [r for r in self.store.refs_for(task.id) if r.service is not Service.LOCAL]
+    def _link(self, step: _Step, action: Link | MoveTask, *, move: bool) -> StepOutcome:
+        task, refs = self._on_task(action.task)
         if move and refs:
             task, refs = self._merged_before_move(task)
         if any(r.service is action.to for r in refs):
-            return ActionResult(
-                ref=action.ref,
-                type=action.type,
-                status=ResultStatus.SKIPPED,
+            return step.result(
+                ResultStatus.SKIPPED,
+                f"{task.title!r} is already in {action.to.label}",
                 service=action.to,
                 entity_id=task.id,
-                message=f"{task.title!r} is already in {action.to.label}",
             ), None
         updates: dict[str, Any] = {}
         if isinstance(action, Link):
@@ -888,7 +934,7 @@ class TaskProcessor:
         if origin is not None and origin.url and not move:
             updates["description"] = f"Scheduled from {origin.service.label}: {origin.url}"
         linked = task.model_copy(update=updates)
-        key = idempotency_key(request_id, action.ref)
+        key = step.key
         integration = self.integrations(action.to)
 
         def store(remote: RemoteTask) -> None:
@@ -897,11 +943,8 @@ class TaskProcessor:
             self._record_created(remote, task, key, action.to, origin=False, local_update=schedule)
 
         remote = self._remote_call(
-            request_id,
-            action.ref,
+            step,
             action.to,
-            "create_task",
-            key,
             lambda: integration.create_task(linked, idempotency_key=key),
             payload={"task": linked.model_dump(mode="json")},
             entity_id=task.id,
@@ -915,22 +958,15 @@ class TaskProcessor:
             self.store.delete_ref(new_ref)
 
         if move:
-            self._delete_remote(request_id, f"{action.ref}:move", task, refs)
+            self._delete_remote(step, f"{action.ref}:move", task, refs)
             if refs:
                 self._inverse = {"op": "move", "task_id": task.id, "to": refs[0].service.value}
             verb = f"moved {task.title!r} to {action.to.label}"
         else:
             self._inverse = {"op": "unlink", "task_id": task.id, "service": action.to.value}
             verb = f"linked {task.title!r} to {action.to.label}"
-        return ActionResult(
-            ref=action.ref,
-            type=action.type,
-            status=ResultStatus.DONE,
-            service=action.to,
-            entity_id=task.id,
-            key=new_ref.key,
-            url=new_ref.url,
-            message=verb,
+        return step.result(
+            ResultStatus.DONE, verb, service=action.to, entity_id=task.id, made=new_ref
         ), None if move else undo
 
     # -------------------------------------------------------------------------------------- recovery
