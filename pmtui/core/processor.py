@@ -375,6 +375,10 @@ class TaskProcessor:
 
     # ------------------------------------------------------------------------------------ the steps
 
+    def run_one(self, request_id: str, action: Action) -> StepOutcome:
+        """Run one action outside a plan (an undo moving a task back): no record, no compensation."""
+        return self._run(_Step(request_id, action), None, {})
+
     def _run(
         self, step: _Step, route: RouteDecision | None, made: dict[str, tuple[str, Service, str | None]]
     ) -> StepOutcome:
@@ -402,12 +406,12 @@ class TaskProcessor:
 
     def _journaled(
         self,
-        step: _Step,
+        request_id: str,
+        key: str,
         service: Service,
         op: str,
         call: Callable[[], _T],
         *,
-        key: str | None = None,
         payload: dict[str, Any] | None = None,
         entity_id: str | None,
         external_id: str | None = None,
@@ -420,11 +424,11 @@ class TaskProcessor:
         again. A crash between the call and the close leaves it pending for :meth:`recover`.
         """
         entry = self.journal.begin(
-            request_id=step.request_id,
+            request_id=request_id,
             step=0,
             service=service,
             op=op,
-            idempotency_key=key or step.key,
+            idempotency_key=key,
             payload=payload,
             entity_id=entity_id,
             external_id=external_id,
@@ -465,7 +469,8 @@ class TaskProcessor:
             if found is not None:
                 return found
         return self._journaled(
-            step,
+            step.request_id,
+            step.key,
             service,
             "create_task",
             lambda: self._call_once(
@@ -548,7 +553,8 @@ class TaskProcessor:
             self.store.upsert_refs([remote.ref])
 
         remote = self._journaled(
-            step,
+            step.request_id,
+            step.key,
             service,
             "create_project",
             lambda: integration.create_project(project, idempotency_key=step.key),
@@ -791,7 +797,7 @@ class TaskProcessor:
 
     def _delete(self, step: _Step, action: DeleteTask) -> StepOutcome:
         task, refs = self._on_task(action.task)
-        kept = self._delete_remote(step, action.ref, task, refs)
+        kept = self._delete_remote(step.request_id, action.ref, task, refs)
         self.store.upsert_tasks([task.model_copy(update={"deleted": True, "updated_at": utcnow()})])
         where = ", ".join(r.service.label for r in refs) or "the local cache"
         result = step.result(
@@ -810,7 +816,7 @@ class TaskProcessor:
         return result, None
 
     def _delete_remote(
-        self, step: _Step, step_ref: str, task: Task, refs: list[ExternalRef]
+        self, request_id: str, step_ref: str, task: Task, refs: list[ExternalRef]
     ) -> list[Service]:
         """Delete the task on each service unless that service changed it since the last agreement
         (deleting would lose that change: a delete-vs-edit conflict instead). Returns where it was kept."""
@@ -840,11 +846,11 @@ class TaskProcessor:
                     continue
             gone = fresh is None or fresh.deleted
             self._journaled(
-                step,
+                request_id,
+                idempotency_key(request_id, step_ref, ref.service.value),
                 ref.service,
                 "delete_task",
                 functools.partial(self._delete_on, integration, ref.external_id, gone=gone),
-                key=idempotency_key(step.request_id, step_ref, ref.service.value),
                 entity_id=task.id,
                 external_id=ref.external_id,
                 store_result=functools.partial(self._forget_ref, ref),
@@ -958,7 +964,7 @@ class TaskProcessor:
             self.store.delete_ref(new_ref)
 
         if move:
-            self._delete_remote(step, f"{action.ref}:move", task, refs)
+            self._delete_remote(step.request_id, f"{action.ref}:move", task, refs)
             if refs:
                 self._inverse = {"op": "move", "task_id": task.id, "to": refs[0].service.value}
             verb = f"moved {task.title!r} to {action.to.label}"

@@ -238,7 +238,7 @@ class RequestLog:
             return f"removed {task.title!r} again ({step.get('what')})", False
         if op == "move":
             back = MoveTask(ref=f"{step.get('ref')}-undo", task=task.id, to=Service(str(inverse["to"])))
-            processor._link(f"{request_id}:undo", back, move=True)
+            processor.run_one(f"{request_id}:undo", back)
             return f"moved {task.title!r} back to {back.to.label}", False
         if op == "unlink":
             service = Service(str(inverse["service"]))
