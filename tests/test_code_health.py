@@ -76,3 +76,23 @@ def test_ruff_limits_the_complexity_of_core_and_integrations() -> None:
         for pattern in ignored_everywhere
     ), f"C901 is switched off for a guarded folder: {ignored_everywhere}"
     assert "C901" in lint["per-file-ignores"]["!pmtui/{core,integrations}/**"]
+
+
+def test_each_store_method_lives_in_one_table_group() -> None:
+    """The store's mixins never define the same name twice: the MRO would silently pick one of them."""
+    from pmtui.core.store import Store, StoreBase
+
+    owners: dict[str, list[str]] = {}
+    mixins = [cls for cls in Store.__mro__ if issubclass(cls, StoreBase) and cls not in (Store, StoreBase)]
+    assert len(mixins) >= 6, [cls.__name__ for cls in mixins]
+    for cls in mixins:
+        for name in vars(cls):
+            if not name.startswith("__"):
+                owners.setdefault(name, []).append(cls.__name__)
+    shadowed = {
+        name: where
+        for name, where in owners.items()
+        if len(where) > 1 or (name in vars(StoreBase) and name != "_prepare_schema")
+    }
+    assert not shadowed, f"defined in more than one store module: {shadowed}"
+    assert {"upsert_tasks", "upsert_refs", "journal_write", "add_conflict", "record_sync_run"} <= set(owners)

@@ -136,6 +136,8 @@ class JournalMixin(StoreBase):
                     f"DELETE FROM journal WHERE id IN ({', '.join('?' for _ in entry_ids)})", list(entry_ids)
                 )
 
+    # ------------------------------------------------------------------------------------- decisions
+
     def log_decision(self, decision: Decision) -> None:
         """Append one decision; the log is never rewritten, so a repeated id raises."""
         with self._hold():
