@@ -71,6 +71,9 @@ class MotionSettings(ServiceSettings):
     """Duration given to tasks created without one (Motion schedules by duration)."""
     auto_schedule: bool = True
     """Let Motion auto-schedule tasks pmtui creates (they then need a due date)."""
+    scan_share: float = Field(default=0.5, gt=0, le=1)
+    """Share of one minute's request budget a sync spends listing tasks (0.5 at 12/min: 6 pages of 50);
+    a larger workspace is scanned over several syncs, and writes never wait behind the scan."""
 
 
 class LinearSettings(ServiceSettings):

@@ -33,6 +33,14 @@ DEFAULT_PER_MINUTE = {
 """The published request budgets pmtui keeps to unless the config overrides them (API_NOTES.md §5)."""
 
 
+def round_pages(share: float, per_minute: float) -> int:
+    """Pages of a full scan one sync may read: ``share`` of a minute's budget, at least one.
+
+    Shared by the Motion client (what it reads) and the progress line (what it promises), so both agree.
+    """
+    return max(1, int(share * per_minute + 1e-9))
+
+
 class Lane(Enum):
     """Who is waiting: the user (a write they asked for) goes before background sync reads."""
 
