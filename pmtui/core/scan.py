@@ -167,6 +167,11 @@ class ScanProgress:
         """A pass has started and not completed: the line then promises when it will."""
         return self.pages_done > 0
 
+    @property
+    def spreads(self) -> bool:
+        """A pass takes more than one sync (worth showing even between passes)."""
+        return self.pages_total is not None and self.pages_total > self.per_round
+
     def syncs_left(self) -> int | None:
         """Syncs until the pass completes (None when the pass's length is not known yet)."""
         if self.pages_total is None:

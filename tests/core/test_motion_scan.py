@@ -201,19 +201,22 @@ def test_a_task_deleted_remotely_is_concluded_gone_only_when_the_pass_completes(
     assert scan.state().pages == PAGES_PER_ROUND
     assert not any(path.endswith(victim) for _m, path, _s in scan.calls)  # not even looked up yet
     kept = scan.local(victim)
-    assert kept is not None and not kept.deleted
+    assert kept is not None
+    assert not kept.deleted
 
     while scan.state().pages:  # the rest of the pass
         before = scan.state().passes
         scan.round()
         if scan.state().passes == before:
             kept = scan.local(victim)
-            assert kept is not None and not kept.deleted
+            assert kept is not None
+            assert not kept.deleted
 
     gone = scan.local(victim)
     assert gone is None or gone.deleted
     survivor = scan.local(first_page[4])
-    assert survivor is not None and not survivor.deleted
+    assert survivor is not None
+    assert not survivor.deleted
 
 
 def test_a_waiting_edit_is_pushed_first_in_a_round_of_a_partial_scan_without_losing_a_remote_change(
@@ -238,7 +241,9 @@ def test_a_waiting_edit_is_pushed_first_in_a_round_of_a_partial_scan_without_los
     assert run.pushed == 1
     patched = [i for i, (m, p, _s) in enumerate(scan.calls) if m == "PATCH" and p.endswith(target)]
     listings = [i for i, (m, p, _s) in enumerate(scan.calls) if (m, p) == ("GET", "/v1/tasks")]
-    assert patched and listings and patched[0] < listings[0]  # the write went before the round's scan
+    assert patched
+    assert listings
+    assert patched[0] < listings[0]
     remote = scan.emu.state["tasks"][target]
     assert remote["name"] == "Edited during the scan"
     assert remote["priority"] == "ASAP"  # read fresh and merged, not overwritten from a stale base
@@ -259,7 +264,8 @@ def test_a_users_write_never_queues_behind_the_scan_in_the_limiter(scan: Scan) -
     assert outcome.ok, outcome
 
     # The read-back and the write both go in the user's lane, which background reads yield to.
-    assert scan.limiter.lanes and set(scan.limiter.lanes) == {Lane.USER}
+    assert scan.limiter.lanes
+    assert set(scan.limiter.lanes) == {Lane.USER}
     assert scan.emu.state["tasks"][scan.unresolved()[0]]["name"] == "Renamed by the person"
 
 
@@ -301,7 +307,9 @@ def test_a_workspace_within_one_rounds_budget_keeps_the_one_sync_pass(
         (run,) = engine.sync([Service.MOTION])
         assert run.status == "ok", run.error
         state = ScanState.parse(engine.store.get_cursor(Service.MOTION, SCAN_RESOURCE))
-        assert state.passes == 1 and state.resume is None and state.pages == 0
+        assert state.passes == 1
+        assert state.resume is None
+        assert state.pages == 0
         progress = scan_progress(engine.store, settings)
         assert progress is not None
         assert progress.line().startswith("Motion: full scan complete (")
