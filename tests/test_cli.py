@@ -68,7 +68,9 @@ def test_doctor_says_how_far_motions_full_scan_is(pmtui_home: Path, config_file:
         store.set_cursor(Service.MOTION, SCAN_RESOURCE, state.dump())
     result = runner.invoke(app, ["doctor", "--offline"])
     # 3 pages a sync (a quarter of 12 requests a minute): 9 pages left are 3 syncs, 2 minutes apart.
-    expected = "Motion: full scan 3 of 12 pages, complete in ~6 min (3 more syncs, 3 pages each at 12 req/min)"
+    expected = (
+        "Motion: full scan 3 of 12 pages, complete in ~6 min (3 more syncs, 3 pages each at 12 req/min)"
+    )
     assert f"motion scan: {expected}" in result.output, result.output
     data = json.loads(runner.invoke(app, ["doctor", "--offline", "--json"]).output)
     assert {"name": "motion scan", "status": "ok", "detail": expected, "hint": None} in data
