@@ -313,3 +313,23 @@ def test_a_workspace_within_one_rounds_budget_keeps_the_one_sync_pass(
         progress = scan_progress(engine.store, settings)
         assert progress is not None
         assert progress.line().startswith("Motion: full scan complete (")
+
+
+def test_a_resume_position_motion_refuses_restarts_the_pass_instead_of_failing(scan: Scan) -> None:
+    scan.complete_pass()
+    stale = ScanState(resume="not-a-cursor-motion-knows", pages=2, seen=["gone"], last_pass_pages=7, passes=1)
+    scan.engine.store.set_cursor(Service.MOTION, SCAN_RESOURCE, stale.dump())
+
+    scan.round()
+
+    assert ("GET", "/v1/tasks", 400) in scan.calls  # Motion refused the old position once
+    state = scan.state()
+    assert state.pages == PAGES_PER_ROUND  # a new pass, from the first page
+    assert "gone" not in state.seen
+    assert state.last_pass_pages == 7
+    assert state.passes == 1
+
+
+@pytest.mark.parametrize("stored", ["{not json", '{"pages": "many"}', "[]", ""])
+def test_an_unreadable_scan_state_starts_a_new_pass(stored: str) -> None:
+    assert ScanState.parse(stored) == ScanState()
