@@ -182,7 +182,7 @@ class SyncSettings(_Section):
     budget on one comment request per changed task."""
     reconcile_minutes: int = Field(default=60, ge=0, le=60 * 24 * 7)
     """List every task of GitLab, Notion and Linear this often (their change listings never report a
-    deletion), so a task deleted there leaves the cache. Motion is listed whole every sync."""
+    deletion), so a task deleted there leaves the cache. Motion's full scan checks on each complete pass."""
     flow_fields: list[str] = Field(
         default_factory=lambda: ["title", "status", "due", "due_all_day", "priority"]
     )
