@@ -267,6 +267,11 @@ def test_a_users_write_never_queues_behind_the_scan_in_the_limiter(scan: Scan) -
     assert scan.limiter.lanes
     assert set(scan.limiter.lanes) == {Lane.USER}
     assert scan.emu.state["tasks"][scan.unresolved()[0]]["name"] == "Renamed by the person"
+    # Opening the task reads its comments the same way.
+    scan.limiter.lanes.clear()
+    scan.engine.refresh_comments(task.id)
+    assert scan.limiter.lanes
+    assert set(scan.limiter.lanes) == {Lane.USER}
 
 
 def test_progress_line_says_how_far_the_pass_is_and_when_it_completes(scan: Scan) -> None:
