@@ -71,6 +71,9 @@ class MotionSettings(ServiceSettings):
     """Duration given to tasks created without one (Motion schedules by duration)."""
     auto_schedule: bool = True
     """Let Motion auto-schedule tasks pmtui creates (they then need a due date)."""
+    scan_share: float = Field(default=0.5, gt=0, le=1)
+    """Share of one minute's request budget a sync spends listing tasks (0.5 at 12/min: 6 pages of 50);
+    a larger workspace is scanned over several syncs, and writes never wait behind the scan."""
 
 
 class LinearSettings(ServiceSettings):
@@ -179,7 +182,7 @@ class SyncSettings(_Section):
     budget on one comment request per changed task."""
     reconcile_minutes: int = Field(default=60, ge=0, le=60 * 24 * 7)
     """List every task of GitLab, Notion and Linear this often (their change listings never report a
-    deletion), so a task deleted there leaves the cache. Motion is listed whole every sync."""
+    deletion), so a task deleted there leaves the cache. Motion's full scan checks on each complete pass."""
     flow_fields: list[str] = Field(
         default_factory=lambda: ["title", "status", "due", "due_all_day", "priority"]
     )

@@ -55,6 +55,27 @@ def test_doctor_reports_configured_service(monkeypatch: pytest.MonkeyPatch) -> N
     assert "lin_api_secret_value" not in result.output
 
 
+def test_doctor_says_how_far_motions_full_scan_is(pmtui_home: Path, config_file: Path) -> None:
+    """Issue #22: the time until Motion's spread scan completes a pass, from the cache alone."""
+    from pmtui import paths
+    from pmtui.core.scan import SCAN_RESOURCE, ScanState
+    from pmtui.core.store import Store, store_path
+    from pmtui.models import Service
+
+    config_file.write_text("[motion]\nscan_share = 0.25\n[sync]\ninterval_seconds = 120\n")
+    with Store(store_path(paths.data_dir())) as store:
+        state = ScanState(resume="c", pages=3, last_pass_pages=12)
+        store.set_cursor(Service.MOTION, SCAN_RESOURCE, state.dump())
+    result = runner.invoke(app, ["doctor", "--offline"])
+    # 3 pages a sync (a quarter of 12 requests a minute): 9 pages left are 3 syncs, 2 minutes apart.
+    expected = (
+        "Motion: full scan 3 of 12 pages, complete in ~6 min (3 more syncs, 3 pages each at 12 req/min)"
+    )
+    assert f"motion scan: {expected}" in result.output, result.output
+    data = json.loads(runner.invoke(app, ["doctor", "--offline", "--json"]).output)
+    assert {"name": "motion scan", "status": "ok", "detail": expected, "hint": None} in data
+
+
 def _run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pmtui.cli", *args],

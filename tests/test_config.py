@@ -87,6 +87,8 @@ def test_bad_env_var_is_named(config_file: Path, monkeypatch: pytest.MonkeyPatch
         ('[gitlab]\nbase_url = "gitlab.com"\n', "gitlab.base_url"),
         ('[[routing.rules]]\nservice = "jira"\n', "routing.rules.0.service"),
         ('[sync.conflict_policy]\ntitle = "coin-flip"\n', "sync.conflict_policy.title"),
+        ("[motion]\nscan_share = 0\n", "motion.scan_share"),
+        ("[motion]\nscan_share = 1.5\n", "motion.scan_share"),
     ],
 )
 def test_invalid_values(config_file: Path, toml: str, key: str) -> None:

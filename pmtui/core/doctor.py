@@ -123,6 +123,24 @@ def check_store() -> Check:
     )
 
 
+def check_scan(settings: Settings) -> Check | None:
+    """Motion's full scan spread over syncs: how far the pass is and when it completes (from the cache)."""
+    from pmtui.core.scan import scan_progress
+    from pmtui.core.store import Store, store_path
+
+    path = store_path(paths.data_dir())
+    if not path.exists():
+        return None
+    try:
+        with Store(path) as store:
+            progress = scan_progress(store, settings)
+    except PmtuiError:
+        return None  # check_store already reported why the cache cannot be opened
+    if progress is None:
+        return None
+    return Check("motion scan", "ok", progress.line())
+
+
 def check_service(settings: Settings, service: Service, *, online: bool = True) -> Check:
     """Whether a service is configured (its key and ids) and, ``online``, whether it answers."""
     name = service.value
@@ -194,6 +212,9 @@ def run_checks(*, online: bool = True) -> list[Check]:
     """Every check, in the order a user should fix them; ``online`` also asks each configured service."""
     config_check, settings = check_config()
     checks = [config_check, *check_folders(), check_store()]
+    scan = check_scan(settings) if settings is not None else None
+    if scan is not None:
+        checks.append(scan)
     if settings is not None:
         from concurrent.futures import ThreadPoolExecutor
 

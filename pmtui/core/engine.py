@@ -21,6 +21,7 @@ from pmtui.core.router import RouteDecision, determine_primary_integration, fact
 from pmtui.core.store import Store, store_path
 from pmtui.errors import NotConfiguredError
 from pmtui.integrations.base import Integration
+from pmtui.integrations.limits import user_lane
 from pmtui.models import (
     REMOTE_SERVICES,
     Action,
@@ -188,7 +189,8 @@ class Engine:
                 hint="fix the request and try again; nothing was changed",
             )
         self.emit("plan", f"running {len(plan.actions)} action(s)", request_id=plan.request_id)
-        outcome = self.processor.execute(plan, routes)
+        with user_lane():  # the person waits: every call of the plan goes before background sync reads
+            outcome = self.processor.execute(plan, routes)
         self.emit("plan-done", "done" if outcome.ok else "failed", request_id=plan.request_id)
         return outcome
 
@@ -212,7 +214,8 @@ class Engine:
         """Settle a conflict with the local, remote or a merged value, pushed to every side."""
         from pmtui.core.sync import SyncEngine
 
-        SyncEngine(self).resolve_conflict(conflict_id, choice, value)  # type: ignore[arg-type]
+        with user_lane():
+            SyncEngine(self).resolve_conflict(conflict_id, choice, value)  # type: ignore[arg-type]
 
     def refresh_comments(self, task_id: str) -> int:
         """Read one task's comments on every service holding it and carry the new ones; returns the count.
@@ -222,7 +225,8 @@ class Engine:
         """
         from pmtui.core.comments import CommentSync
 
-        return CommentSync(self).refresh(task_id)
+        with user_lane():  # the task is in view: its reads go before a background scan's pages
+            return CommentSync(self).refresh(task_id)
 
     def recover(self) -> list[str]:
         """Settle journal steps left pending by a crash, then report requests a crash interrupted

@@ -30,6 +30,7 @@ from typing import Any, Literal
 from pmtui.core.comments import CommentSync
 from pmtui.core.merge import canonical_value
 from pmtui.core.milestones import absorb_milestones, link_task_milestones
+from pmtui.core.scan import SpreadScan
 from pmtui.core.writes import (
     DELETED_FIELD,
     SERVICE_FIELDS,
@@ -143,7 +144,13 @@ class SyncEngine:
             limiter = getattr(integration, "limiter", None)
             requests_before = getattr(limiter, "requests", 0)
             self.comments.begin(service)
-            self._pull(service, integration, report)
+            spread = SpreadScan.start(self.store, service, integration)
+            if spread is not None and spread.spreads:
+                # The scan takes several syncs: the waiting writes go first, each merged with the task
+                # read fresh (its page may not be read for minutes), never queued behind the pages.
+                self._push_fresh(service, integration, report)
+                self._checkpoint()
+            self._pull(service, integration, report, spread)
             self._checkpoint()
             if service is Service.GITLAB:  # cached MR/commit activity of the issues that changed
                 from pmtui.core.activity import refresh_changed
@@ -222,7 +229,13 @@ class SyncEngine:
 
     # --------------------------------------------------------------------------------------- pulling
 
-    def _pull(self, service: Service, integration: Integration, report: ServiceReport) -> None:
+    def _pull(
+        self,
+        service: Service,
+        integration: Integration,
+        report: ServiceReport,
+        spread: SpreadScan | None = None,
+    ) -> None:
         cursor = self.store.get_cursor(service, "tasks")
         if cursor is None or self._projects_due(service):
             self._pull_projects(service, integration)
@@ -231,7 +244,8 @@ class SyncEngine:
         reconcile = self._reconcile_due(service, integration)
         listed_from = None if reconcile else cursor
         tracks_milestones = False
-        for pages, page in enumerate(integration.list_changes(listed_from), start=1):
+        listing = spread.pages(listed_from) if spread is not None else integration.list_changes(listed_from)
+        for pages, page in enumerate(listing, start=1):
             self._checkpoint()
             report.run.skipped.extend(f"{item.external_id}: {item.reason}" for item in page.skipped)
             with self.store.transaction():
@@ -261,6 +275,8 @@ class SyncEngine:
                     # A reconciling listing starts from the beginning: its cursor is stored only once
                     # it has passed the incremental one (at its last page), never moved backwards.
                     self.store.set_cursor(service, "tasks", page.cursor)
+                if spread is not None:
+                    spread.record(page)
             if page.full_scan:
                 full_scan = True
                 seen.update(page.seen or [])
@@ -268,6 +284,8 @@ class SyncEngine:
                 seen.update(r.ref.external_id for r in page.items if not r.deleted)
             self._progress(service, integration, report, pages)
         self._checkpoint()
+        if spread is not None:  # deletions only from a complete pass, with every round's evidence
+            full_scan, seen = spread.completed, spread.seen_all
         if full_scan or reconcile:
             self._confirm_disappearances(service, integration, seen, report)
         if reconcile:
@@ -576,6 +594,23 @@ class SyncEngine:
                 continue
             if pushed:
                 report.run.pushed += 1
+
+    def _push_fresh(self, service: Service, integration: Integration, report: ServiceReport) -> None:
+        """Send the marked tasks before a scan that spreads over syncs, each read fresh first.
+
+        :meth:`_push` trusts the pull to have merged the service's latest values; a partial scan may
+        not have read a task's page for minutes, so each task is read back, merged three ways and only
+        then written (the write path's own reconcile: a service change is never overwritten).
+        """
+        self._deliver_creates(service, integration, report)
+        ids = [entry.task_id for entry in self.store.outbox_entries(service, op="push")]
+        for ref in self.store.refs_for_tasks(service, ids):
+            self._checkpoint()
+            outcome = self.writes.reconcile(ref)
+            if outcome.pushed:
+                report.run.pushed += 1
+            if outcome.unreachable:
+                break  # the service is not answering: the rest stay pending for the next sync
 
     def _deliver_creates(self, service: Service, integration: Integration, report: ServiceReport) -> None:
         """Create the tasks queued for this service while it was away ("queued for Linear")."""

@@ -40,6 +40,7 @@ from pmtui.core.merge import (
 from pmtui.core.store import OutboxEntry, Store
 from pmtui.errors import NotFoundError, PmtuiError, ServiceError
 from pmtui.integrations.base import Integration, RemoteTask, TaskPatch
+from pmtui.integrations.limits import user_lane
 from pmtui.models import (
     SYNCED_TASK_FIELDS,
     Conflict,
@@ -339,7 +340,8 @@ class WritePath:
         with self.store.transaction():
             self.store.upsert_tasks([updated])
             self._restate_conflicts(updated, values)
-        return updated, self.reconcile_all(updated.id)
+        with user_lane():  # the person waits on this write: its reads go before any background scan
+            return updated, self.reconcile_all(updated.id)
 
     def _restate_conflicts(self, task: Task, values: Mapping[str, Any]) -> None:
         """A new local value of a field in conflict changes the conflict: back at the base (an undo) or

@@ -8,7 +8,7 @@ library's own exception, so the engine can tell auth from throttling from "the o
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -136,6 +136,9 @@ class ChangePage:
     elsewhere). Such a listing also sets each task's ``milestone_external_id``."""
     skipped: list[SkippedItem] = field(default_factory=list)
     """Objects on this page that pmtui cannot represent: left out of ``items``, named in the sync status."""
+    resume: str | None = None
+    """On a full scan spread over syncs: the service's position after this page, where the next sync
+    continues if this round stops here (None once ``last``)."""
 
 
 @dataclass(frozen=True)
@@ -257,6 +260,26 @@ class Integration(abc.ABC):
     @abc.abstractmethod
     def list_changes(self, cursor: str | None) -> Iterator[ChangePage]:
         """Pages of tasks changed since ``cursor`` (everything when None)."""
+
+    def round_pages(self) -> int | None:
+        """How many pages of a full scan one sync may read; None: a listing is never spread over syncs.
+
+        Only a service without an "updated since" filter and with a small budget (Motion) spreads its
+        scan: the engine then calls :meth:`scan` with where the previous sync stopped.
+        """
+        return None
+
+    def scan(
+        self,
+        cursor: str | None,
+        *,
+        resume: str | None,
+        max_pages: int,
+        known: Callable[[list[str]], Mapping[str, datetime | None]],
+    ) -> Iterator[ChangePage]:
+        """Up to ``max_pages`` pages of a full scan from ``resume``; ``known`` gives the cached update time
+        of a page's ids, so an item the cache already holds is reported in ``seen`` without being parsed."""
+        raise NotImplementedError(f"{self.service.label} does not spread its scan over syncs")
 
     def list_projects(self) -> list[RemoteProject]:
         """Every project the service holds for the configured scope."""

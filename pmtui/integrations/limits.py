@@ -9,11 +9,12 @@ early. Callers say whether they are the user waiting on a write (``Lane.USER``) 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import TypeVar
@@ -33,11 +34,38 @@ DEFAULT_PER_MINUTE = {
 """The published request budgets pmtui keeps to unless the config overrides them (API_NOTES.md §5)."""
 
 
+def round_pages(share: float, per_minute: float) -> int:
+    """Pages of a full scan one sync may read: ``share`` of a minute's budget, at least one.
+
+    Shared by the Motion client (what it reads) and the progress line (what it promises), so both agree.
+    """
+    return max(1, int(share * per_minute + 1e-9))
+
+
 class Lane(Enum):
     """Who is waiting: the user (a write they asked for) goes before background sync reads."""
 
     USER = "user"
     BACKGROUND = "background"
+
+
+_USER_WAITS: contextvars.ContextVar[bool] = contextvars.ContextVar("pmtui_user_waits", default=False)
+
+
+@contextlib.contextmanager
+def user_lane() -> Iterator[None]:
+    """Every call made inside (in this thread) is the user's: a write's read-back goes in the user lane
+    too, so it is never queued behind a background scan of the same service."""
+    token = _USER_WAITS.set(True)
+    try:
+        yield
+    finally:
+        _USER_WAITS.reset(token)
+
+
+def lane_now(lane: Lane) -> Lane:
+    """``lane``, or the user's lane inside :func:`user_lane`."""
+    return Lane.USER if _USER_WAITS.get() else lane
 
 
 class RateLimiter:
@@ -221,6 +249,7 @@ def with_retries(
     (a create without a client id): the caller recovers through the idempotency key instead.
     """
     attempt = 0
+    lane = lane_now(lane)
     while True:
         if limiter is not None:
             limiter.acquire(lane)

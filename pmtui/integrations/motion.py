@@ -1,10 +1,13 @@
 """Motion (usemotion.com) over its REST API v1, with httpx (Motion has no official Python SDK).
 
 Motion's budget is 12 requests a minute on the individual tier, pages hold 50 items and cannot be made
-larger, and there is no "updated since" filter, so every sync scans the workspace's unresolved tasks
-(``ceil(N / 50)`` requests) and keeps only those whose ``updatedTime`` passed the cursor. A task that
-was completed leaves that listing: the engine sees it missing from the full scan and confirms with
-:meth:`MotionIntegration.get_task`. Workspace statuses are fetched once per workspace and cached.
+larger, and there is no "updated since" filter, so a full pass lists the workspace's unresolved tasks
+(``ceil(N / 50)`` requests). One sync reads at most ``[motion] scan_share`` of a minute's budget of those
+pages (:meth:`MotionIntegration.round_pages`); a larger workspace is scanned over several syncs, each
+continuing where the last stopped (:meth:`MotionIntegration.scan`). Only items whose ``updatedTime``
+differs from the cache's are parsed. A task that was completed leaves that listing: once a pass is
+complete the engine sees it missing and confirms with :meth:`MotionIntegration.get_task`. Workspace
+statuses are fetched once per workspace and cached.
 
 Motion keeps no client id, so creates carry pmtui's marker at the end of the description; see
 :mod:`pmtui.integrations.motion_mapping` for the field, status and priority tables.
@@ -49,6 +52,7 @@ from pmtui.integrations.limits import (
     create_once,
     limiter_for,
     parse_retry_after,
+    round_pages,
     with_retries,
 )
 from pmtui.integrations.motion_mapping import (
@@ -70,8 +74,8 @@ T = TypeVar("T")
 
 SERVICE = Service.MOTION.value
 ENV_VAR = SECRET_ENV[Service.MOTION]
-PAGE_SIZE = 20
-"""Motion's fixed page size (``meta.pageSize``); no parameter changes it."""
+PAGE_SIZE = 50
+"""Motion's fixed page size (``meta.pageSize`` 50 in a captured ``GET /v1/tasks``); nothing changes it."""
 
 
 def _service_message(response: httpx.Response) -> str:
@@ -211,17 +215,38 @@ class MotionIntegration(Integration):
         )
 
     def _pages(
-        self, path: str, key: str, params: dict[str, Any], *, lane: Lane, action: str
+        self,
+        path: str,
+        key: str,
+        params: dict[str, Any],
+        *,
+        lane: Lane,
+        action: str,
     ) -> Iterator[tuple[list[dict[str, Any]], bool]]:
         """Each page's items and whether it is the last; ``nextCursor`` is absent (or null) at the end."""
-        cursor: str | None = None
+        for items, cursor in self._cursor_pages(path, key, params, lane=lane, action=action):
+            yield items, cursor is None
+
+    def _cursor_pages(
+        self,
+        path: str,
+        key: str,
+        params: dict[str, Any],
+        *,
+        lane: Lane,
+        action: str,
+        start: str | None = None,
+    ) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+        """Each page's items and the ``nextCursor`` after it (None at the end); ``start`` is a cursor an
+        earlier listing stopped at, so a scan can stop after any page and the next sync go on from there."""
+        cursor: str | None = start
         while True:
             query = dict(params, **({"cursor": cursor} if cursor else {}))
             body = self._call("GET", path, lane=lane, action=action, params=query)
             items = body.get(key, []) if isinstance(body, dict) else (body or [])
             meta = body.get("meta") if isinstance(body, dict) else None
             cursor = (meta or {}).get("nextCursor") or None
-            yield [item for item in items if isinstance(item, dict)], cursor is None
+            yield [item for item in items if isinstance(item, dict)], cursor
             if cursor is None:
                 return
 
@@ -399,20 +424,50 @@ class MotionIntegration(Integration):
         The cursor is the ISO time of the newest ``updatedTime`` seen. The listing is in creation
         order, so only the last page may move it; earlier pages hand back the incoming cursor.
         """
+        return self._scan(cursor, resume=None, max_pages=None, known=None)
+
+    def round_pages(self) -> int:
+        """Pages one sync may read: ``[motion] scan_share`` of the limiter's per-minute budget, at least 1."""
+        return round_pages(self.settings.scan_share, self.limiter.rate * 60)
+
+    def scan(
+        self,
+        cursor: str | None,
+        *,
+        resume: str | None,
+        max_pages: int,
+        known: Callable[[list[str]], Mapping[str, datetime | None]],
+    ) -> Iterator[ChangePage]:
+        """Up to ``max_pages`` pages from ``resume`` (None: the first page); an item is changed when its
+        ``updatedTime`` is newer than the cache's copy (``known``), which holds across syncs where a
+        single "since" time would not: the pages of one pass are read minutes apart."""
+        return self._scan(cursor, resume=resume, max_pages=max_pages, known=known)
+
+    def _scan(
+        self,
+        cursor: str | None,
+        *,
+        resume: str | None,
+        max_pages: int | None,
+        known: Callable[[list[str]], Mapping[str, datetime | None]] | None,
+    ) -> Iterator[ChangePage]:
         since = parse_remote_time(cursor) if cursor else None
         newest = since
         params = {"workspaceId": self.workspace_id(Lane.BACKGROUND)}
-        for page, last in self._pages(
-            "/v1/tasks", "tasks", params, lane=Lane.BACKGROUND, action="list tasks"
-        ):
+        pages = self._cursor_pages(
+            "/v1/tasks", "tasks", params, lane=Lane.BACKGROUND, action="list tasks", start=resume
+        )
+        for number, (page, after) in enumerate(pages, start=1):
+            last = after is None
+            stamps = known([str(raw["id"]) for raw in page if "id" in raw]) if known is not None else {}
             items: list[RemoteTask] = []
             seen: list[str] = []
             for raw in page:
                 stamp = parse_remote_time(raw.get("updatedTime"))
-                if since is not None and stamp is not None and stamp <= since:
-                    # Unchanged since the last scan: its id and update time are all the scan needs, so
-                    # no model is built (Motion has no "updated since" filter; this keeps a quiet sync
-                    # from parsing every unresolved task).
+                held = stamps.get(str(raw.get("id"))) if known is not None else since
+                if held is not None and stamp is not None and stamp <= held:
+                    # Unchanged since the cache read it: its id and update time are all the scan needs,
+                    # so no model is built (a quiet sync parses no task).
                     ident = str(raw["id"])
                     seen.append(ident)
                     _body, key = split_marker(raw.get("description"))
@@ -422,12 +477,24 @@ class MotionIntegration(Integration):
                 remote = self._remember(to_remote_task(raw))
                 seen.append(remote.ref.external_id)
                 updated = remote.ref.remote_updated_at
-                if since is None or (updated is not None and updated > since):
+                if since is None or known is not None or (updated is not None and updated > since):
                     items.append(remote)
                 if updated is not None and (newest is None or updated > newest):
                     newest = updated
-            page_cursor = (newest.isoformat() if newest else None) if last else cursor
-            yield ChangePage(items=items, cursor=page_cursor, last=last, full_scan=True, seen=seen)
+            # By "since": only the last page may move the cursor (the listing is in creation order). By
+            # the cache's stamps the cursor filters nothing, so each page may record the newest seen.
+            moved = last or known is not None
+            page_cursor = (newest.isoformat() if newest else None) if moved else cursor
+            yield ChangePage(
+                items=items,
+                cursor=page_cursor,
+                last=last,
+                full_scan=True,
+                seen=seen,
+                resume=after,
+            )
+            if max_pages is not None and number >= max_pages:
+                return
 
     # -------------------------------------------------------------------------------- projects
 

@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from pmtui.core.board import ServiceStatus, StatusSummary, ago, countdown, status_summary
+from pmtui.core.scan import SCAN_RESOURCE, ScanProgress, scan_progress
 from pmtui.core.sync import Notice, attention_notices
 from pmtui.models import REMOTE_SERVICES, JournalEntry, JournalState, Service, SyncRun
 from pmtui.screens.base import SYNC_MISSING, Backend, EngineScreen, error_text
@@ -33,6 +34,8 @@ class SyncOverview:
     notices: list[Notice]
     waiting: list[Waiting] = field(default_factory=list)
     """Local changes a service does not hold yet (the outbox), each with what and why."""
+    scan: ScanProgress | None = None
+    """Motion's full scan spread over syncs: how far the pass is, when it completes."""
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,7 @@ class SyncStatusScreen(EngineScreen):
             failed_steps=store.journal_entries(states=[JournalState.FAILED]),
             notices=attention_notices(store),
             waiting=waiting,
+            scan=scan_progress(store, self.backend.engine.settings),
         )
         self.post_message(self.Loaded(overview))
 
@@ -242,7 +246,14 @@ class SyncStatusScreen(EngineScreen):
             else (f"{status.last_status} {ago(status.last_at, now)}" if status.last_status else "never"),
             style=state,
         )
-        cursor = ", ".join(f"{name}={value}" for name, value in status.cursors if value) or "—"
+        cursor = (
+            ", ".join(f"{name}={value}" for name, value in status.cursors if value and name != SCAN_RESOURCE)
+            or "—"
+        )
+        scan = self.overview.scan if self.overview is not None else None
+        if status.service is Service.MOTION and scan is not None and scan.in_progress:
+            total = f"/{scan.pages_total}" if scan.pages_total else ""
+            cursor = f"scan {scan.pages_done}{total} · {cursor}"
         return [
             Text(status.service.label, style="bold"),
             "yes" if status.configured else "no",
@@ -301,6 +312,9 @@ class SyncStatusScreen(EngineScreen):
                 text.append(f"\n    {waiting.title[:50]!r} ({waiting.what}){why}", style="yellow")
         if status.failed:
             text.append(f"\n  {status.failed} outbox step(s) failed: see Needs attention", style="red")
+        scan = overview.scan
+        if service is Service.MOTION and scan is not None and (scan.in_progress or scan.spreads):
+            text.append(f"\n  {scan.line()}", style="cyan")
         if status.configured and health is None and not status.last_error:
             text.append("press H to ask the service how it is (account, ids, rate budget)", style="dim")
         self.query_one("#sync-detail", Static).update(text)

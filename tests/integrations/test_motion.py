@@ -560,6 +560,47 @@ def test_comment_commit_drop_leaves_one_comment(motion: MotionIntegration, emu: 
 # ------------------------------------------------------------------------------------------- listing
 
 
+def test_the_client_counts_with_motions_real_page_size() -> None:
+    # A captured GET /v1/tasks answers meta.pageSize 50 (the emulator's PAGE_SIZE); budgets and bounds
+    # computed from the client's figure were 2.5x too pessimistic at 20.
+    assert PAGE_SIZE == 50
+    assert MotionIntegration.capabilities.max_page_size == PAGE_SIZE
+
+
+@pytest.mark.parametrize(("share", "per_minute", "pages"), [(0.5, 12, 6), (1.0, 12, 12), (0.01, 12, 1),
+                                                           (0.5, 120, 60), (1 / 6, 12, 2)])
+def test_one_sync_reads_its_share_of_a_minutes_budget(url: str, ws: str, fake: FakeTime, share: float,
+                                                      per_minute: float, pages: int) -> None:
+    limiter = RateLimiter(per_minute, clock=fake.clock, sleep=fake.sleep)
+    integration = MotionIntegration(MotionSettings(base_url=url, workspace_id=ws, scan_share=share),
+                                    DEFAULT_API_KEY, limiter=limiter, retry_sleep=fake.sleep)
+    assert integration.round_pages() == pages
+    integration.close()
+
+
+def test_scan_stops_after_its_pages_and_resumes_where_it_stopped(motion: MotionIntegration,
+                                                                emu: MotionEmulator, ws: str) -> None:
+    emu.seed({"kind": "bulk", "n": 180, "changed_share": 0.0})
+    expected = unresolved_ids(emu, ws)
+    assert len(expected) > 2 * PAGE_SIZE
+    emu.reset_counts()
+    first = drain(motion.scan(None, resume=None, max_pages=2, known=lambda ids: {}))
+    assert len(first) == 2
+    assert not first[-1].last
+    assert first[-1].resume
+    assert emu.request_counts()["GET /v1/tasks"] == 2
+    rest = drain(motion.scan(None, resume=first[-1].resume, max_pages=10, known=lambda ids: {}))
+    assert rest[-1].last
+    assert rest[-1].resume is None
+    listed = [i for page in first + rest for i in page.seen or []]
+    assert listed == expected  # every task once, in order, across the two calls
+    # Items the cache already holds at their current update time are seen but not parsed again.
+    stamps = {r.ref.external_id: r.ref.remote_updated_at for page in first for r in page.items}
+    again = drain(motion.scan(None, resume=None, max_pages=1, known=lambda ids: stamps))
+    assert again[0].items == []
+    assert again[0].seen == first[0].seen
+
+
 def test_full_listing_of_1000_plus_tasks_costs_ceil_n_over_the_page_size(
     motion: MotionIntegration, emu: MotionEmulator, ws: str
 ) -> None:

@@ -208,3 +208,26 @@ async def test_a_change_the_service_refuses_is_listed_with_its_reason(world: Wor
         gitlab = next(s for s in app.status.services if s.service is Service.GITLAB)
         assert gitlab.pending == 1
         assert app.status.pending >= 1
+
+
+async def test_motions_spread_scan_shows_its_progress_and_when_it_completes(world: World) -> None:
+    """Issue #22: a Motion pass that takes several syncs says how far it is and when it completes."""
+    from pmtui.core.scan import SCAN_RESOURCE, ScanState
+
+    state = ScanState(resume="opaque", pages=3, seen=["t1"], last_pass_pages=12, passes=4)
+    world.engine.store.set_cursor(Service.MOTION, SCAN_RESOURCE, state.dump())
+    app = world.app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SyncStatusScreen)
+        assert screen.overview is not None
+        assert screen.overview.scan is not None
+        per_round = screen.overview.scan.per_round
+        detail = str(screen.query_one("#sync-detail").render())
+        syncs = -(-9 // per_round)
+        assert f"Motion: full scan 3 of 12 pages, complete in ~{syncs * 5} min" in detail
+        row = screen.query_one("#sync-services", DataTable).get_row(Service.MOTION.value)
+        assert str(row[-1]).startswith("scan 3/12")
+        assert "opaque" not in str(row[-1])  # the scan's own state is not a cursor to show
