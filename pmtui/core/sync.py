@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pmtui.core.comments import CommentSync
-from pmtui.core.merge import canonical_value
+from pmtui.core.merge import canonical_value, same_value
 from pmtui.core.milestones import absorb_milestones, link_task_milestones
 from pmtui.core.writes import (
     DELETED_FIELD,
@@ -345,19 +345,31 @@ class SyncEngine:
                 self._create_local(service, remote, report)
                 self.comments.changed(service, remote.ref.external_id, new=True)
                 return
-        if (
-            ref.remote_updated_at is not None
-            and remote.ref.remote_updated_at is not None
-            and remote.ref.remote_updated_at <= ref.remote_updated_at
-            and not remote.deleted
-        ):
-            return  # already seen (an overlapping re-read)
+        if self._already_seen(service, ref, remote):
+            return
         self.comments.changed(service, remote.ref.external_id)
         task = self._page_tasks.get(ref.entity_id) or self.store.get_task(ref.entity_id)
         if task is None:
             self._create_local(service, remote, report)
             return
         self._merge(service, ref, task, remote, report)
+
+    def _already_seen(self, service: Service, ref: ExternalRef, remote: RemoteTask) -> bool:
+        """Whether a listed task is one this ref has already merged (a window's re-read), without a request.
+
+        An older stamp is. The same stamp is only if the values are what the ref last agreed: Notion
+        stamps to the minute, so a page edited again in the minute it was read keeps its stamp.
+        """
+        theirs, ours = remote.ref.remote_updated_at, ref.remote_updated_at
+        if remote.deleted or theirs is None or ours is None or theirs > ours:
+            return False
+        if theirs < ours:
+            return True
+        names = self._fields(service, ref)
+        if any(name not in ref.base for name in names):
+            return False
+        values = project_for(service, fields_of(remote.task, names))
+        return all(same_value(name, ref.base[name], values[name]) for name in names)
 
     def _adopt(self, service: Service, remote: RemoteTask) -> ExternalRef | None:
         """A remote task pmtui already knows under another name: its own create, or a link in the text."""
