@@ -339,13 +339,14 @@ class SyncEngine:
         report: ServiceReport,
         ref: ExternalRef | None,
     ) -> None:
+        adopted = ref is None
         if ref is None:
             ref = self._adopt(service, remote)
             if ref is None:
                 self._create_local(service, remote, report)
                 self.comments.changed(service, remote.ref.external_id, new=True)
                 return
-        if self._already_seen(service, ref, remote):
+        if self._already_seen(service, ref, remote, adopted=adopted):
             return
         self.comments.changed(service, remote.ref.external_id)
         task = self._page_tasks.get(ref.entity_id) or self.store.get_task(ref.entity_id)
@@ -354,16 +355,20 @@ class SyncEngine:
             return
         self._merge(service, ref, task, remote, report)
 
-    def _already_seen(self, service: Service, ref: ExternalRef, remote: RemoteTask) -> bool:
+    def _already_seen(
+        self, service: Service, ref: ExternalRef, remote: RemoteTask, *, adopted: bool = False
+    ) -> bool:
         """Whether a listed task is one this ref has already merged (a window's re-read), without a request.
 
         An older stamp is. The same stamp is only if the values are what the ref last agreed: Notion
-        stamps to the minute, so a page edited again in the minute it was read keeps its stamp.
+        stamps to the minute, so a page edited again in the minute it was read keeps its stamp. A ref
+        just adopted from this very item (pmtui's own create, a link) took the local task's values as its
+        base, and its stamp from the item: nothing to merge.
         """
         theirs, ours = remote.ref.remote_updated_at, ref.remote_updated_at
         if remote.deleted or theirs is None or ours is None or theirs > ours:
             return False
-        if theirs < ours:
+        if theirs < ours or adopted:
             return True
         names = self._fields(service, ref)
         if any(name not in ref.base for name in names):
