@@ -1,4 +1,4 @@
-"""Run a command and print its own CPU time and peak memory as JSON: ``python -m benchmarks.child_usage CMD...``.
+"""A command's own CPU time and peak memory, as JSON: ``python -m benchmarks.child_usage CMD...``.
 
 Why a separate small process: Linux carries a process's peak RSS (``ru_maxrss``) across ``exec``, and a
 child started straight from the benchmark runner begins as a copy of it (hundreds of MB with a sandbox in

@@ -6,13 +6,19 @@ process (and the GIL), so the times are an upper bound on pmtui's own work.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import random
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import pmtui
 from benchmarks.harness import Run, Sample
 from benchmarks.workloads import SERVICES, SandboxWorld, change_remotely, pages, sandbox_world
 from pmtui.core.engine import Engine
@@ -211,4 +217,55 @@ def motion_budget(run: Run) -> Iterator[Sample]:
                 "time_vs_bound": seconds / bound if bound else 0.0,
                 "requests": requests,
                 "retried_after_429": max(0, throttled),
+            }
+
+
+# ------------------------------------------------------------------------------ the whole process
+
+
+def _pmtui_command() -> list[str]:
+    """``python -m pmtui.launch`` (the console script's entry point) of the pmtui this run imports."""
+    return [sys.executable, "-m", "pmtui.launch"]
+
+
+def _child_usage(argv: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """``argv``'s own CPU seconds and peak RSS, measured by :mod:`benchmarks.child_usage`."""
+    probe = [sys.executable, "-m", "benchmarks.child_usage", *argv]
+    done = subprocess.run(probe, env=env, capture_output=True, text=True, timeout=900, check=True)
+    usage: dict[str, Any] = json.loads(done.stdout)
+    return usage
+
+
+def cli_sync_noop(run: Run) -> Iterator[Sample]:
+    """``pmtui sync`` as a new process with nothing to do: N/2 Linear + N/2 GitLab tasks already synced.
+
+    The sandbox runs in this process; ``pmtui sync`` reaches it over HTTP with the settings file the
+    sandbox writes (its own budgets out of the way). One sync fills the cache, a second settles the
+    windows; then each repetition moves the emulators' clock on and runs a quiet sync, CPU (user + sys)
+    and peak RSS of that process alone.
+    """
+    per = run.n // 2
+    with sandbox_world(per, run.tmp, services=("linear", "gitlab")) as world:
+        world.sandbox.write_config(local_budgets=True)
+        root = Path(pmtui.__file__).parent.parent
+        env = dict(os.environ, NO_COLOR="1", COLUMNS="100", PYTHONPATH=str(root))
+        command = [*_pmtui_command(), "sync"]
+        run.notes["command"] = "pmtui sync (python -m pmtui.launch sync)"
+        for _ in range(2):
+            first = _child_usage(command, env)
+            if first["returncode"] != 0:
+                raise RuntimeError(f"pmtui sync exited {first['returncode']}: {first['stderr']}")
+            world.later()
+        for _ in range(run.reps):
+            world.later()
+            world.sandbox.reset_counts()
+            usage = _child_usage(command, env)
+            if usage["returncode"] != 0:
+                raise RuntimeError(f"pmtui sync exited {usage['returncode']}: {usage['stderr']}")
+            lists = world.list_requests()
+            run.notes.setdefault("list_requests", []).append(lists)
+            yield {
+                "cpu_s": usage["user_s"] + usage["sys_s"],
+                "peak_rss_mb": usage["maxrss_mb"],
+                "list_requests": sum(lists.values()),
             }

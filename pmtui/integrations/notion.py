@@ -33,9 +33,9 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar, TypeVar
 
 import httpx
@@ -598,7 +598,10 @@ class NotionIntegration(Integration):
             latest = newest((item.ref.remote_updated_at for item in items), latest)
             position = next_window(server_time, since, latest) if last else latest
             yield ChangePage(
-                items=items, cursor=format_cursor(position) if position else cursor, last=last, skipped=skipped
+                items=items,
+                cursor=format_cursor(position) if position else cursor,
+                last=last,
+                skipped=skipped,
             )
 
     # -------------------------------------------------------------------------------- projects

@@ -757,7 +757,9 @@ def changes_query(since: datetime | None) -> dict[str, Any]:
     return body
 
 
-def next_window(server_time: datetime | None, since: datetime | None, latest: datetime | None) -> datetime | None:
+def next_window(
+    server_time: datetime | None, since: datetime | None, latest: datetime | None
+) -> datetime | None:
     """Where the listing after a complete one starts: the minute of its server time, less the margin.
 
     Every page edited before the listing began (and at or after ``since``) was in it, and every later

@@ -104,4 +104,6 @@ def test_rounds_of_changes_cost_exactly_ceil_changed_over_100_list_requests(worl
         assert run.status == "ok", run.error
         assert run.pulled == 150
         assert world.sandbox.request_counts()["notion"][QUERY] == 2, round_
-        assert {_local(world, p).title for p in changed[:3]} == {f"Round {round_} {p[:6]}" for p in changed[:3]}
+        assert {_local(world, p).title for p in changed[:3]} == {
+            f"Round {round_} {p[:6]}" for p in changed[:3]
+        }

@@ -43,8 +43,8 @@ from pmtui.integrations.notion_mapping import (
     comment_tag,
     comment_text,
     due_from_notion,
-    next_window,
     due_to_notion,
+    next_window,
     parse_schema,
     priority_from_notion,
     priority_option,
@@ -335,7 +335,9 @@ def test_next_window_starts_a_margin_before_the_listings_server_time() -> None:
     since, latest = datetime(2026, 11, 24, 9, 0, tzinfo=UTC), datetime(2026, 11, 24, 10, 19, tzinfo=UTC)
     # 10:20:05 less the minute of margin is 10:19:05: that minute, since an edit then is stamped 10:19.
     assert next_window(at, since, latest) == datetime(2026, 11, 24, 10, 19, tzinfo=UTC)
-    assert next_window(at, since, datetime(2026, 11, 1, tzinfo=UTC)) == datetime(2026, 11, 24, 10, 19, tzinfo=UTC)
+    assert next_window(at, since, datetime(2026, 11, 1, tzinfo=UTC)) == datetime(
+        2026, 11, 24, 10, 19, tzinfo=UTC
+    )
     assert next_window(None, since, latest) == latest  # no Date header: the newest stamp seen
     assert next_window(None, since, None) is None
     # Never before the window this listing started from.
