@@ -503,18 +503,21 @@ class SyncEngine:
         self, service: Service, integration: Integration, seen: set[str], report: ServiceReport
     ) -> None:
         """Tasks missing from a full listing: look each up twice; hold a mass disappearance for review."""
-        known = self.store.refs_for_service(service)
-        tasks = self.store.tasks_by_ids([r.entity_id for r in known])
+        # Ids only: a quiet full scan (Motion's every sync) used to load every ref and task as models
+        # here, most of its local work, to find that nothing was missing.
         live = [
-            r
-            for r in known
-            if (t := tasks.get(r.entity_id)) is not None
-            and not t.deleted
-            and t.status not in (Status.DONE, Status.CANCELED)
+            row[0]
+            for row in self.store._rows(
+                "SELECT r.external_id FROM external_refs r JOIN tasks t ON t.id = r.entity_id "
+                "WHERE r.service = ? AND r.entity = 'task' AND NOT t.deleted AND t.status NOT IN (?, ?)",
+                [service.value, Status.DONE.value, Status.CANCELED.value],
+            )
         ]
-        missing = [r for r in live if r.external_id not in seen]
-        if not missing:
+        absent = [external_id for external_id in live if external_id not in seen]
+        if not absent:
             return
+        found = self.store.refs_by_external(service, absent)
+        missing = [found[external_id] for external_id in absent if external_id in found]
         share = len(missing) / max(len(live), 1)
         if len(missing) > 3 and share > self.settings.sync.mass_deletion_share:
             report.held = [r.external_id for r in missing]
@@ -563,11 +566,26 @@ class SyncEngine:
         refs: dict[str, ExternalRef] = {}
         for ref in self.store.refs_for_tasks(service, ids):
             refs[ref.entity_id] = ref
+        # Most marks of a sync are its own merges' (every task write marks the task's refs, the one it
+        # came from too): nothing differs from the base, so they are cleared together, not one
+        # statement per changed task.
+        settled = [
+            task_id
+            for task_id in ids
+            if (task := tasks.get(task_id)) is None
+            or (ref := refs.get(task_id)) is None
+            or task.deleted
+            or (
+                DELETED_FIELD not in conflicted.get(task_id, set())
+                and not self.writes.pending_diff(service, ref, task, conflicted.get(task_id, set()))
+            )
+        ]
+        self.store.outbox_clear_many(service, settled)
+        cleared = set(settled)
         for task_id in ids:
-            task, ref = tasks.get(task_id), refs.get(task_id)
-            if task is None or ref is None or task.deleted:
-                self.store.outbox_clear(service, task_id)
+            if task_id in cleared:
                 continue
+            task, ref = tasks[task_id], refs[task_id]
             open_fields = conflicted.get(task_id, set())
             if DELETED_FIELD in open_fields:
                 continue  # the person decides first (keep recreates it, drop removes it)
