@@ -241,8 +241,8 @@ def cli_sync_noop(run: Run) -> Iterator[Sample]:
 
     The sandbox runs in this process; ``pmtui sync`` reaches it over HTTP with the settings file the
     sandbox writes (its own budgets out of the way). One sync fills the cache, a second settles the
-    windows (and writes the bytecode); then each repetition moves the emulators' clock on and runs a quiet sync, CPU (user + sys)
-    and peak RSS of that process alone.
+    windows (and writes the bytecode); then each repetition moves the emulators' clock on and runs a
+    quiet sync: CPU (user + sys) and peak RSS of that process alone.
     """
     per = run.n // 2
     with sandbox_world(per, run.tmp, services=("linear", "gitlab")) as world:
