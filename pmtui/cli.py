@@ -183,6 +183,10 @@ def sync(
     except ValueError:
         _err(f"--service takes motion, linear, notion or gitlab, not {', '.join(service or [])}")
         raise typer.Exit(EXIT_USAGE) from None
+    if not watch:  # the same function `pmtui sync` runs without Typer (pmtui.launch)
+        raise typer.Exit(
+            headless.sync_once(settings, services, json_output=json_output, verbose=verbose, say=_err)
+        )
     output = headless.SyncOutput(as_json=json_output or not sys.stdout.isatty(), verbose=verbose)
     stop = threading.Event()
     with Engine.open(settings) as engine, headless.Interrupts(stop, _err):
@@ -194,25 +198,18 @@ def sync(
         def mirror() -> None:
             _mirror_after_sync(engine, settings, quiet=output.as_json)
 
-        if watch:
-            wakeups = _webhook_receiver(settings, stop) if settings.sync.webhook_port else None
-            runs = headless.watch(
-                engine,
-                wanted,
-                interval=headless.settings_interval(settings, interval),
-                stop=stop,
-                output=output,
-                wakeups=wakeups,
-                after_run=mirror,
-            )
-            code = headless.exit_code(runs, len(engine.store.conflicts()))
-            raise typer.Exit(EXIT_OK if code == headless.EXIT_CANCELLED else code)
-        runs = engine.sync(wanted, on_progress=output.event, cancel=stop)
-        if not stop.is_set():
-            mirror()
-        open_conflicts = len(engine.store.conflicts())
-        output.runs(runs, open_conflicts)
-        raise typer.Exit(headless.exit_code(runs, open_conflicts))
+        wakeups = _webhook_receiver(settings, stop) if settings.sync.webhook_port else None
+        runs = headless.watch(
+            engine,
+            wanted,
+            interval=headless.settings_interval(settings, interval),
+            stop=stop,
+            output=output,
+            wakeups=wakeups,
+            after_run=mirror,
+        )
+        code = headless.exit_code(runs, len(engine.store.conflicts()))
+        raise typer.Exit(EXIT_OK if code == headless.EXIT_CANCELLED else code)
 
 
 def _webhook_receiver(settings: Settings, stop: Any) -> Any:
@@ -568,17 +565,9 @@ def conflicts(
 
 def _mirror_after_sync(engine: Any, settings: Settings, *, quiet: bool) -> None:
     """Mirror after a sync when enabled: a failure is a stderr line and a recorded decision, never an exit."""
-    if not settings.mirror.enabled:
-        return
-    from pmtui.core.mirror import mirror_after_sync
+    from pmtui.headless import mirror_after_sync
 
-    report = mirror_after_sync(engine.store, settings)
-    if report is None:
-        return
-    if not report.ok:
-        _err(f"[FAIL] mirror: {report.error_text()} (retried at the next sync; `pmtui mirror` retries now)")
-    elif not quiet:
-        _err(f"[ok  ] mirror: {report.merged} row(s) merged into {report.target} in {report.seconds:.1f} s")
+    mirror_after_sync(engine, settings, quiet=quiet, say=_err)
 
 
 @app.command()

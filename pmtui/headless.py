@@ -169,6 +169,52 @@ class SyncOutput:
             self._line(f"{open_conflicts} conflict(s) wait for you: `pmtui conflicts`, or press 4 in `pmtui`")
 
 
+def sync_once(
+    settings: Settings,
+    services: Sequence[Service] | None,
+    *,
+    json_output: bool,
+    verbose: bool,
+    say: Callable[[str], None],
+) -> int:
+    """`pmtui sync` without --watch: one round, the mirror if due, the runs; returns the exit code.
+
+    Shared by the Typer command and :mod:`pmtui.launch`, which runs the plain forms of `pmtui sync`
+    without importing Typer (a quiet round is short enough that Typer's import and parsing were a
+    sixth of the process's CPU).
+    """
+    from pmtui.core.engine import Engine
+
+    output = SyncOutput(as_json=json_output or not sys.stdout.isatty(), verbose=verbose)
+    stop = threading.Event()
+    with Engine.open(settings) as engine, Interrupts(stop, say):
+        wanted = list(services or engine.configured_services())
+        if not wanted:
+            say("no service is configured: `pmtui doctor` shows how (or try `pmtui demo`)")
+            return EXIT_FAILED
+        runs = engine.sync(wanted, on_progress=output.event, cancel=stop)
+        if not stop.is_set():
+            mirror_after_sync(engine, settings, quiet=output.as_json, say=say)
+        open_conflicts = len(engine.store.conflicts())
+        output.runs(runs, open_conflicts)
+        return exit_code(runs, open_conflicts)
+
+
+def mirror_after_sync(engine: Any, settings: Settings, *, quiet: bool, say: Callable[[str], None]) -> None:
+    """Mirror after a sync when enabled and due: a failure is a line on stderr and a recorded decision."""
+    if not settings.mirror.enabled:
+        return
+    from pmtui.core.mirror import mirror_after_sync as run_mirror
+
+    report = run_mirror(engine.store, settings)
+    if report is None:
+        return
+    if not report.ok:
+        say(f"[FAIL] mirror: {report.error_text()} (retried at the next sync; `pmtui mirror` retries now)")
+    elif not quiet:
+        say(f"[ok  ] mirror: {report.merged} row(s) merged into {report.target} in {report.seconds:.1f} s")
+
+
 def _log_requests() -> None:
     """``-v``: every HTTP request the client libraries send, on stderr (secrets redacted as in the log)."""
     from pmtui.logs import redaction_filter

@@ -1,20 +1,24 @@
 """The ``pmtui`` console script: the app and the instant commands straight from ``sys.argv``.
 
 Importing Typer (and Click under it) costs more than the whole briefing query, so bare ``pmtui`` (the
-app) and the plain forms of ``pmtui briefing`` and ``pmtui conflicts`` are recognised here, by hand, and
-run without it. Anything else, including ``--help``, an unknown option or a typo, goes to
-:func:`pmtui.cli.main`, which parses the same command line with Typer and gives the usual help and
-usage errors.
+app) and the plain forms of ``pmtui briefing``, ``pmtui conflicts`` and ``pmtui sync`` (one round:
+``--json``, ``-s/--service NAME``, ``-v``) are recognised here, by hand, and run without it. Anything
+else, including ``--help``, an unknown option or a typo, goes to :func:`pmtui.cli.main`, which parses
+the same command line with Typer and gives the usual help and usage errors.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 Command = Callable[[], int]
+
+DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EPERM})
+"""Errors of a home that refuses writes (shared with :mod:`pmtui.cli`)."""
 
 
 def _root_options(argv: Sequence[str]) -> tuple[dict[str, str | bool], list[str]] | None:
@@ -69,6 +73,49 @@ def _conflicts(args: Sequence[str]) -> Command | None:
     return run
 
 
+SERVICE_NAMES = ("motion", "linear", "notion", "gitlab")
+
+
+def _sync(args: Sequence[str], *, root_verbose: bool = False) -> Command | None:
+    """One round of `pmtui sync`; --watch, --interval, --help and anything unknown are Typer's."""
+    json_output = verbose = False
+    services: list[str] = []
+    rest = list(args)
+    while rest:
+        arg = rest.pop(0)
+        if arg == "--json":
+            json_output = True
+        elif arg in ("-v", "--verbose"):
+            verbose = True
+        elif arg in ("-s", "--service") and rest and rest[0].lower() in SERVICE_NAMES:
+            services.append(rest.pop(0).lower())
+        elif arg.startswith("--service=") and arg.split("=", 1)[1].lower() in SERVICE_NAMES:
+            services.append(arg.split("=", 1)[1].lower())
+        else:
+            return None  # Typer gives the help, or the usage error naming the bad option or service
+
+    def sync_command() -> int:
+        from pmtui import paths
+        from pmtui.config import known_secrets, load_settings
+        from pmtui.headless import sync_once
+        from pmtui.logs import configure_logging, redaction_filter
+        from pmtui.models import Service
+
+        # As the Typer path: files private to the user, human lines on stderr, JSON lines in the log.
+        os.umask(0o077)
+        configure_logging(paths.log_dir(), mode="headless", verbose=root_verbose)
+        settings = load_settings()
+        redaction_filter().add_secrets(known_secrets(settings))
+        wanted = [Service(name) for name in services] or None
+        return sync_once(settings, wanted, json_output=json_output, verbose=verbose, say=_say)
+
+    return sync_command
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
 def open_app(*, verbose: bool = False) -> int:
     """Bare `pmtui`: the terminal app. Logs go to the JSON file only (the app owns the terminal)."""
     from pmtui import paths
@@ -106,7 +153,10 @@ def leave_app(backend: Any) -> None:
 INSTANT: dict[str, Callable[[Sequence[str]], Command | None]] = {
     "briefing": _briefing,
     "conflicts": _conflicts,
+    "sync": _sync,
 }
+OWN_LOGGING = ("app", "sync_command")
+"""Commands that set up logging themselves (the others only with ``-v``)."""
 
 
 def instant_command(argv: Sequence[str]) -> tuple[dict[str, str | bool], Command] | None:
@@ -124,7 +174,10 @@ def instant_command(argv: Sequence[str]) -> tuple[dict[str, str | bool], Command
         return options, app
     if rest[0] not in INSTANT:
         return None
-    command = INSTANT[rest[0]](rest[1:])
+    if rest[0] == "sync":  # sets up logging itself, with the root -v
+        command = _sync(rest[1:], root_verbose=bool(options.get("verbose")))
+    else:
+        command = INSTANT[rest[0]](rest[1:])
     return (options, command) if command is not None else None
 
 
@@ -145,7 +198,7 @@ def main() -> None:
     from pmtui.errors import PmtuiError
     from pmtui.text import clean_block
 
-    if options.get("verbose") and command.__name__ != "app":
+    if options.get("verbose") and command.__name__ not in OWN_LOGGING:
         # Logging is set up only when asked for: its handlers cost more than the briefing's query, and
         # the instant commands log nothing below a warning (which Python prints to stderr regardless).
         from pmtui import paths
@@ -160,6 +213,15 @@ def main() -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
+    except OSError as exc:
+        # As pmtui.cli.main: a home that refuses writes (logs, the mirror) is a line, not a traceback.
+        if exc.errno not in DISK_ERRNOS:
+            raise
+        print(f"error: cannot write {exc.filename or 'a file'}: {exc.strerror}", file=sys.stderr)
+        print(
+            "  hint: free some space, or point PMTUI_HOME (or --home) at a writable folder", file=sys.stderr
+        )
+        sys.exit(1)
     sys.exit(code)
 
 

@@ -18,6 +18,7 @@ TINY = {
     "sync.full": 40,
     "sync.noop": 40,
     "sync.changed_1pct": 40,
+    "cli.sync_noop": 40,
     "motion.budget": 20,
     "cli.briefing": 200,
     "cli.briefing_vs_task_5k": 200,

@@ -88,6 +88,46 @@ def test_bad_service_name_is_a_usage_error(sandbox: Sandbox, pmtui_home: Path) -
     assert "--service takes" in result.stderr
 
 
+def _launch_sync(home: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """``pmtui sync ARGS`` through the console script's entry point, and the top-level modules it imported."""
+    code = (
+        "import json, runpy, sys\n"
+        f"sys.argv = ['pmtui', 'sync', *{list(args)!r}]\n"
+        "try:\n"
+        "    runpy.run_module('pmtui.launch', run_name='__main__')\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        "print('MODULES=' + json.dumps(sorted({m.split('.')[0] for m in sys.modules})), file=sys.stderr)\n"
+        "sys.exit(code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=_env(home), capture_output=True, text=True, timeout=120
+    )
+    marker = [line for line in done.stderr.splitlines() if line.startswith("MODULES=")]
+    return done, set(json.loads(marker[-1].removeprefix("MODULES="))) if marker else set()
+
+
+def test_the_console_script_syncs_without_typer_and_answers_as_the_typer_command(
+    sandbox: Sandbox, pmtui_home: Path
+) -> None:
+    first, modules = _launch_sync(pmtui_home, "--json")
+    assert first.returncode == 0, first.stderr
+    assert "typer" not in modules  # (Click comes with httpx, which imports its own command line)
+    runs = [line for line in map(json.loads, first.stdout.splitlines()) if "event" not in line]
+    assert [r["service"] for r in runs] == ["linear", "gitlab", "notion", "motion"]
+    assert all(r["status"] == "ok" and r["pulled"] > 0 for r in runs)
+    sandbox.clock.advance(120)
+    quiet, _ = _launch_sync(pmtui_home, "--json", "-s", "linear", "--service=GitLab")
+    assert quiet.returncode == 0, quiet.stderr
+    runs = [line for line in map(json.loads, quiet.stdout.splitlines()) if "event" not in line]
+    assert [(r["service"], r["pulled"], r["pushed"]) for r in runs] == [("linear", 0, 0), ("gitlab", 0, 0)]
+    # What the launcher does not recognise is Typer's, with its usage errors.
+    bad, modules = _launch_sync(pmtui_home, "-s", "jira")
+    assert bad.returncode == 2
+    assert "--service takes" in bad.stderr
+    assert "typer" in modules
+
+
 def _next_run(stream: Any) -> dict[str, Any]:
     """The next run line of `pmtui sync --json`, past the progress lines."""
     while True:

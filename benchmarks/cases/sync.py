@@ -6,11 +6,19 @@ process (and the GIL), so the times are an upper bound on pmtui's own work.
 
 from __future__ import annotations
 
+import json
+import math
+import os
 import random
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import pmtui
 from benchmarks.harness import Run, Sample
 from benchmarks.workloads import SERVICES, SandboxWorld, change_remotely, pages, sandbox_world
 from pmtui.core.engine import Engine
@@ -31,20 +39,49 @@ def _sync(world: SandboxWorld, engine: Engine) -> tuple[float, list[SyncRun]]:
     return seconds, runs
 
 
+@contextmanager
+def _worker_cpu() -> Iterator[list[float]]:
+    """The CPU seconds of each service's worker thread, one entry per service synced inside the block.
+
+    ``Engine.sync`` runs every service in its own thread (``sync_runner.run_services``), so the calling
+    thread's CPU time alone misses nearly all of the work; each ``sync_one`` call is timed in the thread
+    that runs it instead.
+    """
+    from pmtui.core import sync_runner
+
+    spent: list[float] = []
+    original = sync_runner.sync_one
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.thread_time()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent.append(time.thread_time() - started)
+
+    sync_runner.sync_one = timed  # type: ignore[assignment]
+    try:
+        yield spent
+    finally:
+        sync_runner.sync_one = original  # type: ignore[assignment]
+
+
 def _timed_sync(world: SandboxWorld, engine: Engine) -> tuple[float, float, list[SyncRun]]:
-    """Wall seconds, and CPU seconds of the syncing thread: pmtui's own local work.
+    """Wall seconds, and CPU seconds of the sync's own threads: pmtui's local work.
 
     The emulators answer from other threads of this process, so the wall time includes the services'
-    side; the sync thread's CPU time does not (nor any waiting), but does include pmtui's HTTP client
-    and JSON parsing of the responses.
+    side; the CPU time of the calling thread (recovery, carrying comments) and of each service's worker
+    thread does not (nor any waiting), but does include pmtui's HTTP client and JSON parsing of the
+    responses.
     """
-    started, cpu = time.perf_counter(), time.thread_time()
-    runs = engine.sync()
-    seconds, cpu = time.perf_counter() - started, time.thread_time() - cpu
+    with _worker_cpu() as workers:
+        started, cpu = time.perf_counter(), time.thread_time()
+        runs = engine.sync()
+        seconds, cpu = time.perf_counter() - started, time.thread_time() - cpu
     failed = [f"{r.service.value}: {r.error}" for r in runs if r.status != "ok"]
     if failed:
         raise RuntimeError("sync failed: " + "; ".join(failed))
-    return seconds, cpu, runs
+    return seconds, cpu + sum(workers), runs
 
 
 def _listed(store: Store) -> dict[str, int]:
@@ -241,3 +278,57 @@ def _motion_write_waits(world: SandboxWorld, engine: Engine) -> tuple[float, flo
     during = edit("Edited while the scan reads")
     syncing.join()
     return idle, during
+
+
+# ------------------------------------------------------------------------------ the whole process
+
+
+def _pmtui_command() -> list[str]:
+    """``python -m pmtui.launch`` (the console script's entry point) of the pmtui this run imports."""
+    return [sys.executable, "-m", "pmtui.launch"]
+
+
+def _child_usage(argv: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """``argv``'s own CPU seconds and peak RSS, measured by :mod:`benchmarks.child_usage`."""
+    probe = [sys.executable, "-m", "benchmarks.child_usage", *argv]
+    done = subprocess.run(probe, env=env, capture_output=True, text=True, timeout=900, check=True)
+    usage: dict[str, Any] = json.loads(done.stdout)
+    return usage
+
+
+def cli_sync_noop(run: Run) -> Iterator[Sample]:
+    """``pmtui sync`` as a new process with nothing to do: N/2 Linear + N/2 GitLab tasks already synced.
+
+    The sandbox runs in this process; ``pmtui sync`` reaches it over HTTP with the settings file the
+    sandbox writes (its own budgets out of the way). One sync fills the cache, a second settles the
+    windows (and writes the bytecode); then each repetition moves the emulators' clock on and runs a
+    quiet sync: CPU (user + sys) and peak RSS of that process alone.
+    """
+    per = run.n // 2
+    with sandbox_world(per, run.tmp, services=("linear", "gitlab")) as world:
+        world.sandbox.write_config(local_budgets=True)
+        root = Path(pmtui.__file__).parent.parent
+        env = dict(os.environ, NO_COLOR="1", COLUMNS="100", PYTHONPATH=str(root))
+        # As installed (pip compiles the bytecode): a checkout under PYTHONDONTWRITEBYTECODE would
+        # compile every pmtui module from source in every process, ~0.3 s that no user pays.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        command = [*_pmtui_command(), "sync"]
+        run.notes["command"] = "pmtui sync (python -m pmtui.launch sync)"
+        for _ in range(2):
+            first = _child_usage(command, env)
+            if first["returncode"] != 0:
+                raise RuntimeError(f"pmtui sync exited {first['returncode']}: {first['stderr']}")
+            world.later()
+        for _ in range(run.reps):
+            world.later()
+            world.sandbox.reset_counts()
+            usage = _child_usage(command, env)
+            if usage["returncode"] != 0:
+                raise RuntimeError(f"pmtui sync exited {usage['returncode']}: {usage['stderr']}")
+            lists = world.list_requests()
+            run.notes.setdefault("list_requests", []).append(lists)
+            yield {
+                "cpu_s": usage["user_s"] + usage["sys_s"],
+                "peak_rss_mb": usage["maxrss_mb"],
+                "list_requests": sum(lists.values()),
+            }

@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pmtui.core.comments import CommentSync
-from pmtui.core.merge import canonical_value
+from pmtui.core.merge import canonical_value, same_value
 from pmtui.core.milestones import absorb_milestones, link_task_milestones
 from pmtui.core.scan import SpreadScan
 from pmtui.core.writes import (
@@ -357,25 +357,42 @@ class SyncEngine:
         report: ServiceReport,
         ref: ExternalRef | None,
     ) -> None:
+        adopted = ref is None
         if ref is None:
             ref = self._adopt(service, remote)
             if ref is None:
                 self._create_local(service, remote, report)
                 self.comments.changed(service, remote.ref.external_id, new=True)
                 return
-        if (
-            ref.remote_updated_at is not None
-            and remote.ref.remote_updated_at is not None
-            and remote.ref.remote_updated_at <= ref.remote_updated_at
-            and not remote.deleted
-        ):
-            return  # already seen (an overlapping re-read)
+        if self._already_seen(service, ref, remote, adopted=adopted):
+            return
         self.comments.changed(service, remote.ref.external_id)
         task = self._page_tasks.get(ref.entity_id) or self.store.get_task(ref.entity_id)
         if task is None:
             self._create_local(service, remote, report)
             return
         self._merge(service, ref, task, remote, report)
+
+    def _already_seen(
+        self, service: Service, ref: ExternalRef, remote: RemoteTask, *, adopted: bool = False
+    ) -> bool:
+        """Whether a listed task is one this ref has already merged (a window's re-read), without a request.
+
+        An older stamp is. The same stamp is only if the values are what the ref last agreed: Notion
+        stamps to the minute, so a page edited again in the minute it was read keeps its stamp. A ref
+        just adopted from this very item (pmtui's own create, a link) took the local task's values as its
+        base, and its stamp from the item: nothing to merge.
+        """
+        theirs, ours = remote.ref.remote_updated_at, ref.remote_updated_at
+        if remote.deleted or theirs is None or ours is None or theirs > ours:
+            return False
+        if theirs < ours or adopted:
+            return True
+        names = self._fields(service, ref)
+        if any(name not in ref.base for name in names):
+            return False
+        values = project_for(service, fields_of(remote.task, names))
+        return all(same_value(name, ref.base[name], values[name]) for name in names)
 
     def _adopt(self, service: Service, remote: RemoteTask) -> ExternalRef | None:
         """A remote task pmtui already knows under another name: its own create, or a link in the text."""
@@ -504,18 +521,21 @@ class SyncEngine:
         self, service: Service, integration: Integration, seen: set[str], report: ServiceReport
     ) -> None:
         """Tasks missing from a full listing: look each up twice; hold a mass disappearance for review."""
-        known = self.store.refs_for_service(service)
-        tasks = self.store.tasks_by_ids([r.entity_id for r in known])
+        # Ids only: a quiet full scan (Motion's every sync) used to load every ref and task as models
+        # here, most of its local work, to find that nothing was missing.
         live = [
-            r
-            for r in known
-            if (t := tasks.get(r.entity_id)) is not None
-            and not t.deleted
-            and t.status not in (Status.DONE, Status.CANCELED)
+            row[0]
+            for row in self.store._rows(
+                "SELECT r.external_id FROM external_refs r JOIN tasks t ON t.id = r.entity_id "
+                "WHERE r.service = ? AND r.entity = 'task' AND NOT t.deleted AND t.status NOT IN (?, ?)",
+                [service.value, Status.DONE.value, Status.CANCELED.value],
+            )
         ]
-        missing = [r for r in live if r.external_id not in seen]
-        if not missing:
+        absent = [external_id for external_id in live if external_id not in seen]
+        if not absent:
             return
+        found = self.store.refs_by_external(service, absent)
+        missing = [found[external_id] for external_id in absent if external_id in found]
         share = len(missing) / max(len(live), 1)
         if len(missing) > 3 and share > self.settings.sync.mass_deletion_share:
             report.held = [r.external_id for r in missing]
@@ -564,11 +584,26 @@ class SyncEngine:
         refs: dict[str, ExternalRef] = {}
         for ref in self.store.refs_for_tasks(service, ids):
             refs[ref.entity_id] = ref
+        # Most marks of a sync are its own merges' (every task write marks the task's refs, the one it
+        # came from too): nothing differs from the base, so they are cleared together, not one
+        # statement per changed task.
+        settled = [
+            task_id
+            for task_id in ids
+            if (task := tasks.get(task_id)) is None
+            or (ref := refs.get(task_id)) is None
+            or task.deleted
+            or (
+                DELETED_FIELD not in conflicted.get(task_id, set())
+                and not self.writes.pending_diff(service, ref, task, conflicted.get(task_id, set()))
+            )
+        ]
+        self.store.outbox_clear_many(service, settled)
+        cleared = set(settled)
         for task_id in ids:
-            task, ref = tasks.get(task_id), refs.get(task_id)
-            if task is None or ref is None or task.deleted:
-                self.store.outbox_clear(service, task_id)
+            if task_id in cleared:
                 continue
+            task, ref = tasks[task_id], refs[task_id]
             open_fields = conflicted.get(task_id, set())
             if DELETED_FIELD in open_fields:
                 continue  # the person decides first (keep recreates it, drop removes it)

@@ -10,12 +10,16 @@ the data source the first time it needs it, writes the key there on create, and 
 a ``rich_text equals`` query. A query never returns trashed pages, which is right here: a trashed page
 was deleted on purpose.
 
-Changes: Notion rounds ``last_edited_time`` down to the minute, so ``list_changes`` asks for pages edited
-``on_or_after`` (cursor - 1 minute), oldest edit first, 100 a page; the cursor is the newest edit time
-seen. An unchanged workspace costs one request that re-reads the last minute's pages (the engine drops
-them by their unchanged ``remote_updated_at``). Trashed pages never appear in a query, so deletions made
-in Notion are found by the engine's periodic :meth:`NotionIntegration.get_task` confirmation, which
-reports them as ``deleted``.
+Changes: ``list_changes`` asks for pages edited ``on_or_after`` the cursor, oldest edit first, 100 a page.
+Notion rounds ``last_edited_time`` down to the minute, so a page edited again in the minute it was read
+keeps its stamp: the window must include the cursor's own minute, and the engine merges a re-read page
+whose values differ from what it last agreed even when its stamp did not move. Between pages the cursor
+is the newest stamp seen; after the last page it is the minute of the listing's server time (the
+``Date`` header of its first response) less :data:`SERVER_TIME_MARGIN`, so the next listing re-reads
+only what was edited in that margin rather than the whole last minute of edits (which cost the 1 %
+sync an extra page). Trashed pages never appear in a query, so deletions made in Notion are found by
+the engine's periodic :meth:`NotionIntegration.get_task` confirmation, which reports them as
+``deleted``.
 
 Retries: the client's own retry (3.1's ``RetryOptions``) is turned off. It sleeps inside the call, outside
 the shared :class:`RateLimiter`, so other callers would keep spending the budget during a Retry-After;
@@ -30,6 +34,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, TypeVar
 
 import httpx
@@ -78,6 +84,7 @@ from pmtui.integrations.notion_mapping import (
     format_cursor,
     key_filter,
     newest,
+    next_window,
     page_results,
     parse_cursor,
     parse_schema,
@@ -228,6 +235,23 @@ class NotionIntegration(Integration):
         self._schema: DataSourceSchema | None = None
         self._projects_schema: DataSourceSchema | None = None
         self._projects_key_ready = False
+        self._server_time = threading.local()
+        """The ``Date`` of the last response this thread received (see :meth:`_note_server_time`)."""
+        self.client.client.event_hooks["response"].append(self._note_server_time)
+
+    def _note_server_time(self, response: httpx.Response) -> None:
+        """Remember the response's ``Date``: the service's own clock, which the change window needs."""
+        self._server_time.value = response.headers.get("date")
+
+    def _last_server_time(self) -> datetime | None:
+        """The ``Date`` of this thread's last response; None when absent or unreadable."""
+        text = getattr(self._server_time, "value", None)
+        if not text:
+            return None
+        try:
+            return parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
 
     # ------------------------------------------------------------------------------------- http
 
@@ -554,20 +578,30 @@ class NotionIntegration(Integration):
         """Pages edited since ``cursor`` (everything when None), oldest edit first, 100 a page.
 
         Each page's cursor is the newest ``last_edited_time`` seen so far, safe to store after that page
-        because the listing is ascending; the next listing overlaps it by a minute (see the module doc).
+        because the listing is ascending; the last page's starts the next window where this listing's
+        server time puts it (see the module doc), so the next one has no overlap page.
         """
         since = parse_cursor(cursor)
         schema = self.check_schema(Lane.BACKGROUND)
         latest = since
-        for page, last in self._query_pages(
-            schema.id, changes_query(since), lane=Lane.BACKGROUND, action="list changed tasks"
+        server_time: datetime | None = None
+        for index, (page, last) in enumerate(
+            self._query_pages(
+                schema.id, changes_query(since), lane=Lane.BACKGROUND, action="list changed tasks"
+            )
         ):
+            if index == 0:
+                server_time = self._last_server_time()
             items, skipped = map_items(
                 page, lambda raw: to_remote_task(raw, schema, self.names), lambda raw: str(raw["id"])
             )
             latest = newest((item.ref.remote_updated_at for item in items), latest)
+            position = next_window(server_time, since, latest) if last else latest
             yield ChangePage(
-                items=items, cursor=format_cursor(latest) if latest else cursor, last=last, skipped=skipped
+                items=items,
+                cursor=format_cursor(position) if position else cursor,
+                last=last,
+                skipped=skipped,
             )
 
     # -------------------------------------------------------------------------------- projects

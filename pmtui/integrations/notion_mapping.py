@@ -73,8 +73,12 @@ BLOCKS_MAX = 100
 """Child blocks in one create or append request."""
 PAGE_SIZE = 100
 """The query endpoint's maximum (and default) page size."""
-CHANGES_OVERLAP = timedelta(minutes=1)
-"""Notion rounds last_edited_time down to the minute, so an incremental query re-reads the last minute."""
+SERVER_TIME_MARGIN = timedelta(minutes=1)
+"""How far before a listing's server time (its first response's ``Date``) the next window starts.
+
+An edit made after the listing read the data source is stamped at or after that instant's minute; the
+margin covers the time between Notion evaluating the query and stamping its ``Date`` header (and any skew
+between the host that stamps pages and the one that answers), so nothing edited meanwhile is missed."""
 
 EXPECTED_TYPES: dict[str, tuple[str, ...]] = {
     "title": ("title",),
@@ -737,7 +741,10 @@ def parse_cursor(cursor: str | None) -> datetime | None:
 
 
 def changes_query(since: datetime | None) -> dict[str, Any]:
-    """The query body for pages edited since ``since`` (minus the minute of overlap), oldest edit first."""
+    """The query body for pages edited at or after ``since`` (everything when None), oldest edit first.
+
+    ``on_or_after``, not ``after``: an edit later in the cursor's own minute carries the same stamp.
+    """
     body: dict[str, Any] = {
         "sorts": [{"timestamp": "last_edited_time", "direction": "ascending"}],
         "page_size": PAGE_SIZE,
@@ -745,9 +752,27 @@ def changes_query(since: datetime | None) -> dict[str, Any]:
     if since is not None:
         body["filter"] = {
             "timestamp": "last_edited_time",
-            "last_edited_time": {"on_or_after": (since - CHANGES_OVERLAP).astimezone(UTC).isoformat()},
+            "last_edited_time": {"on_or_after": since.astimezone(UTC).isoformat()},
         }
     return body
+
+
+def next_window(
+    server_time: datetime | None, since: datetime | None, latest: datetime | None
+) -> datetime | None:
+    """Where the listing after a complete one starts: the minute of its server time, less the margin.
+
+    Every page edited before the listing began (and at or after ``since``) was in it, and every later
+    edit is stamped at or after that minute, so the next listing re-reads only pages edited in the
+    margin, not the last minute of edits the way a window starting at the newest stamp (``latest``) does
+    when those edits were older. Without a server time (no ``Date`` header) the newest stamp it is.
+    """
+    if server_time is None:
+        return latest
+    start = (server_time - SERVER_TIME_MARGIN).astimezone(UTC).replace(second=0, microsecond=0)
+    if since is not None and start < since:
+        return since
+    return start
 
 
 def key_filter(key_property: str, key: str) -> dict[str, Any]:

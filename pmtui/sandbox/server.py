@@ -637,6 +637,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: _EmulatorHTTPServer
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header on the emulated service's clock, which tests move, as real servers date theirs.
+
+        Clients read it as the service's time (Notion's change window does); the host's clock would
+        disagree with every ``last_edited_time`` once a test advanced the emulator's.
+        """
+        return super().date_time_string(self.server.emulator.clock.time() if timestamp is None else timestamp)
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         log.debug("%s %s", self.server.emulator.name, format % args)
 

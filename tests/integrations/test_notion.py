@@ -44,6 +44,7 @@ from pmtui.integrations.notion_mapping import (
     comment_text,
     due_from_notion,
     due_to_notion,
+    next_window,
     parse_schema,
     priority_from_notion,
     priority_option,
@@ -317,7 +318,7 @@ def test_comment_marker_is_a_short_visible_tag_that_round_trips() -> None:
     assert comment_tag("not hex at all") != comment_tag("not hex at al1")
 
 
-def test_changes_query_overlaps_the_cursor_by_one_minute() -> None:
+def test_changes_query_starts_at_the_cursor_itself_including_its_minute() -> None:
     assert changes_query(None) == {
         "sorts": [{"timestamp": "last_edited_time", "direction": "ascending"}],
         "page_size": 100,
@@ -325,8 +326,24 @@ def test_changes_query_overlaps_the_cursor_by_one_minute() -> None:
     body = changes_query(datetime(2026, 11, 24, 10, 17, tzinfo=UTC))
     assert body["filter"] == {
         "timestamp": "last_edited_time",
-        "last_edited_time": {"on_or_after": "2026-11-24T10:16:00+00:00"},
+        "last_edited_time": {"on_or_after": "2026-11-24T10:17:00+00:00"},
     }
+
+
+def test_next_window_starts_a_margin_before_the_listings_server_time() -> None:
+    at = datetime(2026, 11, 24, 10, 20, 5, tzinfo=UTC)
+    since, latest = datetime(2026, 11, 24, 9, 0, tzinfo=UTC), datetime(2026, 11, 24, 10, 19, tzinfo=UTC)
+    # 10:20:05 less the minute of margin is 10:19:05: that minute, since an edit then is stamped 10:19.
+    assert next_window(at, since, latest) == datetime(2026, 11, 24, 10, 19, tzinfo=UTC)
+    assert next_window(at, since, datetime(2026, 11, 1, tzinfo=UTC)) == datetime(
+        2026, 11, 24, 10, 19, tzinfo=UTC
+    )
+    assert next_window(None, since, latest) == latest  # no Date header: the newest stamp seen
+    assert next_window(None, since, None) is None
+    # Never before the window this listing started from.
+    assert next_window(at, datetime(2026, 11, 24, 10, 20, tzinfo=UTC), latest) == datetime(
+        2026, 11, 24, 10, 20, tzinfo=UTC
+    )
 
 
 # ------------------------------------------------------------------------------------------ payloads
@@ -1008,15 +1025,18 @@ def test_full_listing_of_1000_plus_pages_costs_ceil_n_over_100(
     counts = emu.request_counts()
     assert counts[QUERY] == math.ceil(total / 100) == 11
     assert counts["total"] == counts[QUERY] + 2  # + the schema read and the key property, once
-    # Each page's cursor is the newest edit time seen so far, so it is safe to store after that page.
+    # Each page's cursor is the newest edit time seen so far, so it is safe to store after that page; the
+    # last one is where the next window starts: the server's minute (10:15:30 here) less the margin.
     seen: list[datetime] = []
-    for change_page in pages:
+    for change_page in pages[:-1]:
         seen.extend(i.ref.remote_updated_at for i in change_page.items if i.ref.remote_updated_at)
         assert change_page.cursor == max(seen).isoformat()
+    seen.extend(i.ref.remote_updated_at for i in pages[-1].items if i.ref.remote_updated_at)
     assert seen == sorted(seen)
+    assert pages[-1].cursor == (NOW_MINUTE - timedelta(minutes=1)).isoformat()
 
 
-def test_incremental_listing_returns_changed_pages_and_one_minute_of_overlap(
+def test_incremental_listing_returns_changed_pages_and_only_the_margin_before_the_last_listing(
     notion: NotionIntegration, emu: NotionEmulator
 ) -> None:
     first = list(notion.list_changes(None))
@@ -1036,13 +1056,14 @@ def test_incremental_listing_returns_changed_pages_and_one_minute_of_overlap(
     assert set(changed) | {created["id"]} <= set(items)
     assert trashed not in items  # deletions are confirmed by get_task, not listed
     old_cursor = datetime.fromisoformat(cursor)
+    assert old_cursor == NOW_MINUTE - timedelta(minutes=1)  # the first listing ran at 10:15:30
     overlap = {k: v for k, v in items.items() if k not in set(changed) | {created["id"]}}
     assert len(overlap) < 5
-    for item in overlap.values():
+    for item in overlap.values():  # only what was edited in the minute before the first listing
         assert item.ref.remote_updated_at is not None
-        assert old_cursor - timedelta(minutes=1) <= item.ref.remote_updated_at <= old_cursor
+        assert old_cursor <= item.ref.remote_updated_at <= NOW_MINUTE
     assert items[changed[0]].task.status is Status.DONE
-    assert pages[-1].cursor == (NOW_MINUTE + timedelta(minutes=10)).isoformat()
+    assert pages[-1].cursor == (NOW_MINUTE + timedelta(minutes=9)).isoformat()
     gone = notion.get_task(trashed)
     assert gone is not None
     assert gone.deleted
@@ -1059,12 +1080,19 @@ def test_nothing_changed_costs_exactly_one_request(notion: NotionIntegration, em
     assert emu.request_counts() == {QUERY: 1, "total": 1}
     assert len(pages) == 1
     assert pages[0].last
-    assert pages[0].cursor == cursor  # nothing newer: the cursor stays
+    # Only what was edited in the minute before the first listing (10:15:30) is read again ...
     assert all(
         i.ref.remote_updated_at is not None
-        and i.ref.remote_updated_at <= datetime.fromisoformat(cursor or "")
+        and datetime.fromisoformat(cursor or "") <= i.ref.remote_updated_at <= NOW_MINUTE
         for i in pages[0].items
     )
+    # ... and the window moves to this listing's time (11:15:30) less the margin: the next reads nothing.
+    assert pages[0].cursor == (NOW_MINUTE + timedelta(minutes=59)).isoformat()
+    emu.clock.advance(3600)
+    emu.reset_counts()
+    again = list(notion.list_changes(pages[0].cursor))
+    assert emu.request_counts() == {QUERY: 1, "total": 1}
+    assert [i for p in again for i in p.items] == []
 
 
 def test_an_unreadable_cursor_lists_everything(notion: NotionIntegration, emu: NotionEmulator) -> None:

@@ -197,6 +197,16 @@ class RefsMixin(StoreBase):
                 [service.value, task_id, op],
             )
 
+    def outbox_clear_many(self, service: Service, task_ids: Sequence[str], op: str = "push") -> None:
+        """:meth:`outbox_clear` of many tasks in one statement (the marks a sync's own merges left)."""
+        if not task_ids:
+            return
+        with self._hold():
+            self._exec(
+                "DELETE FROM outbox WHERE service = ? AND op = ? AND list_contains(?, task_id)",
+                [service.value, op, list(task_ids)],
+            )
+
     def outbox_fail(self, service: Service, task_id: str, error: str, op: str = "push") -> None:
         """Keep the mark, with the service's own reason, for the sync status screen."""
         with self._hold():
