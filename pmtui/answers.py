@@ -31,6 +31,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import sys
 import typing
 from dataclasses import MISSING, fields, is_dataclass, replace
@@ -279,30 +280,225 @@ def decode(cls: type[_T], value: Any) -> _T:
 # ------------------------------------------------------------------------------------------ briefing
 
 
-def read_briefing(key: str | None, *, now: datetime, tz: tzinfo) -> Briefing | None:
-    """The cached briefing filed under ``key``, brought to ``now``; None on any mismatch or damage."""
+def read_briefing(key: str | None, *, now: datetime, tz: tzinfo) -> tuple[Briefing, datetime | None] | None:
+    """The cached briefing filed under ``key``, brought to ``now``, and until when it holds; None on any
+    mismatch or damage."""
     if key is None:
         return None
     data = _read(BRIEFING_FILE)
     if data is None or data.get("key") != key:
         return None
     try:
-        until = data.get("valid_until")
-        if until is not None and now >= _datetime(until):
+        raw_until = data.get("valid_until")
+        until = None if raw_until is None else _datetime(raw_until)
+        if until is not None and now >= until:
             return None
         from pmtui.core.briefing import Briefing
 
         briefing = decode(Briefing, data.get("briefing"))
     except (ValueError, TypeError, OverflowError, RecursionError):
         return None
-    return at_time(briefing, now=now, tz=tz)
+    return at_time(briefing, now=now, tz=tz), until
 
 
-def write_briefing(key: str | None, briefing: Briefing, valid_until: datetime | None) -> None:
-    """File ``briefing`` under ``key`` (nothing when the cache was not settled)."""
+def write_briefing(
+    key: str | None,
+    briefing: Briefing,
+    valid_until: datetime | None,
+    *,
+    now: datetime,
+    texts: dict[str, dict[str, Any]] | None = None,
+    rerender: bool = False,
+) -> None:
+    """File ``briefing`` under ``key`` (nothing when the cache was not settled), with its rendered texts.
+
+    ``texts`` adds or replaces terminals' texts; the texts already filed for the same key are kept, and
+    for another key every terminal seen before is rendered again from the new data (what an engine's
+    refresh does), so the next `pmtui briefing` on that terminal needs neither DuckDB nor Rich.
+    """
     if key is None:
         return
-    _write(BRIEFING_FILE, {"key": key, "valid_until": valid_until, "briefing": briefing.to_dict()})
+    old = _read(BRIEFING_FILE) or {}
+    texts_before = old.get("texts")
+    seen: dict[str, Any] = texts_before if isinstance(texts_before, dict) else {}
+    merged: dict[str, dict[str, Any]] = {}
+    for term, entry in list(seen.items())[-MAX_TERMINALS:]:
+        params = _params(entry.get("params") if isinstance(entry, dict) else None)
+        if params is None:
+            continue
+        if old.get("key") == key and isinstance(entry.get("text"), str):
+            merged[term] = entry
+        elif rerender:
+            merged[term] = text_entry(briefing, params, now=now, valid_until=valid_until)
+    merged.update(texts or {})
+    payload = {"key": key, "valid_until": valid_until, "briefing": briefing.to_dict()}
+    _write(BRIEFING_FILE, payload | {"texts": dict(list(merged.items())[-MAX_TERMINALS:])})
+
+
+# ------------------------------------------------------------------------------------------ texts
+# The rendered text of a briefing, per terminal: with it a hit imports neither the briefing's models nor
+# Rich. A terminal is identified without Rich by everything Rich's console detection reads (the
+# variables below, which streams are terminals and their sizes, the output's encoding); the first run on
+# a terminal records what Rich decided (width, colour system, terminal or not) and every later render
+# for it, in this process or an engine's, uses exactly those settings.
+
+MAX_TERMINALS = 6
+"""Terminals whose text is kept (the newest ones)."""
+_RICH_ENV = (
+    "COLUMNS", "LINES", "JUPYTER_COLUMNS", "JUPYTER_LINES", "NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE",
+    "TTY_INTERACTIVE", "TERM", "COLORTERM", "DATABRICKS_RUNTIME_VERSION",
+)  # fmt: skip
+_COLOR_SYSTEMS = (None, "standard", "256", "truecolor", "windows")
+
+
+def terminal_key() -> str:
+    """A digest of what Rich's console detection depends on, taken without importing Rich."""
+    streams = []
+    for fd in (0, 1, 2):
+        try:
+            size = tuple(os.get_terminal_size(fd))
+        except (OSError, ValueError):
+            size = None
+        try:
+            tty = os.isatty(fd)
+        except OSError:
+            tty = False
+        streams.append([tty, size])
+    env = {name: os.environ.get(name) for name in _RICH_ENV}
+    encoding = getattr(sys.stdout, "encoding", None)
+    body = json.dumps([sys.platform, encoding, streams, env], sort_keys=True)
+    return hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
+def _params(value: Any) -> dict[str, Any] | None:
+    """Console settings from the file, only if they are exactly the expected shape."""
+    if not isinstance(value, dict) or set(value) != {"width", "color_system", "terminal", "cache_path"}:
+        return None
+    width, color, terminal, cache_path = (
+        value["width"], value["color_system"], value["terminal"], value["cache_path"],
+    )  # fmt: skip
+    if type(width) is not int or not 1 <= width <= 1000 or color not in _COLOR_SYSTEMS:
+        return None
+    if type(terminal) is not bool or not isinstance(cache_path, str):
+        return None
+    return value
+
+
+def console_params(cache_path: str) -> dict[str, Any]:
+    """What Rich decides for this process's terminal (as `pmtui briefing` has always printed)."""
+    from rich.console import Console
+
+    from pmtui.render.briefing import MAX_WIDTH
+
+    # NO_COLOR drops every escape (colour, bold and OSC 8 links alike), so piped or plain output is text.
+    console = Console(highlight=False, color_system=None if os.environ.get("NO_COLOR") else "auto")
+    return {
+        "width": min(console.width, MAX_WIDTH),
+        "color_system": console.color_system,
+        "terminal": console.is_terminal,
+        "cache_path": cache_path,
+    }
+
+
+def render_text(briefing: Briefing, params: dict[str, Any]) -> str:
+    """The briefing as printed on a terminal with ``params`` (every render goes through here)."""
+    import io
+
+    from rich.console import Console
+
+    from pmtui.render.briefing import render_briefing
+
+    console = Console(
+        file=io.StringIO(),
+        width=params["width"],
+        color_system=params["color_system"],
+        force_terminal=params["terminal"],
+        no_color=params["color_system"] is None,
+        highlight=False,
+        legacy_windows=False,
+        force_jupyter=False,
+        force_interactive=False,
+    )
+    with console.capture() as captured:
+        console.print(render_briefing(briefing, width=params["width"], cache_path=params["cache_path"]))
+    return captured.get()
+
+
+def text_entry(
+    briefing: Briefing, params: dict[str, Any], *, now: datetime, valid_until: datetime | None
+) -> dict[str, Any]:
+    """A terminal's rendered text and until when it reads the same (see :func:`text_until`)."""
+    until = text_until(briefing, now=now, valid_until=valid_until)
+    return {"params": params, "text": render_text(briefing, params), "until": until}
+
+
+def _ago_changes(then: datetime, now: datetime) -> datetime:
+    """The next instant ``render.briefing.ago(then, now)`` reads differently."""
+    seconds = (now - then).total_seconds()
+    if seconds < -60:
+        return then - timedelta(seconds=60)
+    if seconds < 60:
+        return then + timedelta(seconds=60)
+    for unit, below in ((60, 3600), (3600, 86400 * 2), (86400, None)):
+        if below is None or seconds < below:
+            return then + timedelta(seconds=(seconds // unit + 1) * unit)
+    raise AssertionError("unreachable")
+
+
+def text_until(briefing: Briefing, *, now: datetime, valid_until: datetime | None) -> datetime | None:
+    """Until when a briefing's rendered text stays the same: its data's validity, the next change of a
+    "how long ago", and the next whole hour a timed task is late (its "5 h" and its reasons)."""
+    if briefing.generated_at != now.astimezone(briefing.generated_at.tzinfo) or briefing.is_empty:
+        return (
+            valid_until  # another day's briefing is seen from that day's midnight: the clock does not move it
+        )
+    bounds = [] if valid_until is None else [valid_until]
+    for health in briefing.sync:
+        if health.last_sync_at is not None:
+            bounds.append(_ago_changes(health.last_sync_at, now) - MARGIN)
+    for item in (*briefing.overdue.items, *briefing.priorities.items):
+        if item.due_at is not None and item.due_at < now:
+            hours = int((now - item.due_at).total_seconds() // 3600)
+            bounds.append(item.due_at + timedelta(hours=hours + 1) - MARGIN)
+    return min(bounds) if bounds else None
+
+
+def read_text(key: str | None, term: str, *, now: datetime) -> str | None:
+    """The filed text of the briefing under ``key`` for terminal ``term``, if still current; else None.
+
+    The text is shown only after every character that is not plain text or one of Rich's own SGR
+    colour sequences and OSC 8 links has been ruled out (:func:`safe_text`).
+    """
+    if key is None:
+        return None
+    data = _read(BRIEFING_FILE)
+    if data is None or data.get("key") != key:
+        return None
+    texts = data.get("texts")
+    entry = texts.get(term) if isinstance(texts, dict) else None
+    if not isinstance(entry, dict) or not isinstance(entry.get("text"), str):
+        return None
+    try:
+        for bound in (data.get("valid_until"), entry.get("until")):
+            if bound is not None and now >= _datetime(bound):
+                return None
+    except ValueError:
+        return None
+    text: str = entry["text"]
+    return text if safe_text(text) else None
+
+
+def safe_text(text: str) -> bool:
+    """True if ``text`` holds only what the briefing's renderer writes: printable text, line breaks, SGR
+    colour codes and OSC 8 links to http(s) URLs without control characters (the file is not trusted)."""
+    rest = _RICH_SEQUENCE.sub("", text).replace("\n", "")
+    return rest.isprintable()
+
+
+_RICH_SEQUENCE = re.compile(
+    r"\x1b\[[0-9;]*m|\x1b\]8;[^\x00-\x1f\x7f;]*;(?:https?://[^\x00-\x20\x7f]*)?\x1b\\"
+)
+"""An SGR colour sequence, or an OSC 8 link (Rich's ``id=`` parameter, an http(s) URL or none) and its end."""
 
 
 def at_time(briefing: Briefing, *, now: datetime, tz: tzinfo) -> Briefing:
@@ -415,11 +611,11 @@ def briefing_for(store: Store, facts: SettingsFacts, *, tz: tzinfo, now: datetim
     key = briefing_key(store.path, facts, tz=tz, day=today, today=today, clock=now)
     found = read_briefing(key, now=now, tz=tz)
     if found is not None:
-        return found
+        return found[0]
     result, until = compute_briefing(
         store, day=today, now=now, tz=tz, configured=facts.configured, is_today=True
     )
-    write_briefing(key, result, until)
+    write_briefing(key, result, until, now=now, rerender=True)
     return result
 
 
@@ -444,7 +640,7 @@ def refresh(store: Store) -> bool:
         result, until = compute_briefing(
             store, day=today, now=now, tz=tz, configured=facts.configured, is_today=True
         )
-        write_briefing(key, result, until)
+        write_briefing(key, result, until, now=now, rerender=True)
         wrote = True
     key = make_key("conflicts", db)
     if key is not None and read_conflicts(key) is None:

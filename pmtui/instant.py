@@ -9,7 +9,6 @@ litellm, and for the briefing not even the settings model when its stamp is curr
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -79,27 +78,41 @@ def today_and_now(tz: tzinfo) -> tuple[datetime, date, datetime]:
 
 
 def briefing(*, json_output: bool = False, date: str | None = None) -> int:
-    """`pmtui briefing`: the answer cache when it is current, else the cache, the settings facts and Rich.
+    """`pmtui briefing`: from the answer cache when it is current, else from the cache through DuckDB.
 
-    A hit (:mod:`pmtui.answers`) never imports DuckDB; a miss computes as before and files the answer
-    for the next run. Never the TUI, the clients or litellm.
+    A current text for this terminal (:mod:`pmtui.answers`) is printed as it is: no DuckDB, no Rich,
+    not even the briefing's models. A current answer without this terminal's text is rendered with
+    Rich; a miss computes as before. Either way the answer is filed for the next run. Never the TUI,
+    the clients or litellm.
     """
     from pmtui import answers
-    from pmtui.core.briefing import briefing_now, parse_day
 
     facts = settings_facts()
     tz = zone(facts.timezone)
-    clock, today, _ = today_and_now(tz)
-    try:
-        day = parse_day(date, today) if date is not None else today
-    except ValueError as exc:
-        _err(f"error: {exc}")
-        return EXIT_USAGE
-    now = briefing_now(day, tz, clock)
+    clock, today, now = today_and_now(tz)
+    day = today
+    if date is not None:
+        from pmtui.core.briefing import briefing_now, parse_day
+
+        try:
+            day = parse_day(date, today)
+        except ValueError as exc:
+            _err(f"error: {exc}")
+            return EXIT_USAGE
+        now = briefing_now(day, tz, clock)
     path = answers.cache_file(paths.data_dir())
     key = answers.briefing_key(path, facts, tz=tz, day=day, today=today, clock=clock)
-    result = answers.read_briefing(key, now=now, tz=tz)
-    if result is None:
+    term = answers.terminal_key()
+    if not json_output:
+        text = answers.read_text(key, term, now=now)
+        if text is not None:
+            sys.stdout.write(text)
+            return EXIT_OK
+    found = answers.read_briefing(key, now=now, tz=tz)
+    fresh = found is None
+    if found is not None:
+        result, until = found
+    else:
         is_today = day == today
         if path.exists():
             from pmtui.core.store import Store
@@ -112,18 +125,15 @@ def briefing(*, json_output: bool = False, date: str | None = None) -> int:
             result, until = answers.compute_briefing(
                 None, day=day, now=now, tz=tz, configured=facts.configured, is_today=is_today
             )
-        answers.write_briefing(key, result, until)
     if json_output:
+        if fresh:
+            answers.write_briefing(key, result, until, now=now)
         _out(result.to_json())
         return EXIT_OK
-    from rich.console import Console
-
-    from pmtui.render.briefing import MAX_WIDTH, render_briefing
-
-    # NO_COLOR drops every escape (colour, bold and OSC 8 links alike), so piped or plain output is text.
-    console = Console(highlight=False, color_system=None if os.environ.get("NO_COLOR") else "auto")
-    console.width = min(console.width, MAX_WIDTH)
-    console.print(render_briefing(result, width=console.width, cache_path=str(path)))
+    params = answers.console_params(str(path))
+    entry = answers.text_entry(result, params, now=now, valid_until=until)
+    sys.stdout.write(entry["text"])
+    answers.write_briefing(key, result, until, now=now, texts={term: entry})
     return EXIT_OK
 
 
