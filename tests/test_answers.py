@@ -387,3 +387,14 @@ def test_an_engine_refresh_makes_the_next_briefing_a_hit(
     assert "Task 3" in out
     assert out != expected[1]
     assert _run("conflicts", capsys)[0] == 0
+
+
+def test_opening_the_cache_is_not_a_change(pmtui_home: Path) -> None:
+    """Every front end opens the cache read-write at start: that alone must not invalidate the answers."""
+    path = _cache(pmtui_home)
+    with Store(path) as store:
+        store.upsert_tasks([_task(1, due=None)])
+    before = answers.store_state(path)
+    assert before is not None
+    Store(path).close()
+    assert answers.store_state(path) == before
