@@ -151,7 +151,7 @@ class PmtuiApp(App[None]):
         self.set_timer(STARTUP_FALLBACK_SECONDS, self.start_background)
 
     def start_background(self) -> None:
-        """Once, after the first frame with data: the status line, recovery and the periodic sync."""
+        """Once, when the briefing has its data: the status line, recovery and the periodic sync."""
         if self._started:
             return
         self._started = True

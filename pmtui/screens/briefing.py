@@ -135,7 +135,7 @@ class BriefingScreen(EngineScreen):
         self.briefing = b = event.briefing
         start = getattr(self.app, "start_background", None)
         if callable(start):
-            self.app.call_after_refresh(start)  # after this frame: the data first, then the rest
+            start()  # the briefing's query is done: the status line and recovery no longer compete with it
         tz = self.backend.tz()
         today = b.date
         self.query_one("#briefing-title", Static).update(
