@@ -37,9 +37,6 @@ NO_SERVICES_TEXT = (
 )
 """What a sync says when there is nothing to sync, instead of "pulled 0"."""
 
-STARTUP_FALLBACK_SECONDS = 3.0
-"""When the status line and recovery start if the briefing never shows its data (it failed)."""
-
 SCREENS = Binding.Group("Screens", compact=True)
 """The number keys, shown together in the footer as ``1234 Screens``."""
 
@@ -114,7 +111,6 @@ class PmtuiApp(App[None]):
         self._syncing = False
         self._cache_token: tuple[int, int] | None = None
         self._history: list[str] | None = None
-        self._started = False
         from pmtui.screens.board import BoardScreen
         from pmtui.screens.briefing import BriefingScreen
         from pmtui.screens.conflicts import ConflictsScreen
@@ -144,17 +140,6 @@ class PmtuiApp(App[None]):
         except InvalidThemeError:  # an unknown theme name must not stop the app
             self.notify(f"unknown theme {theme!r}; using textual-dark", severity="warning")
         self.switch_mode("briefing")
-        # The status line (which asks the OS keyring) and the journal's recovery wait until the briefing
-        # has drawn its data: started now, their imports and queries compete with the briefing's worker
-        # for the interpreter and delay the first frame (issue #22). A briefing that never arrives (an
-        # error) starts them anyway, a few seconds later.
-        self.set_timer(STARTUP_FALLBACK_SECONDS, self.start_background)
-
-    def start_background(self) -> None:
-        """Once, when the briefing has its data: the status line, recovery and the periodic sync."""
-        if self._started:
-            return
-        self._started = True
         self.refresh_status()
         self._recover()
         if self.auto_sync and self.backend.has_sync():

@@ -133,9 +133,6 @@ class BriefingScreen(EngineScreen):
 
     def on_briefing_screen_built(self, event: Built) -> None:
         self.briefing = b = event.briefing
-        start = getattr(self.app, "start_background", None)
-        if callable(start):
-            start()  # the briefing's query is done: the status line and recovery no longer compete with it
         tz = self.backend.tz()
         today = b.date
         self.query_one("#briefing-title", Static).update(
