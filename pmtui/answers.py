@@ -595,30 +595,6 @@ def write_conflicts(key: str | None, rows: list[Any], lines: list[str]) -> None:
 # ------------------------------------------------------------------------------------------ engines
 
 
-def briefing_for(store: Store, facts: SettingsFacts, *, tz: tzinfo, now: datetime) -> Briefing:
-    """Today's briefing for a running engine: from the answer file when current, else computed and filed.
-
-    The app's briefing screen uses it, so its first frame after a start with nothing changed needs no
-    query, and every briefing it computes is the next `pmtui briefing`'s answer.
-    """
-    today = now.astimezone(tz).date()
-    if store.path is None:  # an in-memory cache (tests, the demo): nothing to file
-        result, _ = compute_briefing(
-            store, day=today, now=now, tz=tz, configured=facts.configured, is_today=True
-        )
-        return result
-    store.let_go()  # its last write announced (marker bumped, WAL checkpointed) before the key is taken
-    key = briefing_key(store.path, facts, tz=tz, day=today, today=today, clock=now)
-    found = read_briefing(key, now=now, tz=tz)
-    if found is not None:
-        return found[0]
-    result, until = compute_briefing(
-        store, day=today, now=now, tz=tz, configured=facts.configured, is_today=True
-    )
-    write_briefing(key, result, until, now=now, rerender=True)
-    return result
-
-
 def refresh(store: Store) -> bool:
     """Bring both answers up to date from a running engine's ``store``; True when one was rewritten.
 

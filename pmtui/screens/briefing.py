@@ -15,7 +15,7 @@ from textual.widgets import Footer, Label, OptionList, Sparkline, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from pmtui.core.board import ago, due_text
-from pmtui.core.briefing import Briefing, TaskRow, configured_services
+from pmtui.core.briefing import Briefing, TaskRow, build_briefing, configured_services
 from pmtui.models import ActionResult, CompleteTask, TaskChanges, UpdateTask
 from pmtui.render.briefing import milestone_due_text, milestone_state_text, progress_bar
 from pmtui.screens.base import SYNC_MISSING, Backend, EngineScreen, result_line, severity_of
@@ -117,19 +117,18 @@ class BriefingScreen(EngineScreen):
         description="building the briefing",
     )
     def _build(self) -> None:
-        # The same facts as `pmtui briefing` (configured services without asking the OS keyring, whose
-        # import alone delays the first frame), so the answer cache serves both (issue #22).
-        from pmtui.answers import briefing_for
-        from pmtui.config_stamp import SettingsFacts
-
+        # The same "configured" hint as `pmtui briefing` (no OS keyring: its import alone costs ~0.1 s
+        # of the first frame); a service that has synced shows its real state either way.
         now = self.backend.now()
         tz = self.backend.tz()
-        settings = self.backend.engine.settings
-        facts = SettingsFacts(
-            timezone=settings.timezone,
-            configured=tuple(s.value for s in configured_services(settings)),
+        briefing = build_briefing(
+            self.backend.store,
+            today=now.astimezone(tz).date(),
+            now=now,
+            tz=tz,
+            configured=[s.value for s in configured_services(self.backend.engine.settings)],
         )
-        self.post_message(self.Built(briefing_for(self.backend.store, facts, tz=tz, now=now)))
+        self.post_message(self.Built(briefing))
 
     def on_briefing_screen_built(self, event: Built) -> None:
         self.briefing = b = event.briefing
