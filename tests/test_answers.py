@@ -398,3 +398,49 @@ def test_opening_the_cache_is_not_a_change(pmtui_home: Path) -> None:
     assert before is not None
     Store(path).close()
     assert answers.store_state(path) == before
+
+
+async def test_the_app_files_the_answers_after_a_change(pmtui_home: Path) -> None:
+    """Issue #22, "with an engine running": the app notices a write (any process's) and files the answers."""
+    import asyncio
+    import subprocess
+    import sys
+    import time
+
+    from pmtui.app import make_app
+    from pmtui.config import load_settings
+    from pmtui.core.engine import Engine
+
+    path = _cache(pmtui_home)
+    with Store(path) as store:
+        store.upsert_tasks([_task(1, due=None)])
+    settings = load_settings()
+    with Engine.open(settings) as engine:
+        app = make_app(settings, engine, auto_sync=False, history_path=pmtui_home / "history")
+        async with app.run_test() as pilot:
+            await pilot.pause(0.3)
+            write = (
+                "import sys\n"
+                "from pmtui.core.store import Store\n"
+                "from pmtui.models import Task\n"
+                "with Store(sys.argv[1]) as store:\n"
+                "    store.upsert_tasks([Task(id='t2', title='Filed by the app')])\n"
+            )
+            done = await asyncio.to_thread(
+                subprocess.run, [sys.executable, "-c", write, str(path)], capture_output=True, timeout=120
+            )  # another process's write, as a sync or `pmtui do` would make it
+            assert done.returncode == 0, done.stderr
+            answer = answers.answer_path(answers.BRIEFING_FILE)
+            started = time.monotonic()
+            while not (answer.exists() and _open_count(answer) == 2):
+                assert time.monotonic() - started < 30, "the app never filed the new answer"
+                await asyncio.sleep(0.2)
+            assert answers.answer_path(answers.CONFLICTS_FILE).exists()
+            await pilot.press("q")
+
+
+def _open_count(answer: Path) -> int | None:
+    try:
+        return int(json.loads(answer.read_text(encoding="utf-8"))["briefing"]["counts"]["open"])
+    except (ValueError, KeyError, OSError):
+        return None
