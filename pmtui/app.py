@@ -183,6 +183,14 @@ class PmtuiApp(App[None]):
         if token != self._cache_token:
             self._cache_token = token
             self.bump_data()
+            self._refresh_answers()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="answers", description="caching answers")
+    def _refresh_answers(self) -> None:
+        """After a change, file the answers `pmtui briefing` and `pmtui conflicts` give (pmtui.answers)."""
+        from pmtui.answers import refresh
+
+        refresh(self.backend.engine.store)
 
     async def action_quit(self) -> None:
         """Quit now: a running sync is asked to stop at its next safe point and is not waited for here."""

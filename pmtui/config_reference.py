@@ -136,4 +136,14 @@ def render() -> str:
         "names; never a secret), so it can skip the settings model on the next run. Any change to the "
         "file, to a `PMTUI_*` variable or to pmtui validates everything again; the stamp is safe to delete."
     )
+    out.append(
+        "\n`pmtui briefing` and `pmtui conflicts` also keep their last answer in the cache folder, so a run "
+        "with nothing changed needs neither DuckDB nor Rich: `briefing-answer.json` (the briefing's data, "
+        "and its printed text for each of the last six terminals you ran it on, recorded with the width "
+        "and colours Rich chose there) and `conflicts-answer.json` (the open conflicts as printed). They "
+        "hold what the commands print and never a secret, are private to you (mode 600), and are used "
+        "only while they match the cache exactly (see [Performance: the answer cache]"
+        "(performance.md#the-answer-cache)); anything else, including a damaged file, is ignored and "
+        "computed again. Both are safe to delete."
+    )
     return "\n".join(out).rstrip() + "\n"

@@ -251,6 +251,7 @@ def watch(
     last.update({run.service: run for run in first})
     output.runs(first, len(engine.store.conflicts()))
     after_run()
+    refresh_answers(engine.store)
     wake = {service: threading.Event() for service in services}
     print_lock = threading.Lock()
 
@@ -271,6 +272,7 @@ def watch(
                 last.update({r.service: r for r in runs})
                 output.runs(runs, len(engine.store.conflicts()))
                 after_run()
+                refresh_answers(engine.store)
 
     threads = [
         threading.Thread(target=loop, args=(service,), name=f"pmtui-watch-{service.value}", daemon=True)
@@ -291,6 +293,19 @@ def watch(
     for thread in threads:
         thread.join()
     return [last[s] for s in services if s in last]
+
+
+def refresh_answers(store: Any) -> None:
+    """After a run, file what `pmtui briefing` and `pmtui conflicts` now answer, so they skip DuckDB.
+
+    A failure only costs the next briefing its shortcut, so it is logged, never raised.
+    """
+    from pmtui.answers import refresh
+
+    try:
+        refresh(store)
+    except Exception:  # the sync itself succeeded; the cache is only a shortcut
+        logging.getLogger("pmtui.answers").warning("could not refresh the answer cache", exc_info=True)
 
 
 def _now() -> Any:

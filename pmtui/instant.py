@@ -9,16 +9,17 @@ litellm, and for the briefing not even the settings model when its stamp is curr
 
 from __future__ import annotations
 
-import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pmtui import paths
 from pmtui.config_stamp import SettingsFacts, fingerprint, read_facts, write_facts
 from pmtui.text import clean_line
 
 if TYPE_CHECKING:
-    from datetime import tzinfo
+    from datetime import date, datetime, tzinfo
+
+    from pmtui.core.store import Store
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -68,41 +69,71 @@ def zone(name: str | None) -> tzinfo:
     return tz
 
 
-def briefing(*, json_output: bool = False, date: str | None = None) -> int:
-    """`pmtui briefing`: the cache, the settings facts and Rich; never the TUI, the clients or litellm."""
-    from datetime import UTC, datetime
+def today_and_now(tz: tzinfo) -> tuple[datetime, date, datetime]:
+    """The clock (UTC), today's date in ``tz`` and the briefing's "now" for today."""
+    from pmtui.answers import now_utc
 
-    from pmtui.core.briefing import briefing_now, build_briefing, empty_briefing, parse_day
+    clock = now_utc()
+    return clock, clock.astimezone(tz).date(), clock
+
+
+def briefing(*, json_output: bool = False, date: str | None = None) -> int:
+    """`pmtui briefing`: from the answer cache when it is current, else from the cache through DuckDB.
+
+    A current text for this terminal (:mod:`pmtui.answers`) is printed as it is: no DuckDB, no Rich,
+    not even the briefing's models. A current answer without this terminal's text is rendered with
+    Rich; a miss computes as before. Either way the answer is filed for the next run. Never the TUI,
+    the clients or litellm.
+    """
+    from pmtui import answers
 
     facts = settings_facts()
     tz = zone(facts.timezone)
-    clock = datetime.now(UTC)
-    try:
-        today = clock.astimezone(tz).date()
-        day = parse_day(date, today) if date is not None else today
-    except ValueError as exc:
-        _err(f"error: {exc}")
-        return EXIT_USAGE
-    now = briefing_now(day, tz, clock)
-    from pmtui.core.store import Store, store_path
+    clock, today, now = today_and_now(tz)
+    day = today
+    if date is not None:
+        from pmtui.core.briefing import briefing_now, parse_day
 
-    path = store_path(paths.data_dir())
-    if path.exists():
-        with Store(path, read_only=True) as store:
-            result = build_briefing(store, today=day, now=now, tz=tz, configured=facts.configured)
+        try:
+            day = parse_day(date, today)
+        except ValueError as exc:
+            _err(f"error: {exc}")
+            return EXIT_USAGE
+        now = briefing_now(day, tz, clock)
+    path = answers.cache_file(paths.data_dir())
+    key = answers.briefing_key(path, facts, tz=tz, day=day, today=today, clock=clock)
+    term = answers.terminal_key()
+    if not json_output:
+        text = answers.read_text(key, term, now=now)
+        if text is not None:
+            sys.stdout.write(text)
+            return EXIT_OK
+    found = answers.read_briefing(key, now=now, tz=tz)
+    fresh = found is None
+    if found is not None:
+        result, until = found
     else:
-        result = empty_briefing(today=day, now=now, tz=tz, configured=facts.configured)
+        is_today = day == today
+        if path.exists():
+            from pmtui.core.store import Store
+
+            with Store(path, read_only=True) as store:
+                result, until = answers.compute_briefing(
+                    store, day=day, now=now, tz=tz, configured=facts.configured, is_today=is_today
+                )
+        else:
+            result, until = answers.compute_briefing(
+                None, day=day, now=now, tz=tz, configured=facts.configured, is_today=is_today
+            )
     if json_output:
+        if fresh:
+            answers.write_briefing(key, result, until, now=now)
         _out(result.to_json())
         return EXIT_OK
-    from rich.console import Console
-
-    from pmtui.render.briefing import MAX_WIDTH, render_briefing
-
-    # NO_COLOR drops every escape (colour, bold and OSC 8 links alike), so piped or plain output is text.
-    console = Console(highlight=False, color_system=None if os.environ.get("NO_COLOR") else "auto")
-    console.width = min(console.width, MAX_WIDTH)
-    console.print(render_briefing(result, width=console.width, cache_path=str(path)))
+    params = answers.console_params(str(path))
+    entry = answers.text_entry(result, params, now=now, valid_until=until)
+    sys.stdout.write(entry["text"])
+    answers.write_briefing(key, result, until, now=now, texts={term: entry})
     return EXIT_OK
 
 
@@ -113,28 +144,44 @@ def _shown(value: object) -> str:
     return clean_line(value, limit=120) if value is not None else "(empty)"
 
 
+def conflict_answer(store: Store) -> tuple[list[Any], list[str]]:
+    """The open conflicts as `pmtui conflicts` prints them: JSON rows (with titles) and text lines."""
+    found = store.conflicts()
+    titles = {c.task_id: (t.title if (t := store.get_task(c.task_id)) else c.task_id) for c in found}
+    rows = [c.model_dump(mode="json") | {"title": titles[c.task_id]} for c in found]
+    lines = [
+        f"{c.service.label:<7} {_shown(titles[c.task_id])} {c.field}: base {_shown(c.base)} · "
+        f"local {_shown(c.local)} · remote {_shown(c.remote)}"
+        for c in found
+    ]
+    return rows, lines
+
+
 def conflicts(*, json_output: bool = False) -> int:
-    """`pmtui conflicts`: the open conflicts from the cache; exit 3 when there are any."""
+    """`pmtui conflicts`: the open conflicts (the answer cache's when current); exit 3 when there are any."""
     import json
 
-    from pmtui.core.store import Store, store_path
+    from pmtui import answers
 
-    path = store_path(paths.data_dir())
+    path = answers.cache_file(paths.data_dir())
     if not path.exists():
         _out("no conflicts (nothing synced yet)")
         return EXIT_OK
-    with Store(path, read_only=True) as store:
-        rows = store.conflicts()
-        titles = {c.task_id: (t.title if (t := store.get_task(c.task_id)) else c.task_id) for c in rows}
+    key = answers.make_key("conflicts", path)
+    found = answers.read_conflicts(key)
+    if found is None:
+        from pmtui.core.store import Store
+
+        with Store(path, read_only=True) as store:
+            found = conflict_answer(store)
+        answers.write_conflicts(key, *found)
+    rows, lines = found
     if json_output:
-        _out(json.dumps([c.model_dump(mode="json") | {"title": titles[c.task_id]} for c in rows], indent=2))
+        _out(json.dumps(rows, indent=2))
     elif not rows:
         _out("no open conflicts")
     else:
-        for c in rows:
-            _out(
-                f"{c.service.label:<7} {_shown(titles[c.task_id])} {c.field}: base {_shown(c.base)} · "
-                f"local {_shown(c.local)} · remote {_shown(c.remote)}"
-            )
+        for line in lines:
+            _out(clean_line(line, limit=None))  # the file is not trusted: no escape reaches the terminal
         _out("resolve them with `pmtui` (press 4 for the conflicts screen)")
     return EXIT_CONFLICTS if rows else EXIT_OK

@@ -182,7 +182,12 @@ def instant_command(argv: Sequence[str]) -> tuple[dict[str, str | bool], Command
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    Everything pmtui writes is private to the user (files 0600, folders 0700) whatever the shell's umask,
+    on this path too: the settings stamp, the answer cache and the change marker (as ``pmtui.cli.main``).
+    """
+    os.umask(0o077)
     found = instant_command(sys.argv[1:])
     if found is None:
         from pmtui.cli import main as typer_main

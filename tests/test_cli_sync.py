@@ -361,3 +361,44 @@ def test_q_in_the_app_quits_during_a_sync_and_a_rerun_resumes(sandbox: Sandbox, 
     with Store(cache, read_only=True) as store:
         assert store.last_sync_runs()[Service.GITLAB].status == "ok"
         assert store.count_tasks() >= 3000
+
+
+def test_watch_files_the_briefing_so_the_next_one_skips_duckdb(sandbox: Sandbox, pmtui_home: Path) -> None:
+    """Issue #22, "with an engine running": after each run `sync --watch` files the briefing's answer."""
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "pmtui.cli", "sync", "--watch", "--json"],
+        env=_env(pmtui_home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    answer = pmtui_home / "cache" / "briefing-answer.json"
+    try:
+        assert watcher.stdout is not None
+        first = [_next_run(watcher.stdout) for _ in range(4)]
+        assert {r["status"] for r in first} == {"ok"}
+        deadline = time.monotonic() + 60
+        while not answer.exists():  # filed just after the round's output
+            assert time.monotonic() < deadline, "the watch never filed the briefing"
+            time.sleep(0.1)
+        code = (
+            "import json, runpy, sys\n"
+            "sys.argv = ['pmtui', 'briefing']\n"
+            "try:\n"
+            "    runpy.run_module('pmtui.launch', run_name='__main__')\n"
+            "except SystemExit as exc:\n"
+            "    print('MODULES=' + json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+            "    raise\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=_env(pmtui_home), capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        modules = json.loads(done.stderr.split("MODULES=")[-1].splitlines()[0])
+        assert "duckdb" not in modules
+        assert "Sync" in done.stdout
+        watcher.send_signal(signal.SIGTERM)
+        watcher.wait(timeout=30)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()

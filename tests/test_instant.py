@@ -189,3 +189,16 @@ def test_first_frame_of_the_app_imports_no_client_library(pmtui_home: Path) -> N
 )
 def test_which_command_lines_skip_typer(argv: list[str], fast: bool) -> None:
     assert (instant_command(argv) is not None) is fast
+
+
+def test_a_current_answer_imports_neither_duckdb_nor_rich(cache: Path, pmtui_home: Path) -> None:
+    """Issue #22: the second `pmtui briefing` on the same terminal prints the filed text as it is."""
+    first, first_modules = _launch(pmtui_home, ["briefing"])
+    assert first.returncode == 0, first.stderr
+    assert "duckdb" in _top(first_modules)
+    again, modules = _launch(pmtui_home, ["briefing"])
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == first.stdout
+    heavy = _top(modules) & {"duckdb", "rich", "pyarrow", *CLIENTS, *FRAMEWORKS}
+    assert not heavy, sorted(heavy)
+    assert "pmtui.core.briefing" not in modules

@@ -56,3 +56,27 @@ def test_opening_a_world_readable_cache_makes_it_private(tmp_path: Path) -> None
     path.chmod(0o644)
     with Store(path):
         assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_instant_commands_write_private_files_under_a_loose_umask(pmtui_home: Path) -> None:
+    """`pmtui briefing` goes around Typer (pmtui.launch): its stamp and answer files are private too."""
+    from pmtui.models import Task
+
+    with Store(store_path(pmtui_home / "data")) as store:
+        store.upsert_tasks([Task(id="a", title="Private")])
+    env = {**os.environ, "PMTUI_HOME": str(pmtui_home), "PMTUI_NO_KEYRING": "1", "NO_COLOR": "1"}
+    pmtui_home.chmod(0o700)
+    for command in ("briefing", "conflicts"):
+        done = subprocess.run(
+            [sys.executable, "-m", "pmtui.launch", command],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            preexec_fn=lambda: os.umask(0o022),
+        )
+        assert done.returncode == 0, done.stderr
+    cache = pmtui_home / "cache"
+    names = {p.name for p in cache.iterdir()}
+    assert names >= {"settings-stamp.json", "briefing-answer.json", "conflicts-answer.json"}
+    assert _loose(cache) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from benchmarks.harness import Run, Sample, Skip
 from benchmarks.workloads import fill_cache, make_projects
@@ -81,17 +82,57 @@ def taskwarrior_export(tasks: list[Task], projects: dict[str, str]) -> list[dict
     return out
 
 
-def _timed(command: list[str], env: dict[str, str]) -> float:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU (user + sys) seconds of one process: CPU moves far less with the machine's load."""
+    cpu = _children_cpu()
     started = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command[-2:])} exited {done.returncode}: {done.stderr.strip()[-300:]}")
-    return seconds
+    return seconds, _children_cpu() - cpu
+
+
+Mode = Literal["steady", "changed", "engine"]
+"""What happens before each `pmtui briefing`: nothing (``steady``: the last answer is still current),
+one task edited (``changed``: no engine refreshed the answer cache, so DuckDB answers), or one task edited
+and then the engine's refresh (``engine``: what the app and `pmtui sync --watch` do after a change)."""
+
+
+def _touch(tasks: list[Task], n: int, *, refresh: bool) -> None:
+    """Edit one task (not timed), as a sync would; with ``refresh``, then what an engine does after it."""
+    from pmtui import answers
+
+    task = tasks[n % len(tasks)]
+    with Store(store_path(paths.data_dir())) as store:
+        store.upsert_tasks([task.model_copy(update={"title": f"{task.title} ({n})"})])
+    if refresh:
+        with Store(store_path(paths.data_dir())) as store:
+            answers.refresh(store)
 
 
 def briefing_vs_taskwarrior(run: Run) -> Iterator[Sample]:
-    """`pmtui briefing` and taskwarrior's `task next` over the same N tasks, alternating, wall time each.
+    """`pmtui briefing` vs `task next`, nothing changed between runs (the answer cache is current)."""
+    return _versus(run, "steady")
+
+
+def briefing_after_change_vs_taskwarrior(run: Run) -> Iterator[Sample]:
+    """`pmtui briefing` vs `task next` after each run's edit, no engine running: DuckDB answers."""
+    return _versus(run, "changed")
+
+
+def briefing_with_engine_vs_taskwarrior(run: Run) -> Iterator[Sample]:
+    """`pmtui briefing` vs `task next` after each run's edit, with an engine refreshing the answer cache."""
+    return _versus(run, "engine")
+
+
+def _versus(run: Run, mode: Mode) -> Iterator[Sample]:
+    """`pmtui briefing` and taskwarrior's `task next` over the same N tasks, alternating; wall and CPU each.
 
     Skips when taskwarrior is not installed (Debian/Ubuntu: `apt-get install taskwarrior`).
     """
@@ -119,11 +160,17 @@ def briefing_vs_taskwarrior(run: Run) -> Iterator[Sample]:
     ).stdout.strip()
     _timed(pmtui_command, pm_env)  # warm the OS file cache (and the settings stamp) for both
     _timed(task_command, tw_env)
-    for _ in range(run.reps):
-        pmtui_seconds = _timed(pmtui_command, pm_env)
-        task_seconds = _timed(task_command, tw_env)
+    run.notes["mode"] = mode
+    for rep in range(run.reps):
+        if mode != "steady":
+            _touch(tasks, rep, refresh=mode == "engine")
+        pmtui_seconds, pmtui_cpu = _timed(pmtui_command, pm_env)
+        task_seconds, task_cpu = _timed(task_command, tw_env)
         yield {
             "ratio": pmtui_seconds / task_seconds,
+            "cpu_ratio": pmtui_cpu / task_cpu if task_cpu else float("nan"),
             "pmtui_seconds": pmtui_seconds,
             "task_seconds": task_seconds,
+            "pmtui_cpu_s": pmtui_cpu,
+            "task_cpu_s": task_cpu,
         }

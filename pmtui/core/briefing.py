@@ -645,6 +645,33 @@ _SYNC_SQL = (
 """Per service: the newest run, the newest error, journal steps waiting, open conflicts."""
 
 
+_LATE_HOURS = "CAST(floor((epoch({now}) - epoch(t.due)) / 3600) AS BIGINT)"
+_NEXT_CHANGE_SQL = (
+    f"SELECT min(CASE WHEN t.due >= {{now}} THEN t.due "
+    f"ELSE t.due + to_hours(24 * ({_LATE_HOURS} // 24 + 1)) END) FROM tasks t "
+    f"WHERE NOT t.deleted AND {_OPEN} AND t.due IS NOT NULL AND NOT t.due_all_day "
+    f"AND (t.due >= {{now}} OR {_LATE_HOURS} // 24 < {OVERDUE_DAYS_CAP})"
+)
+"""The next instant the clock alone changes a section or a score: a timed task's due instant passes (it
+becomes overdue), or an overdue timed task starts another whole day late (its points grow, to the cap).
+The same expressions as :data:`_OVERDUE` and :func:`_score_sql`, so both agree on the boundary."""
+
+
+def valid_until(store: Store, *, today: date, now: datetime, tz: tzinfo) -> datetime | None:
+    """Until when the briefing of ``today`` computed at ``now`` stays what a new computation would give.
+
+    Within it only the hours late, the ranking's reason texts and "how long ago" move, and
+    :func:`pmtui.answers.at_time` recomputes those; the day's end bounds it in any case.
+    """
+    day_end = local_midnight(today + timedelta(days=1), tz)
+    try:
+        row = _query(store, _NEXT_CHANGE_SQL, {"now": now.astimezone(UTC)})
+    except Exception:  # noqa: BLE001 - an unexpected schema only means "valid for no time at all"
+        return now
+    found = row[0][0] if row else None
+    return min(found, day_end) if found is not None else day_end
+
+
 def _query(store: Store, template: str, values: dict[str, Any]) -> list[tuple[Any, ...]]:
     sql, params = _bind(template, values)
     return store._rows(sql, params)

@@ -15,7 +15,7 @@ from textual.widgets import Footer, Label, OptionList, Sparkline, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from pmtui.core.board import ago, due_text
-from pmtui.core.briefing import Briefing, TaskRow, build_briefing
+from pmtui.core.briefing import Briefing, TaskRow, build_briefing, configured_services
 from pmtui.models import ActionResult, CompleteTask, TaskChanges, UpdateTask
 from pmtui.render.briefing import milestone_due_text, milestone_state_text, progress_bar
 from pmtui.screens.base import SYNC_MISSING, Backend, EngineScreen, result_line, severity_of
@@ -117,6 +117,8 @@ class BriefingScreen(EngineScreen):
         description="building the briefing",
     )
     def _build(self) -> None:
+        # The same "configured" hint as `pmtui briefing` (no OS keyring: its import alone costs ~0.1 s
+        # of the first frame); a service that has synced shows its real state either way.
         now = self.backend.now()
         tz = self.backend.tz()
         briefing = build_briefing(
@@ -124,7 +126,7 @@ class BriefingScreen(EngineScreen):
             today=now.astimezone(tz).date(),
             now=now,
             tz=tz,
-            configured=self.backend.engine.configured_services(),
+            configured=[s.value for s in configured_services(self.backend.engine.settings)],
         )
         self.post_message(self.Built(briefing))
 

@@ -327,6 +327,13 @@ class StoreBase:
         self._reaper = threading.Thread(target=reap, name="pmtui-store-release", daemon=True)
         self._reaper.start()
 
+    def let_go(self) -> None:
+        """Close the connection now unless a unit of work holds it, so the file and its change marker are
+        final (the answer cache keys on them: :func:`pmtui.answers.refresh`)."""
+        with self._lock:
+            if self._holds == 0:
+                self._release()
+
     @property
     def change_marker(self) -> Path | None:
         """A small file next to the cache, replaced after every write: front ends watch it to refresh."""

@@ -48,10 +48,14 @@ class SchemaMixin(StoreBase):
         self._check_version()
         applied: list[int] = []
         with self._hold():
+            dirty = self._dirty
             self._exec(
                 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
                 "description VARCHAR, applied_at TIMESTAMPTZ NOT NULL)"
             )
+            # A no-op on an existing cache: opening one must not announce a change (front ends would
+            # reload, and the answer cache would go stale). A new file's migrations below mark it.
+            self._dirty = dirty
             current = self.version()
             for version, description, statements in MIGRATIONS:
                 if version <= current or (target is not None and version > target):
