@@ -24,7 +24,7 @@ from pmtui.sandbox.runner import Sandbox, start_sandbox
 from pmtui.sandbox.server import Clock
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-SERVICES = ("motion", "notion", "gitlab")
+SERVICES = ("motion", "linear", "notion", "gitlab")
 SMALL = (100, 30)
 LARGE = (160, 45)
 
