@@ -347,7 +347,8 @@ def _sync_on_a_terminal(home: Path, *args: str) -> tuple[str, int]:
 
 
 SUMMARY = re.compile(
-    r"^\[(?P<mark>ok  |FAIL|WAIT|SKIP|STOP)\] (?P<service>\w+)\s+(?P<pulled>\d+) pulled · (?P<pushed>\d+) pushed · "
+    r"^\[(?P<mark>ok  |FAIL|WAIT|SKIP|STOP)\] (?P<service>\w+)\s+"
+    r"(?P<pulled>\d+) pulled · (?P<pushed>\d+) pushed · "
     r"(?P<conflicts>\d+) conflicts · (?P<requests>\d+) requests · \d+\.\d s$"
 )
 
@@ -373,7 +374,8 @@ def test_on_a_terminal_shows_progress_then_one_summary_line_per_service(
     assert set(summary) == {"Linear", "GitLab", "Notion", "Motion"}, output
     for service, line in summary.items():
         assert line["mark"] == "ok  ", (service, line.group(0))
-        assert int(line["pulled"]) > 0 and int(line["requests"]) > 0, line.group(0)
+        assert int(line["pulled"]) > 0, line.group(0)
+        assert int(line["requests"]) > 0, line.group(0)
     # The live display's last frame, drawn before it is taken down: each service with its status.
     plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output)
     for label in summary:
@@ -399,6 +401,7 @@ def test_on_a_terminal_a_failing_service_is_named_with_its_error_and_exits_1(
     ]
     failed = next(i for i, line in enumerate(lines) if line.startswith("[FAIL] GitLab"))
     error = next(line for line in lines[failed + 1 :] if line.strip())
-    assert error.startswith("       ") and "GitLab refused the token" in error, error
+    assert error.startswith("       "), error
+    assert "GitLab refused the token" in error, error
     assert "hint:" in lines[lines.index(error) + 1], lines[failed:]
     assert sandbox.api_key("gitlab") not in output
