@@ -47,7 +47,8 @@ def normalise_times(store: Store) -> None:
     for offset, service in enumerate(SERVICES):
         moment = synced - timedelta(milliseconds=offset)
         store._exec(
-            "UPDATE sync_runs SET started_at = ?, finished_at = ? WHERE service = ?", [moment, moment, service]
+            "UPDATE sync_runs SET started_at = ?, finished_at = ? WHERE service = ?",
+            [moment, moment, service],
         )
     store._exec("UPDATE external_refs SET synced_at = ? WHERE synced_at IS NOT NULL", [synced])
 
