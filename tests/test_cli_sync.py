@@ -354,7 +354,7 @@ SUMMARY = re.compile(
 
 
 def _summary(output: str) -> dict[str, re.Match[str]]:
-    lines = [line.strip() for line in output.replace("\r", "\n").splitlines()]
+    lines = [line.strip() for line in output.replace("\r\n", "\n").replace("\r", "\n").splitlines()]
     found = {}
     for line in lines:
         match = SUMMARY.match(re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", line))
@@ -397,7 +397,7 @@ def test_on_a_terminal_a_failing_service_is_named_with_its_error_and_exits_1(
     assert all(summary[s]["mark"] == "ok  " for s in ("Linear", "Notion", "Motion")), output
     lines = [
         re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", line).rstrip()
-        for line in output.replace("\r", "\n").splitlines()
+        for line in output.replace("\r\n", "\n").replace("\r", "\n").splitlines()
     ]
     failed = next(i for i, line in enumerate(lines) if line.startswith("[FAIL] GitLab"))
     error = next(line for line in lines[failed + 1 :] if line.strip())
