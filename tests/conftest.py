@@ -56,6 +56,9 @@ SLOW_MODULES = frozenset(
         "tests/test_private_files.py",
         "tests/tui/test_walkthroughs.py",
         "tests/tui/test_pty_e2e.py",
+        # pytest runs in a child process (the home guard's own checks); 50k tasks on the board.
+        "tests/test_home_guard.py",
+        "tests/tui/test_board_scale.py",
     }
 )
 """Modules whose tests are all `slow`: `pytest -m "not slow"` (the quick loop) leaves them out. Marked

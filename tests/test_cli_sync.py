@@ -402,3 +402,87 @@ def test_watch_files_the_briefing_so_the_next_one_skips_duckdb(sandbox: Sandbox,
     finally:
         if watcher.poll() is None:
             watcher.kill()
+
+
+# ------------------------------------------------------------------ what a person sees on a terminal
+
+
+def _sync_on_a_terminal(home: Path, *args: str) -> tuple[str, int]:
+    """`pmtui sync` on a real pseudo-terminal, where it draws its live progress and the summary lines (on a
+    pipe it prints JSON lines instead, which is what every other test here reads)."""
+    import pexpect
+
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "pmtui.cli", "sync", *args],
+        env=_env(home, TERM="xterm-256color", COLUMNS="120", LINES="40"),
+        dimensions=(40, 120),
+        encoding="utf-8",
+        codec_errors="replace",
+        timeout=120,
+    )
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus is not None, f"killed by signal {child.signalstatus}"
+    return child.before or "", child.exitstatus
+
+
+SUMMARY = re.compile(
+    r"^\[(?P<mark>ok  |FAIL|WAIT|SKIP|STOP)\] (?P<service>\w+)\s+"
+    r"(?P<pulled>\d+) pulled · (?P<pushed>\d+) pushed · "
+    r"(?P<conflicts>\d+) conflicts · (?P<requests>\d+) requests · \d+\.\d s$"
+)
+
+
+def _summary(output: str) -> dict[str, re.Match[str]]:
+    lines = [line.strip() for line in output.replace("\r\n", "\n").replace("\r", "\n").splitlines()]
+    found = {}
+    for line in lines:
+        match = SUMMARY.match(re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", line))
+        if match:
+            found[match["service"]] = match
+    return found
+
+
+def test_on_a_terminal_shows_progress_then_one_summary_line_per_service(
+    sandbox: Sandbox, pmtui_home: Path
+) -> None:
+    output, code = _sync_on_a_terminal(pmtui_home)
+    assert code == 0, output
+    assert "Traceback" not in output
+    assert '{"' not in output, "a terminal gets the human-readable output, not JSON lines"
+    summary = _summary(output)
+    assert set(summary) == {"Linear", "GitLab", "Notion", "Motion"}, output
+    for service, line in summary.items():
+        assert line["mark"] == "ok  ", (service, line.group(0))
+        assert int(line["pulled"]) > 0, line.group(0)
+        assert int(line["requests"]) > 0, line.group(0)
+    # The live display's last frame, drawn before it is taken down: each service with its status.
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output)
+    for label in summary:
+        assert re.search(rf"{label}\s+ok\b", plain.split("] Linear  ")[0]), (label, plain)
+    assert "conflict(s) wait for you" not in output
+
+
+def test_on_a_terminal_a_failing_service_is_named_with_its_error_and_exits_1(
+    sandbox: Sandbox, pmtui_home: Path
+) -> None:
+    from pmtui.sandbox.server import Fault
+
+    sandbox.emulator("gitlab").add_fault(Fault("error", value=401, count=None))
+    output, code = _sync_on_a_terminal(pmtui_home)
+    assert code == 1, output
+    assert "Traceback" not in output
+    summary = _summary(output)
+    assert summary["GitLab"]["mark"] == "FAIL", output
+    assert all(summary[s]["mark"] == "ok  " for s in ("Linear", "Notion", "Motion")), output
+    lines = [
+        re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", line).rstrip()
+        for line in output.replace("\r\n", "\n").replace("\r", "\n").splitlines()
+    ]
+    failed = next(i for i, line in enumerate(lines) if line.startswith("[FAIL] GitLab"))
+    error = next(line for line in lines[failed + 1 :] if line.strip())
+    assert error.startswith("       "), error
+    assert "GitLab refused the token" in error, error
+    assert "hint:" in lines[lines.index(error) + 1], lines[failed:]
+    assert sandbox.api_key("gitlab") not in output

@@ -61,6 +61,7 @@ def _next_run(stream: IO[str], service: str | None = None) -> dict[str, Any]:
             return dict(line)
 
 
+@pytest.mark.slow  # a real pmtui process (or a kill -9 of one): seconds each
 async def test_watch_app_and_commands_share_one_home(
     sandbox: Sandbox, pmtui_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -364,6 +364,7 @@ def test_kill_9_between_post_and_store_of_a_pmtui_comment(
         assert _local_bodies(engine, task.id, text) == [text]
 
 
+@pytest.mark.slow  # a real pmtui process (or a kill -9 of one): seconds each
 def test_kill_9_between_post_and_store_while_carrying(template: Template, cache: Path) -> None:
     text = "Carried right before the crash"
     with Engine(template.settings, Store(cache)) as engine:

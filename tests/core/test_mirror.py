@@ -178,6 +178,7 @@ def test_tables_stay_at_reader_1_writer_2(store: Store, tmp_path: Path) -> None:
     assert str(schema.field("duration_minutes").type) == "int64"
 
 
+@pytest.mark.slow  # 200 mirror runs: the longest test of the quick loop
 def test_compaction_bounds_the_file_count_over_200_small_mirrors(store: Store, tmp_path: Path) -> None:
     target = tmp_path / "mirror"
     mirror = Mirror(store, str(target), compact_after_files=8, vacuum_retention_hours=0)

@@ -24,7 +24,7 @@ from pmtui.sandbox.runner import Sandbox, start_sandbox
 from pmtui.sandbox.server import Clock
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-SERVICES = ("motion", "notion", "gitlab")
+SERVICES = ("motion", "linear", "notion", "gitlab")
 SMALL = (100, 30)
 LARGE = (160, 45)
 
@@ -41,6 +41,15 @@ def normalise_times(store: Store) -> None:
     """Pin the wall-clock times a sync writes (run times, durations) so screens are the same every run."""
     synced = NOW - timedelta(minutes=5)
     store._exec("UPDATE sync_runs SET started_at = ?, finished_at = ?, duration_ms = 420", [synced, synced])
+    # The services sync in parallel, so their runs were stored in any order; equal start times would leave
+    # the history's order (newest first) to chance. A millisecond apart, in SERVICES order, fixes it
+    # without changing what any screen shows (times are shown to the second).
+    for offset, service in enumerate(SERVICES):
+        moment = synced - timedelta(milliseconds=offset)
+        store._exec(
+            "UPDATE sync_runs SET started_at = ?, finished_at = ? WHERE service = ?",
+            [moment, moment, service],
+        )
     store._exec("UPDATE external_refs SET synced_at = ? WHERE synced_at IS NOT NULL", [synced])
 
 

@@ -115,7 +115,7 @@ async def test_bulk_move_three_tasks_to_notion(world: World) -> None:
         assert len(table.selected) == 3
         await pilot.press("m")
         await pilot.pause()
-        await pilot.press("down", "enter")  # Motion, [Notion], GitLab, Local
+        await pilot.press("down", "down", "enter")  # Motion, Linear, [Notion], GitLab, Local
         await settle(pilot)
         await pilot.press("y")  # more than one task: confirm once
         await settle(pilot, rounds=4)

@@ -112,7 +112,10 @@ async def test_briefing_board_detail_and_conflicts_render_no_escape(world: World
         await settle(pilot)
         briefing = screen_text(app)
         assert_safe(briefing)
-        assert "clip board" in briefing
+        # With Linear's due-today issues in the world, the briefing's "due today" box shows the top few:
+        # the hostile ones it shows must read cleanly (the board below shows every one of them).
+        shown = [readable for _service, _title, readable in HOSTILE if readable in briefing]
+        assert len(shown) >= 2, briefing
 
         await pilot.press("2")
         await settle(pilot)

@@ -32,7 +32,7 @@ from pmtui.screens.task_detail import TaskDetailScreen
 from pmtui.screens.task_form import TaskForm
 from pmtui.widgets.kanban import Kanban
 from pmtui.widgets.task_table import TaskTable
-from tests.tui.conftest import World, settle, type_text
+from tests.tui.conftest import Template, World, build_world, settle, type_text
 from tests.tui.test_sync_screens import make_title_conflict
 
 KEYS_PAGE = Path(__file__).resolve().parents[2] / "docs" / "keys.md"
@@ -312,11 +312,11 @@ CASES: list[tuple[str, tuple[str, ...], Check]] = [
     *[(s, ("3",), on(SyncStatusScreen)) for s in MAIN_SCREENS],
     *[(s, ("4",), on(ConflictsScreen)) for s in MAIN_SCREENS],
     *[(s, ("slash",), _filter_focused) for s in MAIN_SCREENS],
-    *[(s, ("S",), _synced(3)) for s in MAIN_SCREENS],
+    *[(s, ("S",), _synced(4)) for s in MAIN_SCREENS],
     *[(s, ("u",), _nothing_to_undo) for s in MAIN_SCREENS],
     *[(s, ("ctrl+z",), _nothing_to_undo) for s in MAIN_SCREENS],
     *[(s, ("q",), _quit) for s in MAIN_SCREENS],
-    ("briefing", ("r",), _synced(3)),
+    ("briefing", ("r",), _synced(4)),
     ("board", ("r",), _reloaded(BoardScreen.RowsLoaded)),
     ("sync", ("r",), _reloaded(SyncStatusScreen.Loaded)),
     ("conflicts", ("r",), _reloaded(ConflictsScreen.Loaded)),
@@ -415,7 +415,7 @@ def _facets_cleared(run: Run) -> None:
 def _health(run: Run) -> None:
     screen = run.app.screen
     assert isinstance(screen, SyncStatusScreen)
-    assert set(screen.health) == {Service.MOTION, Service.NOTION, Service.GITLAB}
+    assert set(screen.health) == {Service.MOTION, Service.LINEAR, Service.NOTION, Service.GITLAB}
 
 
 def _sync_row(run: Run, row: int) -> None:
@@ -435,26 +435,101 @@ def _case_id(case: tuple[str, tuple[str, ...], Check]) -> str:
     return f"{case[0]}:{'+'.join(case[1])}"
 
 
-@pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
-async def test_key_does_what_the_map_says(
-    case: tuple[str, tuple[str, ...], Check], world: World, tools: Path
-) -> None:
-    screen, keys, check = case
+BLANK = "keymap-blank"
+"""A mode with an empty screen: the app rests there while the main screens of the last case are removed."""
+
+BASE_MODE = {
+    "detail": "briefing",
+    "prompt": "briefing",
+    "kanban": "board",
+    "board-one": "board",
+    "board-done": "board",
+}
+"""The mode a case's screen is opened from (the main screens are their own mode)."""
+
+GROUPS = sorted({screen for screen, _keys, _check in CASES})
+
+
+def _quits(case: tuple[str, tuple[str, ...], Check]) -> bool:
+    return "q" in case[1]
+
+
+async def _fresh_case(
+    app: PmtuiApp, pilot: Any, template: Template, tmp: Path, monkeypatch: pytest.MonkeyPatch, screen: str
+) -> World:
+    """Put the running app back to how a new app starts, over a new world: the sandbox restored, a new
+    copy of the synced cache, new main screens (no cursor, filter, sort or toggle survives), no toasts,
+    no clipboard, no prompt history, no messages."""
+    await settle(pilot)
+    await app.switch_mode(BLANK)
+    for mode in MAIN_SCREENS:
+        factory = app._modes[mode]
+        await app.remove_mode(mode)
+        app.add_mode(mode, factory)
+    world = build_world(template, tmp, monkeypatch)
     world.settings.ui.views = {"docs": "label:docs sort:priority"}
     if screen == "conflicts":
         make_title_conflict(world, "Pay electricity bill", "Mine 1", "Theirs 1")
         make_title_conflict(world, "Renew passport", "Mine 2", "Theirs 2")
+    backend = app.backend
+    old = backend.engine
+    backend.engine = world.engine
+    world.engine.on_event = backend.emit
+    backend._orchestrator = None
+    backend.history_path = tmp / "history.txt"
+    backend.cancel.clear()
+    old.close()
+    app.settings = world.settings
+    app._history = None
+    app._syncing = False
+    app.sync_busy = ""
+    app._cache_token = world.engine.store.change_token()
+    app._clipboard = ""
+    app.clear_notifications()
+    (tmp.parent / "opened.txt").unlink(missing_ok=True)  # the browser script's trace (see `tools`)
+    await app.switch_mode(BASE_MODE.get(screen, screen))
+    app.refresh_status()
+    app._recover()
+    await settle(pilot)
+    return world
+
+
+@pytest.mark.slow  # about 3 minutes of CPU for the 123 cases
+@pytest.mark.timeout(1200)
+@pytest.mark.parametrize("screen", GROUPS)
+async def test_keys_do_what_the_map_says(
+    screen: str, template: Template, world: World, tools: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every case of ``screen`` in CASES. One app runs them all (an app start costs more than a case);
+    before each case it is reset to a new app's state over a new world (see _fresh_case). Every case
+    runs even when one fails, and the failure names the case."""
+    from textual.screen import Screen
+
+    cases = sorted((c for c in CASES if c[0] == screen), key=_quits)  # `q` ends the app: last
+    failures: list[str] = []
     messages: list[Message] = []
     app = world.app()
+    app.add_mode(BLANK, Screen)
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
-        await open_screen(pilot, world, screen)
-        for key in keys:
-            await pilot.press(key)
-            await settle(pilot)
-        await settle(pilot, rounds=6)  # under load a worker's result can take a few rounds to land
-        result = check(Run(app, pilot, world, messages, tools))
-        if result is not None:
-            await result
+        for index, case in enumerate(cases):
+            _screen, keys, check = case
+            case_tmp = tools / f"case-{index}"
+            case_tmp.mkdir()
+            current = await _fresh_case(app, pilot, template, case_tmp, monkeypatch, screen)
+            messages.clear()
+            try:
+                await open_screen(pilot, current, screen)
+                for key in keys:
+                    await pilot.press(key)
+                    await settle(pilot)
+                await settle(pilot, rounds=6)  # under load a worker's result can take a few rounds to land
+                result = check(Run(app, pilot, current, messages, tools))
+                if result is not None:
+                    await result
+            except Exception as exc:  # noqa: BLE001 - every case runs; all failures are reported below
+                failures.append(f"{_case_id(case)}: {type(exc).__name__}: {exc}")
+        current.engine.close()
+    assert not failures, "\n".join(failures)
 
 
 # ------------------------------------------------------------------------ the map itself

@@ -72,7 +72,7 @@ def test_board_confirm_move(world: World, snap_compare: Any, size: tuple[int, in
     assert snap_compare(
         world.app(),
         terminal_size=size,
-        run_before=keys("2", "slash", typed="electr", after=("enter", "m", "down", "enter")),
+        run_before=keys("2", "slash", typed="electr", after=("enter", "m", "down", "down", "enter")),
     )
 
 

@@ -139,10 +139,10 @@ async def test_sync_now_updates_the_status(world: World) -> None:
         before = history.row_count
         await pilot.press("S")
         await settle(pilot, rounds=4)
-        assert history.row_count == before + 3
+        assert history.row_count == before + 4  # one run per service: Motion, Linear, Notion, GitLab
         await pilot.press("s")  # the selected row: Motion
         await settle(pilot, rounds=4)
-        assert history.row_count == before + 4
+        assert history.row_count == before + 5
         assert screen.overview is not None
         assert screen.overview.runs[0].service is Service.MOTION
         assert any(n.title == "sync done" for n in app._notifications)
@@ -178,7 +178,7 @@ async def test_health_check_on_demand(world: World) -> None:
         await settle(pilot, rounds=4)
         screen = app.screen
         assert isinstance(screen, SyncStatusScreen)
-        assert set(screen.health) == {Service.MOTION, Service.NOTION, Service.GITLAB}
+        assert set(screen.health) == {Service.MOTION, Service.LINEAR, Service.NOTION, Service.GITLAB}
         assert all(line.ok for line in screen.health.values()), screen.health
 
 

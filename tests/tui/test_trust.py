@@ -166,7 +166,7 @@ async def test_moving_a_task_to_another_service_says_what_happens_and_waits_for_
         await _board_filtered(pilot, "electr")
         await pilot.press("m")
         await pilot.pause()
-        await pilot.press("down", "enter")  # Motion, [Notion], GitLab, Local
+        await pilot.press("down", "down", "enter")  # Motion, Linear, [Notion], GitLab, Local
         await settle(pilot)
         confirm = app.screen
         assert isinstance(confirm, ConfirmModal)
@@ -180,7 +180,7 @@ async def test_moving_a_task_to_another_service_says_what_happens_and_waits_for_
         assert world.service_of(world.task("Pay electricity bill")) is Service.MOTION
         await pilot.press("m")
         await pilot.pause()
-        await pilot.press("down", "enter")
+        await pilot.press("down", "down", "enter")
         await settle(pilot)
         await pilot.press("y")
         await settle(pilot, rounds=4)

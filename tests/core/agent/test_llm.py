@@ -487,6 +487,7 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow  # a real pmtui process (or a kill -9 of one): seconds each
 def test_pmtui_do_plans_runs_and_replies_with_the_model(model: ScriptedModel, pmtui_home: Path) -> None:
     model.calls(("create_task", {"ref": "t1", "title": "Renew passport", "due": "2026-12-10"}))
     model.text("Added 'Renew passport', due December 10, to your local list.")
@@ -505,6 +506,7 @@ def test_pmtui_do_plans_runs_and_replies_with_the_model(model: ScriptedModel, pm
     assert json.loads(model.tool_messages(1)[0]["content"])["status"] == "done"
 
 
+@pytest.mark.slow  # a real pmtui process (or a kill -9 of one): seconds each
 def test_pmtui_do_with_an_unreachable_model_is_one_error_line(pmtui_home: Path) -> None:
     env = _env(
         pmtui_home,
