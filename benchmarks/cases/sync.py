@@ -7,7 +7,6 @@ process (and the GIL), so the times are an upper bound on pmtui's own work.
 from __future__ import annotations
 
 import json
-import math
 import os
 import random
 import subprocess
