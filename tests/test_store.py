@@ -301,3 +301,16 @@ def test_a_process_that_never_lets_go_is_named(tmp_path: Path) -> None:
         holder.communicate("\n", timeout=30)
     with Store(path) as reopened:
         assert reopened.version() == SCHEMA_VERSION
+
+
+def test_runs_that_started_together_are_listed_in_one_order(tmp_path: Path) -> None:
+    """One round starts every service's run at the same instant; the history must not reorder them from one
+    read to the next (the sync status screen flickered, and its snapshots failed half the time)."""
+    same = datetime(2026, 11, 24, 8, tzinfo=UTC)
+    services = [Service.NOTION, Service.GITLAB, Service.MOTION, Service.LINEAR] * 5
+    with Store(tmp_path / "cache.duckdb") as store:
+        for number, service in enumerate(services):
+            store.record_sync_run(SyncRun(run_id=f"r{number:02}", service=service, status="ok", started_at=same))
+        listed = [(run.service.value, run.run_id) for run in store.sync_runs()]
+        assert listed == sorted(listed)
+        assert all([(r.service.value, r.run_id) for r in store.sync_runs()] == listed for _ in range(5))

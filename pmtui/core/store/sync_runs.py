@@ -98,7 +98,10 @@ class SyncRunsMixin(StoreBase):
         where, params = ("service = ?", [service.value]) if service else ("TRUE", [])
         with self._hold():
             table = self._records(
-                f"SELECT * FROM sync_runs WHERE {where} ORDER BY started_at DESC LIMIT {int(limit)}", params
+                # The tie-break keeps runs that started together (one round's services) in one order.
+                f"SELECT * FROM sync_runs WHERE {where} ORDER BY started_at DESC, service, run_id "
+                f"LIMIT {int(limit)}",
+                params,
             )
         return [_sync_run(row) for row in table.to_pylist()]
 
