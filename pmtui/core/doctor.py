@@ -196,7 +196,8 @@ def _health_check(settings: Settings, service: Service, detail: str, missing: li
     if health.ids:
         parts.append(", ".join(f"{k} {v}" for k, v in health.ids.items()))
     if health.rate_remaining is not None:
-        budget = f"{health.rate_remaining:g}"
+        # Whole requests: a refilling bucket reports fractions ("0.00042") that mean nothing to a person.
+        budget = f"{int(health.rate_remaining)}"
         if health.rate_limit is not None:
             budget += f"/{health.rate_limit:g}"
         parts.append(f"rate budget {budget}")

@@ -187,22 +187,26 @@ class ScanProgress:
     def line(self) -> str:
         """What the sync screen and `pmtui doctor` print, e.g. "Motion: full scan 3 of 12 pages, complete
         in ~10 min (2 more syncs, 6 pages each at 12 req/min)"."""
-        label, rate = self.service.label, f"{self.per_round} pages each at {self.per_minute:g} req/min"
+        label, rate = self.service.label, f"{_pages(self.per_round)} each at {self.per_minute:g} req/min"
         total = self.pages_total
         if self.in_progress:
             seconds, syncs = self.seconds_left(), self.syncs_left()
             if seconds is None or syncs is None or total is None:
-                return f"{label}: first full scan, {self.pages_done} pages so far ({rate})"
+                return f"{label}: first full scan, {_pages(self.pages_done)} so far ({rate})"
             shown = max(total, self.pages_done + 1)
             return (
-                f"{label}: full scan {self.pages_done} of {shown} pages, complete in "
+                f"{label}: full scan {self.pages_done} of {_pages(shown)}, complete in "
                 f"~{_minutes(seconds)} ({syncs} more sync{'s' if syncs != 1 else ''}, {rate})"
             )
         if total is None:
             return f"{label}: no full scan yet ({rate})"
         syncs = math.ceil(total / self.per_round)
         plural = "s" if syncs != 1 else ""
-        return f"{label}: full scan complete ({total} pages; a pass takes {syncs} sync{plural}, {rate})"
+        return f"{label}: full scan complete ({_pages(total)}; a pass takes {syncs} sync{plural}, {rate})"
+
+
+def _pages(count: int) -> str:
+    return f"{count} page{'s' if count != 1 else ''}"
 
 
 def _minutes(seconds: float) -> str:
