@@ -310,7 +310,8 @@ def test_runs_that_started_together_are_listed_in_one_order(tmp_path: Path) -> N
     services = [Service.NOTION, Service.GITLAB, Service.MOTION, Service.LINEAR] * 5
     with Store(tmp_path / "cache.duckdb") as store:
         for number, service in enumerate(services):
-            store.record_sync_run(SyncRun(run_id=f"r{number:02}", service=service, status="ok", started_at=same))
+            run = SyncRun(run_id=f"r{number:02}", service=service, status="ok", started_at=same)
+            store.record_sync_run(run)
         listed = [(run.service.value, run.run_id) for run in store.sync_runs()]
         assert listed == sorted(listed)
         assert all([(r.service.value, r.run_id) for r in store.sync_runs()] == listed for _ in range(5))

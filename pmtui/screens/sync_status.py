@@ -126,6 +126,11 @@ class SyncStatusScreen(EngineScreen):
         services.focus()
         self.reload()
         self.set_interval(1, self._tick)
+        # The title says when a sync is running: show it as soon as it starts, not at the next reload.
+        self.watch(self.app, "sync_busy", self._busy_changed, init=False)
+
+    def _busy_changed(self, _busy: str) -> None:
+        self._draw()
 
     def _tick(self) -> None:
         """Redraw each second while a rate-limited service counts down to its retry time."""

@@ -179,6 +179,21 @@ async def settle(pilot: Any, rounds: int = 2) -> None:
                 # on purpose; wait again for the one that replaced it.
                 await pilot.pause()
         await pilot.pause()
+    await _tables_measured(pilot)
+
+
+async def _tables_measured(pilot: Any) -> None:
+    """Wait until every DataTable on the screen has measured the rows it was given: DataTable sizes its
+    columns on its next idle, so a frame taken before that shows header-wide, truncated columns (a loaded
+    machine made the sync-status snapshots fail that way). `_require_update_dimensions` is Textual's own
+    flag for it; there is no public one."""
+    from textual.widgets import DataTable
+
+    for _ in range(50):
+        tables = pilot.app.screen.query(DataTable)
+        if not any(getattr(table, "_require_update_dimensions", False) for table in tables):
+            return
+        await pilot.pause(0.02)
 
 
 _KEY_NAMES = {

@@ -122,7 +122,7 @@ def test_sync_status_busy(world: World, snap_compare: Any, size: tuple[int, int]
     async def run(pilot: Any) -> None:
         await keys("3")(pilot)
         app.sync_busy = "syncing Motion…"
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run)
 
