@@ -548,7 +548,12 @@ def demo(
         configure_logging(paths.log_dir(), mode="tui")
         settings = _load_settings()
         _configure_logging(settings)
-        make_app(settings).run()
+        app = make_app(settings)
+        try:
+            app.run()
+        finally:
+            # Closed before the sandbox stops and the throwaway home is removed under it.
+            app.backend.engine.close()
 
     run_demo(keep=keep, echo=_out, open_app=open_app)
 

@@ -336,17 +336,10 @@ class SyncEngine:
                 if known is not None and any(getattr(known, k) != v for k, v in stated.items()):
                     self.store.upsert_projects([known.model_copy(update={**stated, "updated_at": utcnow()})])
                 continue
-            project = self.store.find_project(remote.project.name) or Project(**fields)
-            self.store.upsert_projects([project])
             ref = remote.ref.model_copy(
-                update={
-                    "entity": EntityType.PROJECT,
-                    "entity_id": project.id,
-                    "synced_at": utcnow(),
-                    "origin": True,
-                }
+                update={"entity": EntityType.PROJECT, "synced_at": utcnow(), "origin": True}
             )
-            self.store.upsert_refs([ref])
+            self.store.adopt_project(Project(**fields), ref)
         self.store.set_cursor(service, "projects", None)
 
     def _absorb(

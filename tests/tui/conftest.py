@@ -196,6 +196,18 @@ async def _tables_measured(pilot: Any) -> None:
         await pilot.pause(0.02)
 
 
+async def still_cursors(pilot: Any) -> None:
+    """Stop every text cursor's blink (hidden): a blinking cursor is drawn or not depending on when the
+    frame is taken, and a loaded machine took the agent prompt's picture in the other half of the blink."""
+    from textual.widgets import Input, TextArea
+
+    for widget in pilot.app.screen.query(Input):
+        widget.cursor_blink = False
+    for area in pilot.app.screen.query(TextArea):
+        area.cursor_blink = False
+    await pilot.pause()
+
+
 _KEY_NAMES = {
     " ": "space",
     "#": "number_sign",

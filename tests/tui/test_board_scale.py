@@ -21,6 +21,8 @@ from tests.tui.bulk import fill_bulk
 from tests.tui.conftest import LARGE, NOW, settle
 
 N = 50_000
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(300)  # the hang guard: a board that never fills fails here, not the CI job
 async def test_board_opens_fast_with_50k_tasks(tmp_path: Path) -> None:

@@ -22,6 +22,8 @@ connection and the transaction of :class:`~pmtui.core.store.base.StoreBase`:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pmtui.core.store.base import (
     DAMAGED_HINT,
     FAIR_SHARE_SECONDS,
@@ -43,6 +45,9 @@ from pmtui.core.store.schema import HANDLE_PREFIXES, MIGRATIONS, SCHEMA_VERSION,
 from pmtui.core.store.sync_runs import SyncRunsMixin
 from pmtui.core.store.tasks import TasksMixin
 from pmtui.errors import StoreError, StoreLockedError, StoreSchemaError
+
+if TYPE_CHECKING:
+    from pmtui.models import ExternalRef, Project
 
 __all__ = [
     "DAMAGED_HINT",
@@ -80,5 +85,21 @@ class Store(
     """The DuckDB cache. One instance per process; methods are safe to call from worker threads.
 
     Every group of tables is a mixin over :class:`StoreBase`, so a transaction opened by one (say, a
-    journal step closing) covers the writes of the others (the task it saved).
+    journal step closing) covers the writes of the others (the task it saved). Methods that span
+    groups (a project and its ref) live here.
     """
+
+    def adopt_project(self, project: Project, ref: ExternalRef) -> Project:
+        """Link a service's project ``ref`` to the live project of the same name, or to ``project`` (new).
+
+        One transaction: services sync in parallel and several hold a project of one name (Motion's,
+        Linear's and Notion's "Q1 launch"); looked up and created apart, each could find none and make
+        its own, and the briefing listed the project twice with its tasks split between them.
+        """
+        with self.transaction() as tx:
+            chosen = tx.find_project(project.name)
+            if chosen is None:
+                chosen = project
+                tx.upsert_projects([project])
+            tx.upsert_refs([ref.model_copy(update={"entity_id": chosen.id})])
+        return chosen

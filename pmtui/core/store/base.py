@@ -9,12 +9,14 @@ The table groups (:mod:`pmtui.core.store.tasks`, ``refs``, ``journal``, ...) are
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import random
 import re
 import threading
 import time
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -86,6 +88,28 @@ _DUCKDB_HEADER_BYTES = 3 * 4096
 """A DuckDB file's main header and its two database headers, before the first block."""
 _OPEN_PATHS: dict[Path, int] = {}
 """Cache files this process has open, with how many Stores hold each (DuckDB shares one instance)."""
+_LIVE: weakref.WeakSet[StoreBase] = weakref.WeakSet()
+"""Every store of this process, so its connection is closed before the interpreter shuts down."""
+EXIT_WAIT_SECONDS = 30.0
+"""How long the exit waits for a store's unit of work (a sync's last page, a checkpoint) to end."""
+
+
+@atexit.register
+def _close_all_at_exit() -> None:
+    """Close every store's connection before the interpreter finalizes.
+
+    The idle-connection reaper is a daemon thread: when the process ended while it was closing a
+    connection (DuckDB checkpoints on close, with the GIL released), the finalizing interpreter stopped
+    the thread inside DuckDB's C++ code and the process aborted ("terminate called ... exception not
+    rethrown", SIGABRT) after `q` in the app. Taking each store's lock waits for such work to end.
+    """
+    for store in list(_LIVE):
+        if store._lock.acquire(timeout=EXIT_WAIT_SECONDS):
+            try:
+                store._release()
+                store._closed = True
+            finally:
+                store._lock.release()
 
 
 def _models() -> ModuleType:
@@ -198,6 +222,7 @@ class StoreBase:
         if resolved is not None:
             self._opened = resolved
             _OPEN_PATHS[resolved] = _OPEN_PATHS.get(resolved, 0) + 1
+        _LIVE.add(self)
 
     # ------------------------------------------------------------------------------ the connection
     # A file-backed Store opens DuckDB only for a unit of work (a statement, a transaction, a burst of

@@ -146,12 +146,13 @@ class TasksMixin(StoreBase):
     def find_project(self, name_or_id: str) -> Project | None:
         """The live project whose id, or name ignoring case, is ``name_or_id``; None if there is none.
 
-        If two projects share the name, which one is returned is unspecified.
+        If two projects share the name, the oldest is returned, so every caller picks the same one.
         """
         with self._hold():
             table = self._records(
-                "SELECT * FROM projects WHERE NOT deleted AND (id = ? OR lower(name) = lower(?)) LIMIT 1",
-                [name_or_id, name_or_id],
+                "SELECT * FROM projects WHERE NOT deleted AND (id = ? OR lower(name) = lower(?)) "
+                "ORDER BY (id = ?) DESC, created_at, id LIMIT 1",
+                [name_or_id, name_or_id, name_or_id],
             )
         rows = table.to_pylist()
         return _models().Project.model_validate(rows[0]) if rows else None
