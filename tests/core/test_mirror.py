@@ -305,10 +305,12 @@ def test_deltalake_stays_off_the_briefing_and_tui_start_path(pmtui_home: Path) -
 def test_a_spark_api_reader_accepts_the_tables(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # pyspark's testing helpers look for a Spark distribution when first imported (the Connect client's
+    # import below may be the first: under xdist no earlier test of this worker imported pyspark); a
+    # Connect client needs none.
+    monkeypatch.setenv("SPARK_HOME", str(tmp_path))
     pytest.importorskip("pysail", reason="pysail (a Spark-API engine) is a dev extra")
     pytest.importorskip("pyspark.sql.connect", reason="the Spark Connect client (pyspark-client) is needed")
-    # pyspark's testing helpers look for a Spark distribution at import; a Connect client needs none.
-    monkeypatch.setenv("SPARK_HOME", str(tmp_path))
     from pysail.spark import SparkConnectServer
     from pyspark.sql import SparkSession
 
