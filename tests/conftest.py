@@ -59,6 +59,10 @@ SLOW_MODULES = frozenset(
         # pytest runs in a child process (the home guard's own checks); 50k tasks on the board.
         "tests/test_home_guard.py",
         "tests/tui/test_board_scale.py",
+        # 123 key cases, each over a fresh world and app: 15-85 s per screen group.
+        "tests/tui/test_keymap.py",
+        # 41 full-screen pictures at two sizes (3-4 s each): the full run checks them.
+        "tests/tui/test_snapshots.py",
     }
 )
 """Modules whose tests are all `slow`: `pytest -m "not slow"` (the quick loop) leaves them out. Marked

@@ -191,6 +191,7 @@ _steps = st.lists(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=_steps)

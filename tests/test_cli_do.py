@@ -76,6 +76,7 @@ def test_invalid_plan_changes_nothing(sandbox: Sandbox, pmtui_home: Path) -> Non
     assert all(counts["total"] == 0 for counts in sandbox.request_counts().values())
 
 
+@pytest.mark.slow  # real `pmtui` processes and a sync: 6-8 s
 def test_to_overrides_the_router_and_save_rule_remembers_it(sandbox: Sandbox, pmtui_home: Path) -> None:
     planned = pmtui(pmtui_home, "--dry-run", "--to", "notion", "task Fix login redirect")
     assert planned.returncode == 0, planned.stderr
@@ -91,6 +92,7 @@ def test_to_overrides_the_router_and_save_rule_remembers_it(sandbox: Sandbox, pm
     assert bad.returncode == 2
 
 
+@pytest.mark.slow  # real `pmtui` processes and a sync: 6-8 s
 def test_a_notion_id_property_is_the_handle_sync_shows_and_do_accepts(
     sandbox: Sandbox, pmtui_home: Path
 ) -> None:

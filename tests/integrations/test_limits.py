@@ -58,7 +58,7 @@ def test_throttled_call_is_not_retried_before_retry_after() -> None:
             raise RateLimitedError("slow down", service="motion", retry_after=4)
         return "ok"
 
-    assert with_retries(call, limiter=limiter, service="motion") == "ok"
+    assert with_retries(call, limiter=limiter, service="motion", sleep=fake.sleep) == "ok"
     assert calls[1] - calls[0] >= 4
     assert calls[2] - calls[1] >= 4
 
