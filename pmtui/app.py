@@ -142,7 +142,7 @@ class PmtuiApp(App[None]):
         self.switch_mode("briefing")
         self.refresh_status()
         self._recover()
-        if self.auto_sync and self.backend.has_sync():
+        if self.auto_sync:
             self.set_interval(self.settings.sync.interval_seconds, self._periodic_sync)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="recover", description="recovering")
@@ -153,7 +153,7 @@ class PmtuiApp(App[None]):
                 self.notify, "\n".join(settled[:5]), title=f"recovered {len(settled)} step(s)", timeout=8
             )
             self.call_from_thread(self.bump_data)
-        if self.auto_sync and self.backend.has_sync():
+        if self.auto_sync:
             self.call_from_thread(self.start_sync, None, True)
 
     def on_worker_state_changed(self, event: Any) -> None:
@@ -226,10 +226,6 @@ class PmtuiApp(App[None]):
 
     def start_sync(self, services: list[Service] | None = None, background: bool = False) -> None:
         """Sync ``services`` (all when None) in a worker; one sync at a time."""
-        if not self.backend.has_sync():
-            if not background:
-                self.notify("sync is not available yet", severity="warning", timeout=4)
-            return
         if self._syncing:
             if not background:
                 self.notify("a sync is already running", timeout=3)

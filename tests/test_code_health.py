@@ -87,7 +87,7 @@ def test_each_store_method_lives_in_one_table_group() -> None:
     assert len(mixins) >= 6, [cls.__name__ for cls in mixins]
     for cls in mixins:
         for name in vars(cls):
-            if not name.startswith("__"):
+            if not name.startswith("__") and name != "_abc_impl":  # ABC's own bookkeeping, in every class
                 owners.setdefault(name, []).append(cls.__name__)
     shadowed = {
         name: where

@@ -386,13 +386,5 @@ class AgentOrchestrator:
         }
 
     def _sync(self, action: Sync) -> ActionResult:
-        runner = getattr(self.engine, "sync", None)
-        if runner is None:
-            return ActionResult(
-                ref=action.ref,
-                type=action.type,
-                status=ResultStatus.SKIPPED,
-                message="sync is not available yet (it arrives with the sync engine)",
-            )
-        report = runner(action.services or None)
+        report = self.engine.sync(action.services or None)
         return ActionResult(ref=action.ref, type=action.type, status=ResultStatus.DONE, message=str(report))

@@ -91,13 +91,6 @@ class Backend:
         """One action from a key press, routed and journaled like any plan (call from a worker)."""
         return self.orchestrator().execute_action(action)
 
-    def has_sync(self) -> bool:
-        """True once the engine has a sync engine attached."""
-        return callable(getattr(self.engine, "sync", None))
-
-    def has_resolve(self) -> bool:
-        return callable(getattr(self.engine, "resolve_conflict", None))
-
     def sync(
         self, services: list[Service] | None, on_progress: Callable[[EngineEvent], None] | None = None
     ) -> list[SyncRun] | None:
@@ -111,9 +104,6 @@ class Backend:
         finally:
             self.syncing.clear()
         return runs
-
-
-SYNC_MISSING = "sync is not available yet"
 
 
 def error_text(error: BaseException, doing: str | None = None) -> str:

@@ -23,7 +23,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from pmtui.core.board import ConflictItem, conflict_queue, parse_field_value
-from pmtui.screens.base import SYNC_MISSING, Backend, EngineScreen, error_text
+from pmtui.screens.base import Backend, EngineScreen, error_text
 from pmtui.screens.modals import ChoiceModal, InputModal
 from pmtui.text import clean_line
 from pmtui.widgets.field_diff import FieldDiff, human_value, value_text
@@ -148,8 +148,6 @@ class ConflictsScreen(EngineScreen):
             line.append(f"  {item.service.label}", style="dim")
             queue.add_option(Option(line, id=item.id))
         title = Text.assemble(("Conflicts ", "bold"), (f"· {len(self.items)} open", "dim"))
-        if not self.backend.has_resolve():
-            title.append(f" · {SYNC_MISSING}", style="dim")
         self.query_one("#conflicts-title", Static).update(title)
         if self.items:
             ids = [item.id for item in self.items]
@@ -307,9 +305,6 @@ class ConflictsScreen(EngineScreen):
     def _propose(self, resolutions: list[Resolution], label: str) -> None:
         if not resolutions:
             return
-        if not self.backend.has_resolve():
-            self.notify(SYNC_MISSING, severity="warning", timeout=4)
-            return
         self._flush()
         self.pending = Pending(resolutions, label)
         self._timer = self.set_timer(UNDO_SECONDS, self._flush)
@@ -360,13 +355,11 @@ class ConflictsScreen(EngineScreen):
         description="resolving conflicts",
     )
     def _apply(self, batch: list[Resolution]) -> None:
-        resolve = getattr(self.backend.engine, "resolve_conflict", None)
+        resolve = self.backend.engine.resolve_conflict
         done: list[Resolution] = []
         failures: dict[str, str] = {}
         for resolution in batch:
             try:
-                if not callable(resolve):
-                    raise RuntimeError(SYNC_MISSING)
                 resolve(resolution.item.id, resolution.choice, resolution.value)
             except Exception as exc:  # noqa: BLE001 - each conflict stands alone: report it and go on with the rest
                 failures[resolution.item.id] = error_text(exc, f"resolving {resolution.item.field}")

@@ -17,7 +17,7 @@ from pmtui.core.board import ServiceStatus, StatusSummary, ago, countdown, statu
 from pmtui.core.scan import SCAN_RESOURCE, ScanProgress, scan_progress
 from pmtui.core.sync import Notice, attention_notices
 from pmtui.models import REMOTE_SERVICES, JournalEntry, JournalState, Service, SyncRun
-from pmtui.screens.base import SYNC_MISSING, Backend, EngineScreen, error_text
+from pmtui.screens.base import Backend, EngineScreen, error_text
 from pmtui.text import clean_block, clean_line
 from pmtui.widgets.status_line import StatusLine
 
@@ -186,8 +186,6 @@ class SyncStatusScreen(EngineScreen):
         title = Text.assemble(("Sync ", "bold"), (f"· {overview.summary.tasks:,} tasks in the cache", "dim"))
         if busy:
             title.append(f" · {busy}", style="yellow")
-        elif not self.backend.has_sync():
-            title.append(f" · {SYNC_MISSING}", style="dim")
         self.query_one("#sync-title", Static).update(title)
         table = self.query_one("#sync-services", DataTable)
         row = table.cursor_row
@@ -345,8 +343,7 @@ class SyncStatusScreen(EngineScreen):
 
     def _start_sync(self, services: list[Service] | None) -> None:
         start = getattr(self.app, "start_sync", None)
-        if not self.backend.has_sync() or not callable(start):
-            self.notify(SYNC_MISSING, severity="warning", timeout=4)
+        if not callable(start):
             return
         start(services)
 

@@ -196,7 +196,22 @@ async def _tables_measured(pilot: Any) -> None:
         await pilot.pause(0.02)
 
 
-async def still_cursors(pilot: Any) -> None:
+@pytest.fixture
+def snap_compare(snap_compare: Any) -> Any:
+    """pytest-textual-snapshot's comparison, with every text cursor still when the picture is taken."""
+
+    def compare(app: Any, *args: Any, run_before: Any = None, **kwargs: Any) -> bool:
+        async def before(pilot: Any) -> None:
+            if run_before is not None:
+                await run_before(pilot)
+            await _still_cursors(pilot)
+
+        return bool(snap_compare(app, *args, run_before=before, **kwargs))
+
+    return compare
+
+
+async def _still_cursors(pilot: Any) -> None:
     """Stop every text cursor's blink (hidden): a blinking cursor is drawn or not depending on when the
     frame is taken, and a loaded machine took the agent prompt's picture in the other half of the blink."""
     from textual.widgets import Input, TextArea

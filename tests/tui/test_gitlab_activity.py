@@ -16,7 +16,7 @@ from textual.widgets import Static
 
 from pmtui.core.activity import read_cached
 from pmtui.screens.task_detail import TaskDetailScreen
-from tests.tui.conftest import LARGE, SMALL, World, settle, still_cursors
+from tests.tui.conftest import LARGE, SMALL, World, settle
 
 RELATED = "GET /api/v4/projects/:id/issues/:issue_iid/related_merge_requests"
 
@@ -42,7 +42,6 @@ async def test_detail_shows_mrs_with_state_and_pipeline_and_the_commits(world: W
         await settle(pilot)
         app.push_screen(TaskDetailScreen(app.backend, task.id))
         await settle(pilot, rounds=4)
-        await still_cursors(pilot)
         screen = app.screen
         assert isinstance(screen, TaskDetailScreen)
         [loaded] = [m for m in messages if isinstance(m, TaskDetailScreen.MergeRequestsLoaded)]
@@ -71,7 +70,6 @@ async def test_reopening_shows_the_cache_without_a_request_and_r_refetches(world
         await settle(pilot)
         app.push_screen(TaskDetailScreen(app.backend, task.id))
         await settle(pilot, rounds=4)
-        await still_cursors(pilot)
         await pilot.press("escape")
         await settle(pilot)
         gitlab = world.sandbox.emulator("gitlab")
@@ -79,7 +77,6 @@ async def test_reopening_shows_the_cache_without_a_request_and_r_refetches(world
 
         app.push_screen(TaskDetailScreen(app.backend, task.id))
         await settle(pilot, rounds=4)
-        await still_cursors(pilot)
         screen = app.screen
         assert isinstance(screen, TaskDetailScreen)
         assert screen.detail is not None
@@ -104,7 +101,6 @@ async def test_a_fetch_error_keeps_the_cached_copy_on_screen(world: World) -> No
         await settle(pilot)
         app.push_screen(TaskDetailScreen(app.backend, task.id))
         await settle(pilot, rounds=4)
-        await still_cursors(pilot)
         world.no_backoff(Service.GITLAB)
         world.sandbox.emulator("gitlab").add_fault(Fault("error", value=503, count=None, path=RELATED))
         await pilot.press("r")
@@ -148,6 +144,5 @@ def test_detail_with_merge_requests_looks(world: World, snap_compare: Any, size:
         await settle(pilot)
         app.push_screen(TaskDetailScreen(app.backend, task.id))
         await settle(pilot, rounds=4)
-        await still_cursors(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run)

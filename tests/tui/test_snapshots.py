@@ -16,7 +16,7 @@ import pytest
 from pmtui.models import JournalEntry, JournalState, Service, SyncRun
 from pmtui.sandbox.server import Fault
 from pmtui.screens.task_detail import TaskDetailScreen
-from tests.tui.conftest import NOW, World, normalise_times, settle, still_cursors, type_text
+from tests.tui.conftest import NOW, World, normalise_times, settle, type_text
 
 NARROW = (80, 24)
 WIDE = (200, 60)
@@ -37,7 +37,6 @@ def keys(*pressed: str, typed: str = "", after: tuple[str, ...] = ()) -> Steps:
             await pilot.press(key)
             await settle(pilot, rounds=1)
         await settle(pilot, rounds=2)
-        await still_cursors(pilot)
 
     return run
 
@@ -107,7 +106,6 @@ def test_task_detail(world: World, snap_compare: Any, size: tuple[int, int]) -> 
         await settle(pilot)
         app.push_screen(TaskDetailScreen(app.backend, task.id))
         await settle(pilot)
-        await still_cursors(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run)
 
@@ -125,7 +123,6 @@ def test_sync_status_busy(world: World, snap_compare: Any, size: tuple[int, int]
         await keys("3")(pilot)
         app.sync_busy = "syncing Motion…"
         await settle(pilot)
-        await still_cursors(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run)
 

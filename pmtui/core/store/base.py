@@ -17,6 +17,7 @@ import re
 import threading
 import time
 import weakref
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -104,10 +105,9 @@ def _close_all_at_exit() -> None:
     rethrown", SIGABRT) after `q` in the app. Taking each store's lock waits for such work to end.
     """
     for store in list(_LIVE):
-        if store._lock.acquire(timeout=EXIT_WAIT_SECONDS):
+        if store._lock.acquire(timeout=EXIT_WAIT_SECONDS):  # close() waits without a bound
             try:
-                store._release()
-                store._closed = True
+                store.close()
             finally:
                 store._lock.release()
 
@@ -167,7 +167,7 @@ class _Records:
         return self.rows
 
 
-class StoreBase:
+class StoreBase(ABC):
     """The DuckDB cache's connection, statement helpers and lifecycle; the table groups build on it."""
 
     def __init__(self, path: Path | str, *, read_only: bool = False, lock_wait: float | None = None) -> None:
@@ -532,12 +532,12 @@ class StoreBase:
                 self._depth = 0
                 self._exec("COMMIT")
 
+    @abstractmethod
     def _prepare_schema(self) -> None:
         """Bring the file's schema up to date, or only check it when read-only, at open.
 
         :class:`~pmtui.core.store.migrations.SchemaMixin` does it; the base alone cannot open a cache.
         """
-        raise NotImplementedError
 
 
 def store_path(data_dir: Path) -> Path:
