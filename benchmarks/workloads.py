@@ -94,17 +94,20 @@ def sandbox_world(
 # --------------------------------------------------------------------------------- remote changes
 
 
-def change_remotely(world: SandboxWorld, store: Store, share: float, rng: random.Random) -> dict[str, int]:
-    """Retitle ``share`` of each service's synced tasks as another user would; returns the count each."""
+def change_remotely(
+    world: SandboxWorld, store: Store, share: float, rng: random.Random
+) -> dict[str, list[str]]:
+    """Retitle ``share`` of each service's synced tasks as another user would; their ids, by service."""
     changed = {}
     for service in world.sandbox.running:
         refs = store.refs_for_service(Service(service))
         count = max(1, round(len(refs) * share))
         emulator = world.sandbox.emulator(service)
-        for ref in rng.sample(refs, count):
+        picked = rng.sample(refs, count)
+        for ref in picked:
             title = f"Changed {rng.randrange(10**9)}"
             emulator.admin_mutate(_retitle(service, ref.external_id, title))
-        changed[service] = count
+        changed[service] = [ref.external_id for ref in picked]
     return changed
 
 

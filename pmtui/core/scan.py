@@ -3,9 +3,11 @@
 Motion lists 50 unresolved tasks a request, at 12 requests a minute, and cannot say what changed: a
 workspace of 11,000 tasks is 220 requests, 18 minutes of the whole budget. One sync therefore reads at
 most :meth:`~pmtui.integrations.base.Integration.round_pages` pages (``[motion] scan_share`` of a minute's
-budget) and the next sync goes on from there. The pass's state lives in the ``tasks-scan`` cursor row
-(no table of its own): the service's page cursor to resume at, the pages and the task ids the pass has
-read so far, and the length of the last complete pass (the estimate shown as progress).
+budget) and the next sync goes on from there. The pass's state lives in the ``tasks-scan`` cursor row:
+the service's page cursor to resume at, the pages the pass has read so far, and the length of the last
+complete pass (the estimate shown as progress). The ids the pass has listed go to the ``scan_seen``
+table, a page's rows at a time (in the cursor row they were rewritten whole with every page, which made a
+pass quadratic in its length).
 
 A task missing from the listing is a deletion candidate only once a pass is *complete*: a partial pass
 has not read every page, so what it did not see proves nothing.
@@ -23,7 +25,7 @@ import logging
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pmtui.errors import ValidationError
@@ -32,6 +34,8 @@ from pmtui.integrations.limits import DEFAULT_PER_MINUTE, round_pages
 from pmtui.models import Service
 
 log = logging.getLogger("pmtui.sync")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 SCAN_RESOURCE = "tasks-scan"
 """The cursor row (``sync_cursors.resource``) holding a spread scan's state."""
@@ -45,12 +49,12 @@ class ScanState:
     """The service's page cursor where the next sync continues; None: the next sync starts a pass."""
     pages: int = 0
     """Pages the current pass has read (0 between passes)."""
-    seen: list[str] = field(default_factory=list)
-    """Ids of every live task the current pass has listed (the deletion check's evidence)."""
     last_pass_pages: int | None = None
     """Pages of the last complete pass: the estimate of the current one's length."""
     passes: int = 0
     """Complete passes so far."""
+    legacy_seen: list[str] = field(default_factory=list, compare=False, repr=False)
+    """Ids a state written before ``scan_seen`` existed kept inline; moved to the table when read."""
 
     @classmethod
     def parse(cls, text: str | None) -> ScanState:
@@ -62,7 +66,7 @@ class ScanState:
             return cls(
                 resume=str(raw["resume"]) if raw.get("resume") else None,
                 pages=int(raw.get("pages", 0)),
-                seen=[str(i) for i in raw.get("seen", [])],
+                legacy_seen=[str(i) for i in raw.get("seen", [])],
                 last_pass_pages=int(raw["last_pass_pages"]) if raw.get("last_pass_pages") else None,
                 passes=int(raw.get("passes", 0)),
             )
@@ -71,12 +75,11 @@ class ScanState:
             return cls()
 
     def dump(self) -> str:
-        """The JSON kept in the cursor row (a pass of 11,000 tasks keeps about 300 KB of ids)."""
+        """The JSON kept in the cursor row: a few numbers and the service's resume position."""
         return json.dumps(
             {
                 "resume": self.resume,
                 "pages": self.pages,
-                "seen": self.seen,
                 "last_pass_pages": self.last_pass_pages,
                 "passes": self.passes,
             }
@@ -92,9 +95,13 @@ class SpreadScan:
         self.integration = integration
         self.per_round = per_round
         self.state = ScanState.parse(store.get_cursor(service, SCAN_RESOURCE))
+        if self.state.legacy_seen:
+            store.scan_seen_add(service, self.state.legacy_seen)
+            self.state.legacy_seen = []
         self.completed = False
         """Set when this sync read the pass's last page: ``seen_all`` is then the whole pass's evidence."""
         self.seen_all: set[str] = set()
+        self._stamps: dict[str, int | None] | None = None
 
     @classmethod
     def start(cls, store: Any, service: Service, integration: Integration) -> SpreadScan | None:
@@ -108,8 +115,15 @@ class SpreadScan:
         return self.state.resume is not None or (self.state.last_pass_pages or 0) > self.per_round
 
     def _known(self, ids: list[str]) -> Mapping[str, datetime | None]:
-        refs = self.store.refs_by_external(self.service, ids)
-        return {external: ref.remote_updated_at for external, ref in refs.items()}
+        """The cache's update time of each listed id that it holds (read once a sync, for all pages)."""
+        if self._stamps is None:
+            self._stamps = self.store.ref_stamps(self.service)
+        known: dict[str, datetime | None] = {}
+        for ident in ids:
+            if ident in self._stamps:
+                micros = self._stamps[ident]
+                known[ident] = None if micros is None else _EPOCH + timedelta(microseconds=micros)
+        return known
 
     def _listing(self, cursor: str | None) -> Iterator[ChangePage]:
         return self.integration.scan(
@@ -133,16 +147,20 @@ class SpreadScan:
                 extra={"service": self.service.value},
             )
             self.state = ScanState(last_pass_pages=self.state.last_pass_pages, passes=self.state.passes)
+            self.store.scan_seen_clear(self.service)
             yield from self._listing(cursor)
 
     def record(self, page: ChangePage) -> None:
         """Count a stored page in the pass (called in the page's transaction, so a crash loses neither)."""
         state = self.state
+        if state.pages == 0:  # a new pass: what an abandoned one listed proves nothing now
+            self.store.scan_seen_clear(self.service)
         state.pages += 1
-        state.seen.extend(page.seen or [])
+        self.store.scan_seen_add(self.service, page.seen or [])
         if page.last:
             self.completed = True
-            self.seen_all = set(state.seen)
+            self.seen_all = self.store.scan_seen_ids(self.service)
+            self.store.scan_seen_clear(self.service)
             self.state = ScanState(last_pass_pages=state.pages, passes=state.passes + 1)
         else:
             state.resume = page.resume

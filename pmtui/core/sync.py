@@ -355,11 +355,13 @@ class SyncEngine:
             ref = self._adopt(service, remote)
             if ref is None:
                 self._create_local(service, remote, report)
-                self.comments.changed(service, remote.ref.external_id, new=True)
+                if not integration.listed_without_comments(remote):
+                    self.comments.changed(service, remote.ref.external_id, new=True)
                 return
         if self._already_seen(service, ref, remote, adopted=adopted):
             return
-        self.comments.changed(service, remote.ref.external_id)
+        if not integration.listed_without_comments(remote):
+            self.comments.changed(service, remote.ref.external_id)
         task = self._page_tasks.get(ref.entity_id) or self.store.get_task(ref.entity_id)
         if task is None:
             self._create_local(service, remote, report)

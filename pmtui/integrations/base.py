@@ -306,6 +306,15 @@ class Integration(abc.ABC):
         """How a comment posted with ``key`` shows in :attr:`RemoteComment.idempotency_key`."""
         return key
 
+    def listed_without_comments(self, remote: RemoteTask) -> bool:
+        """Whether the listing itself says the task has no comment, so reading them would find none.
+
+        A changed task's comments cost a request each; a service that counts them in the listing
+        (GitLab's ``user_notes_count``) saves that request for the many tasks nobody commented on.
+        False where the listing does not say.
+        """
+        return False
+
     def close(self) -> None:  # noqa: B027 - optional hook: most integrations have nothing to release
         """Release the client's connections."""
 

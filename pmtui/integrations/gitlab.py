@@ -664,6 +664,10 @@ class GitLabIntegration(Integration):
 
         return self._create_once(post, find)
 
+    def listed_without_comments(self, remote: RemoteTask) -> bool:
+        """The listing's ``user_notes_count`` is 0: no user note to read (system notes are skipped)."""
+        return remote.extra.get("user_notes_count") == 0
+
     def list_comments(self, external_id: str) -> list[RemoteComment]:
         """The issue's user notes, oldest first, markers stripped (system notes skipped)."""
         comments: list[RemoteComment] = []

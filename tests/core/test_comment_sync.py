@@ -155,6 +155,36 @@ def test_no_change_sync_makes_no_comment_requests(world: World) -> None:
     assert counts["motion"]["total"] == counts["motion"]["GET /v1/tasks"]
 
 
+def test_a_changed_gitlab_issue_without_notes_costs_no_notes_request(world: World) -> None:
+    """GitLab counts an issue's user notes in the listing: a retitle of an issue nobody commented on
+    reads no notes (it used to cost one request per changed issue), one with a note still reads it."""
+    store = world.engine.store
+    emulator: Any = world.sandbox.emulator("gitlab")
+    with emulator.lock:
+        unnoted = {
+            str(issue["iid"])
+            for issue in emulator.state["issues"].values()
+            if not any(not n["system"] for n in emulator.state["notes"].get(str(issue["id"]), []))
+        }
+    listed = [r.external_id for r in store.refs_for_service(Service.GITLAB) if r.external_id in unnoted]
+    quiet, noted = sorted(listed, key=int)[:2]
+    _comment_remotely(world, Service.GITLAB, noted, "A note on a retitled issue")
+    _touch_remotely(world, Service.GITLAB, quiet, "Retitled, no notes")
+    _touch_remotely(world, Service.GITLAB, noted, "Retitled, one note")
+    world.later()
+    world.sandbox.reset_counts()
+
+    world.sync()
+
+    counts = world.sandbox.request_counts()["gitlab"]
+    assert counts.get("GET /api/v4/projects/:id/issues/:issue_iid/notes", 0) == 1  # the noted issue's, only
+    ref = store.ref_by_external(Service.GITLAB, noted)
+    assert ref is not None
+    assert _local_bodies(world.engine, ref.entity_id, "A note on a retitled issue") == [
+        "A note on a retitled issue"
+    ]
+
+
 # ------------------------------------------------------------------------------- pmtui -> remote
 
 

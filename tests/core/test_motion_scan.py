@@ -8,6 +8,7 @@ emulator would refuse shows up as a 429 in the recorded answers.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -322,15 +323,16 @@ def test_a_workspace_within_one_rounds_budget_keeps_the_one_sync_pass(
 
 def test_a_resume_position_motion_refuses_restarts_the_pass_instead_of_failing(scan: Scan) -> None:
     scan.complete_pass()
-    stale = ScanState(resume="not-a-cursor-motion-knows", pages=2, seen=["gone"], last_pass_pages=7, passes=1)
+    stale = ScanState(resume="not-a-cursor-motion-knows", pages=2, last_pass_pages=7, passes=1)
     scan.engine.store.set_cursor(Service.MOTION, SCAN_RESOURCE, stale.dump())
+    scan.engine.store.scan_seen_add(Service.MOTION, ["gone"])
 
     scan.round()
 
     assert ("GET", "/v1/tasks", 400) in scan.calls  # Motion refused the old position once
     state = scan.state()
     assert state.pages == PAGES_PER_ROUND  # a new pass, from the first page
-    assert "gone" not in state.seen
+    assert "gone" not in scan.engine.store.scan_seen_ids(Service.MOTION)
     assert state.last_pass_pages == 7
     assert state.passes == 1
 
@@ -338,3 +340,41 @@ def test_a_resume_position_motion_refuses_restarts_the_pass_instead_of_failing(s
 @pytest.mark.parametrize("stored", ["{not json", '{"pages": "many"}', "[]", ""])
 def test_an_unreadable_scan_state_starts_a_new_pass(stored: str) -> None:
     assert ScanState.parse(stored) == ScanState()
+
+
+def test_the_scan_state_does_not_grow_with_the_pass(scan: Scan) -> None:
+    """Each page used to rewrite every id the pass had listed into the cursor row: a pass's writes grew
+    with the square of its length. The row now holds a few numbers and a position, page after page."""
+    sizes = []
+    for _ in range(3):
+        scan.round()
+        text = scan.engine.store.get_cursor(Service.MOTION, SCAN_RESOURCE)
+        assert text is not None
+        sizes.append(len(text))
+
+    assert scan.state().pages == 3 * PAGES_PER_ROUND  # still one pass, 6 pages in
+    assert max(sizes) < 400, sizes
+    listed = scan.engine.store.scan_seen_ids(Service.MOTION)
+    assert listed == set(scan.unresolved()[: 3 * PAGES_PER_ROUND * PAGE_SIZE])
+
+
+def test_a_pass_begun_by_an_older_pmtui_keeps_what_it_listed(scan: Scan) -> None:
+    """A state written with its ids inline (before the ``scan_seen`` table) goes on from where it was:
+    the ids it had listed count for the pass, so completing it looks up nothing that is still there."""
+    scan.complete_pass()
+    unresolved = scan.unresolved()
+    first_pages = unresolved[: PAGES_PER_ROUND * PAGE_SIZE]
+    scan.round()  # the next pass reads its first pages; now write that state the old way
+    state = scan.state()
+    legacy = json.loads(state.dump()) | {"seen": first_pages}
+    scan.engine.store.scan_seen_clear(Service.MOTION)
+    scan.engine.store.set_cursor(Service.MOTION, SCAN_RESOURCE, json.dumps(legacy))
+
+    lookups = []
+    passes = state.passes
+    while scan.state().passes == passes:
+        scan.round()
+        lookups += [p for method, p, _s in scan.calls if method == "GET" and p.startswith("/v1/tasks/")]
+
+    assert lookups == []  # no task of the first pages was taken for missing
+    assert {r.external_id for r in scan.engine.store.refs_for_service(Service.MOTION)} == set(unresolved)

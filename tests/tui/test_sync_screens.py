@@ -214,7 +214,7 @@ async def test_motions_spread_scan_shows_its_progress_and_when_it_completes(worl
     """Issue #22: a Motion pass that takes several syncs says how far it is and when it completes."""
     from pmtui.core.scan import SCAN_RESOURCE, ScanState
 
-    state = ScanState(resume="opaque", pages=3, seen=["t1"], last_pass_pages=12, passes=4)
+    state = ScanState(resume="opaque", pages=3, last_pass_pages=12, passes=4)
     world.engine.store.set_cursor(Service.MOTION, SCAN_RESOURCE, state.dump())
     app = world.app()
     async with app.run_test(size=SMALL) as pilot:

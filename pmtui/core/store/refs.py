@@ -150,6 +150,20 @@ class RefsMixin(StoreBase):
         )
         return {ref.external_id: ref for ref in rows}
 
+    def ref_stamps(self, service: Service, entity: EntityType = EntityType.TASK) -> dict[str, int | None]:
+        """Every ref's remote update time, in microseconds since the epoch, by external id.
+
+        What a scan compares each listed item with: one query per sync instead of one per page, and no
+        models (a 12,500-task service reads in a few milliseconds; datetimes alone would cost more).
+        """
+        with self._hold():
+            rows = self._rows(
+                "SELECT external_id, epoch_us(remote_updated_at) FROM external_refs"
+                " WHERE service = ? AND entity = ?",
+                [service.value, entity.value],
+            )
+        return dict(rows)
+
     def refs_for_service(self, service: Service, entity: EntityType = EntityType.TASK) -> list[ExternalRef]:
         """Every ref of one service and entity kind: what the sync's deletion checks compare a listing to."""
         return self._refs_where("service = ? AND entity = ?", [service.value, entity.value])

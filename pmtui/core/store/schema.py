@@ -275,6 +275,19 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             f"INSERT INTO task_handles {_NEW_HANDLES_SQL.format(batch='TRUE')}",
         ],
     ),
+    (
+        9,
+        "the ids a spread scan's current pass has listed, a page's worth of rows at a time",
+        [
+            # Kept in the scan's cursor row until now, rewritten whole with every page: a pass of
+            # 12,500 tasks wrote 250 ever-longer copies of its id list.
+            """CREATE TABLE scan_seen (
+                service VARCHAR NOT NULL,
+                external_id VARCHAR NOT NULL,
+                PRIMARY KEY (service, external_id)
+            )""",
+        ],
+    ),
 ]
 """(version, description, statements). Append only: a released migration is never edited."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,27 @@ class SyncRunsMixin(StoreBase):
                 "INSERT OR REPLACE INTO sync_cursors VALUES (?, ?, ?, ?)",
                 [service.value, resource, cursor, datetime.now(UTC)],
             )
+
+    def scan_seen_add(self, service: Service, external_ids: Sequence[str]) -> None:
+        """Note ids a spread scan's pass listed (a page at a time, in the page's transaction)."""
+        if not external_ids:
+            return
+        with self._hold():
+            self._exec(
+                "INSERT INTO scan_seen SELECT ?, unnest(?) ON CONFLICT DO NOTHING",
+                [service.value, list(external_ids)],
+            )
+
+    def scan_seen_ids(self, service: Service) -> set[str]:
+        """Every id the current pass has listed: the deletion check's evidence once the pass is complete."""
+        with self._hold():
+            rows = self._rows("SELECT external_id FROM scan_seen WHERE service = ?", [service.value])
+        return {row[0] for row in rows}
+
+    def scan_seen_clear(self, service: Service) -> None:
+        """Forget a pass's evidence (it completed, or a new pass starts from the first page)."""
+        with self._hold():
+            self._exec("DELETE FROM scan_seen WHERE service = ?", [service.value])
 
     def record_sync_run(self, run: SyncRun) -> None:
         """Insert or replace a run by id: a sync records it at start and rewrites it when it ends."""
