@@ -249,8 +249,10 @@ class CommentSync:
         # rest due for the next syncs, instead of one request per changed task (Linear's and Notion's
         # budgets are shared with your own writes). Opening a task reads its comments at once.
         budget = self.engine.settings.sync.comments_per_sync
-        for external_id in sorted(due)[:budget]:
-            ref = self.store.ref_by_external(service, external_id)
+        batch = sorted(due)[:budget]
+        refs = self.store.refs_by_external(service, batch)
+        for external_id in batch:
+            ref = refs.get(external_id)
             if ref is not None:
                 try:
                     remote = integration.list_comments(external_id)

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pmtui.core.store.base import StoreBase, _models, _utc
-from pmtui.core.store.schema import _NEW_HANDLES_SQL, _REF_COLUMNS, _ref_types
+from pmtui.core.store.schema import _BATCH_HANDLES_SQL, _REF_COLUMNS, _ref_types
 from pmtui.kinds import EntityType, Service
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ class RefsMixin(StoreBase):
         """
         if task_ids:
             self._exec(
-                f"INSERT INTO task_handles {_NEW_HANDLES_SQL.format(batch='list_contains(?, r.entity_id)')}",
+                f"INSERT INTO task_handles {_BATCH_HANDLES_SQL}",
                 [list(dict.fromkeys(task_ids))],
             )
 

@@ -45,6 +45,15 @@ _NEW_HANDLES_SQL = (
 The sequence continues from the service's highest handle ever given, and a handle row is never
 deleted, so a number is never reused, even after its task is gone."""
 
+_BATCH_HANDLES_SQL = _NEW_HANDLES_SQL.replace(
+    "FROM external_refs WHERE entity = 'task' GROUP BY",
+    "FROM external_refs WHERE entity = 'task' AND list_contains(?, entity_id) GROUP BY",
+).format(batch="TRUE")
+""":data:`_NEW_HANDLES_SQL` for the tasks in a list (the one parameter), filtered before grouping.
+
+Filtering after the grouping (``{batch}``) grouped every ref of the cache for each page a sync stored:
+about 6 ms a page at 50,000 tasks, paid by every changed task's page."""
+
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (
         1,
