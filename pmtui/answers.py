@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import re
 import sys
@@ -624,6 +625,21 @@ def refresh(store: Store) -> bool:
         write_conflicts(key, rows, lines)
         wrote = True
     return wrote
+
+
+def answers_wanted() -> bool:
+    """Whether `pmtui briefing` or `pmtui conflicts` ever filed an answer here: a machine that only syncs
+    (a server's cron job) then never pays for answers nobody reads."""
+    return any(answer_path(name).exists() for name in (BRIEFING_FILE, CONFLICTS_FILE))
+
+
+def refresh_quietly(store: Store) -> None:
+    """:func:`refresh`, logging a failure instead of raising it: the write it follows has succeeded, and a
+    stale answer only costs the next briefing its shortcut."""
+    try:
+        refresh(store)
+    except Exception:  # the cache is only a shortcut: a failure must not fail the command that wrote
+        logging.getLogger("pmtui.answers").warning("could not refresh the answer cache", exc_info=True)
 
 
 def now_utc() -> datetime:

@@ -300,12 +300,9 @@ def refresh_answers(store: Any) -> None:
 
     A failure only costs the next briefing its shortcut, so it is logged, never raised.
     """
-    from pmtui.answers import refresh
+    from pmtui.answers import refresh_quietly
 
-    try:
-        refresh(store)
-    except Exception:  # the sync itself succeeded; the cache is only a shortcut
-        logging.getLogger("pmtui.answers").warning("could not refresh the answer cache", exc_info=True)
+    refresh_quietly(store)
 
 
 def _now() -> Any:

@@ -24,6 +24,8 @@ TINY = {
     "cli.briefing_vs_task_5k": 200,
     "cli.briefing_vs_task_5k_changed": 200,
     "cli.briefing_vs_task_5k_engine": 200,
+    "cli.briefing_vs_task_5k_oneshot": 200,
+    "cli.briefing_vs_task_oneshot": 200,
     "cli.briefing_vs_task": 200,
     "store.upsert": 200,
     "store.briefing_query": 200,

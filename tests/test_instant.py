@@ -202,3 +202,58 @@ def test_a_current_answer_imports_neither_duckdb_nor_rich(cache: Path, pmtui_hom
     heavy = _top(modules) & {"duckdb", "rich", "pyarrow", *CLIENTS, *FRAMEWORKS}
     assert not heavy, sorted(heavy)
     assert "pmtui.core.briefing" not in modules
+
+
+def _write_task(home: Path, title: str, *, through_engine: bool) -> None:
+    """Retitle task "a" in another process: through an engine as pmtui's commands do, or a bare store."""
+    code = (
+        "from pmtui.config import load_settings\n"
+        "from pmtui.core.engine import Engine\n"
+        "from pmtui.core.store import Store, store_path\n"
+        "from pmtui import paths\n"
+        f"title = {title!r}\n"
+        f"if {through_engine!r}:\n"
+        "    with Engine.open(load_settings()) as engine:\n"
+        "        task = engine.store.get_task('a')\n"
+        "        engine.store.upsert_tasks([task.model_copy(update={'title': title})])\n"
+        "else:\n"
+        "    with Store(store_path(paths.data_dir())) as store:\n"
+        "        task = store.get_task('a')\n"
+        "        store.upsert_tasks([task.model_copy(update={'title': title})])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(home), timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_one_shot_process_that_changed_the_cache_files_the_next_answer(
+    cache: Path, pmtui_home: Path
+) -> None:
+    """Issue #22: a process that changes the cache and ends (`pmtui sync`, `pmtui do`: no engine keeps
+    running) files the new answer as it closes, so the next briefing needs no DuckDB and shows the change.
+    A write that skips that step (a bare store) is still answered right, by DuckDB."""
+    first, _ = _launch(pmtui_home, ["briefing"])  # the terminal's first briefing: its text is filed
+    assert first.returncode == 0, first.stderr
+
+    _write_task(pmtui_home, "Fix login redirect, by a one-shot sync", through_engine=True)
+    after, modules = _launch(pmtui_home, ["briefing"])
+    assert after.returncode == 0, after.stderr
+    assert "Fix login redirect, by a one-shot sync" in after.stdout
+    assert "duckdb" not in _top(modules)
+
+    _write_task(pmtui_home, "Fix login redirect, by a bare store", through_engine=False)
+    missed, modules = _launch(pmtui_home, ["briefing"])
+    assert missed.returncode == 0, missed.stderr
+    assert "Fix login redirect, by a bare store" in missed.stdout
+    assert "duckdb" in _top(modules)
+
+
+def test_a_machine_that_never_asked_for_a_briefing_files_no_answer(cache: Path, pmtui_home: Path) -> None:
+    """A process that changed the cache files answers only where one was ever asked for (a server that
+    only runs `pmtui sync` from cron never pays for a briefing nobody reads)."""
+    _write_task(pmtui_home, "Changed on a sync-only machine", through_engine=True)
+    assert not list((pmtui_home / "cache").glob("*-answer.json"))
+    asked, _ = _launch(pmtui_home, ["briefing"])  # once asked, there is one to keep current
+    assert asked.returncode == 0, asked.stderr
+    assert list((pmtui_home / "cache").glob("briefing-answer.json"))

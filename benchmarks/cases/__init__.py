@@ -136,9 +136,9 @@ CASES: tuple[Case, ...] = (
         target_n=5000,
     ),
     Case(
-        # Issue #22: after a change, with no engine running, DuckDB answers (the answer cache is stale).
+        # Issue #22: after a change that nothing filed an answer for (a bare store write), DuckDB answers.
         "cli.briefing_vs_task_5k_changed",
-        "`pmtui briefing` vs `task next`, 5,000 tasks, one task edited before each run, no engine",
+        "`pmtui briefing` vs `task next`, 5,000 tasks, one task edited through a bare store before each",
         briefing.briefing_after_change_vs_taskwarrior,
         _versus_metrics(2),
         full_n=5000,
@@ -146,6 +146,30 @@ CASES: tuple[Case, ...] = (
         full_reps=10,
         quick_reps=3,
         target_n=5000,
+    ),
+    Case(
+        # Issue #22: "<= 2x without an engine": the change comes from a one-shot pmtui process (a cron
+        # `pmtui sync`, `pmtui do`), whose engine files the new answer as it closes.
+        "cli.briefing_vs_task_5k_oneshot",
+        "`pmtui briefing` vs `task next`, 5,000 tasks, one task edited by a one-shot pmtui process each time",
+        briefing.briefing_after_oneshot_vs_taskwarrior,
+        _versus_metrics(2),
+        full_n=5000,
+        quick_n=5000,
+        full_reps=10,
+        quick_reps=3,
+        target_n=5000,
+    ),
+    Case(
+        "cli.briefing_vs_task_oneshot",
+        "`pmtui briefing` vs `task next`, N tasks, one task edited by a one-shot pmtui process before each",
+        briefing.briefing_after_oneshot_vs_taskwarrior,
+        _versus_metrics(0.5),
+        full_n=FIFTY_K,
+        quick_n=5000,
+        full_reps=5,
+        quick_reps=2,
+        target_n=FIFTY_K,
     ),
     Case(
         # Issue #22: "<= 1x with one running": the engine refreshes the answer cache after the change.

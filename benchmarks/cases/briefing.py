@@ -98,20 +98,31 @@ def _timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     return seconds, _children_cpu() - cpu
 
 
-Mode = Literal["steady", "changed", "engine"]
-"""What happens before each `pmtui briefing`: nothing (``steady``: the last answer is still current),
-one task edited (``changed``: no engine refreshed the answer cache, so DuckDB answers), or one task edited
-and then the engine's refresh (``engine``: what the app and `pmtui sync --watch` do after a change)."""
+Mode = Literal["steady", "changed", "engine", "oneshot"]
+"""What happens before each `pmtui briefing`: nothing (``steady``: the last answer is still current);
+one task edited through a bare store (``changed``: nothing files the new answer, so DuckDB answers: a
+writer killed before its end, or a program other than pmtui); one task edited and then a running
+engine's refresh (``engine``: what the app and `pmtui sync --watch` do after a change); or one task
+edited by a one-shot pmtui process (``oneshot``: `pmtui sync` from cron, `pmtui do`: its engine files
+the new answer as it closes, and no engine keeps running)."""
 
 
-def _touch(tasks: list[Task], n: int, *, refresh: bool) -> None:
-    """Edit one task (not timed), as a sync would; with ``refresh``, then what an engine does after it."""
+def _touch(tasks: list[Task], n: int, *, mode: Mode) -> None:
+    """Edit one task (not timed) the way ``mode`` says."""
     from pmtui import answers
 
     task = tasks[n % len(tasks)]
+    edited = task.model_copy(update={"title": f"{task.title} ({n})"})
+    if mode == "oneshot":
+        from pmtui.config import load_settings
+        from pmtui.core.engine import Engine
+
+        with Engine.open(load_settings()) as engine:
+            engine.store.upsert_tasks([edited])
+        return
     with Store(store_path(paths.data_dir())) as store:
-        store.upsert_tasks([task.model_copy(update={"title": f"{task.title} ({n})"})])
-    if refresh:
+        store.upsert_tasks([edited])
+    if mode == "engine":
         with Store(store_path(paths.data_dir())) as store:
             answers.refresh(store)
 
@@ -122,8 +133,13 @@ def briefing_vs_taskwarrior(run: Run) -> Iterator[Sample]:
 
 
 def briefing_after_change_vs_taskwarrior(run: Run) -> Iterator[Sample]:
-    """`pmtui briefing` vs `task next` after each run's edit, no engine running: DuckDB answers."""
+    """`pmtui briefing` vs `task next` after each run's edit through a bare store: DuckDB answers."""
     return _versus(run, "changed")
+
+
+def briefing_after_oneshot_vs_taskwarrior(run: Run) -> Iterator[Sample]:
+    """`pmtui briefing` vs `task next` after each run's edit by a one-shot pmtui process, no engine."""
+    return _versus(run, "oneshot")
 
 
 def briefing_with_engine_vs_taskwarrior(run: Run) -> Iterator[Sample]:
@@ -163,7 +179,7 @@ def _versus(run: Run, mode: Mode) -> Iterator[Sample]:
     run.notes["mode"] = mode
     for rep in range(run.reps):
         if mode != "steady":
-            _touch(tasks, rep, refresh=mode == "engine")
+            _touch(tasks, rep, mode=mode)
         pmtui_seconds, pmtui_cpu = _timed(pmtui_command, pm_env)
         task_seconds, task_cpu = _timed(task_command, tw_env)
         yield {

@@ -69,6 +69,8 @@ class Engine:
         self.on_event = on_event or (lambda _event: None)
         self._integrations: dict[Service, Integration] = dict(integrations or {})
         self._lock = threading.Lock()
+        self.files_answers = False
+        """Set by :meth:`open`: closing files the briefing's and conflicts' answers if the cache changed."""
         self.journal = Journal(store)
         self.processor = TaskProcessor(store, settings, self.integration, journal=self.journal)
         self.unhealthy: set[Service] = set()
@@ -79,13 +81,27 @@ class Engine:
     ) -> Engine:
         """Open the cache in the data folder (migrating it) and build the engine over it."""
         store = Store(store_path(paths.data_dir()), read_only=read_only)
-        return cls(settings, store, on_event=on_event)
+        engine = cls(settings, store, on_event=on_event)
+        engine.files_answers = not read_only
+        return engine
 
     def close(self) -> None:
-        """Close the integrations built so far, then the store, which releases the cache file's lock."""
+        """Close the integrations built so far, then the store, which releases the cache file's lock.
+
+        An engine over the data folder's cache that wrote to it files the new answers of `pmtui briefing`
+        and `pmtui conflicts` first (:mod:`pmtui.answers`): the process that changed the data pays for
+        the next answer, so a briefing after `pmtui sync` or `pmtui do` needs no DuckDB even when no
+        engine keeps running. Only where a briefing or conflicts answer was ever filed: a machine that
+        only syncs never pays for one.
+        """
         for integration in self._integrations.values():
             integration.close()
         self._integrations.clear()
+        if self.files_answers and self.store.wrote and not self.store.is_closed:
+            from pmtui.answers import answers_wanted, refresh_quietly
+
+            if answers_wanted():
+                refresh_quietly(self.store)
         self.store.close()
 
     def __enter__(self) -> Engine:

@@ -182,6 +182,9 @@ class StoreBase(ABC):
         self._conn: duckdb.DuckDBPyConnection | None = None
         self._holds = 0
         self._dirty = False
+        self.wrote = False
+        """Whether this store has written to the cache since it was opened (a process that did files
+        the new answers for `pmtui briefing` when it ends: :meth:`pmtui.core.engine.Engine.close`)."""
         self._connected_at = 0.0
         self._last_used = 0.0
         self._cooldown_until = 0.0
@@ -352,6 +355,11 @@ class StoreBase(ABC):
         self._reaper = threading.Thread(target=reap, name="pmtui-store-release", daemon=True)
         self._reaper.start()
 
+    @property
+    def is_closed(self) -> bool:
+        """Whether :meth:`close` has run (a closed store opens no connection again)."""
+        return self._closed
+
     def let_go(self) -> None:
         """Close the connection now unless a unit of work holds it, so the file and its change marker are
         final (the answer cache keys on them: :func:`pmtui.answers.refresh`)."""
@@ -397,7 +405,7 @@ class StoreBase(ABC):
         with self._hold() as conn, self._io_errors():
             conn.execute(sql, list(params or [])).fetchall()
             if not _READ_ONLY_STATEMENT.match(sql):
-                self._dirty = True
+                self._dirty = self.wrote = True
 
     def _rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         with self._hold() as conn, self._io_errors():
@@ -419,7 +427,7 @@ class StoreBase(ABC):
     def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         with self._hold() as conn, self._io_errors():
             conn.executemany(sql, [list(r) for r in rows]).fetchall()
-            self._dirty = True
+            self._dirty = self.wrote = True
 
     @contextmanager
     def _io_errors(self) -> Iterator[None]:
