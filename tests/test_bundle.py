@@ -6,7 +6,8 @@ databricks.yml and resources/*.yml itself and checks what the CLI's validation r
 `${var.…}`, a production target without a shared `workspace.root_path` or with other than exactly one
 run identity, a task naming a job cluster that does not exist, duplicate task keys, a file path that does
 not resolve from the YAML file that names it, and a wheel glob that does not match where the artifact's
-build writes.
+build writes. Each job's fields are checked against Databricks' own generated resource models
+(``databricks-bundles`` on PyPI, built from the schema the CLI validates against).
 """
 
 from __future__ import annotations
@@ -113,3 +114,38 @@ def test_job_tasks_are_wired_to_clusters_files_and_the_wheel() -> None:
                     assert glob.name.endswith(".whl"), (where, glob)
         for cluster in job.get("job_clusters", []):
             assert {"spark_version", "node_type_id"} <= set(cluster["new_cluster"]), f"{name}: cluster"
+
+
+def test_every_job_is_what_databricks_own_resource_models_accept() -> None:
+    """Each job parses with ``databricks-bundles``' models of a bundle's resources, which Databricks
+    generates from the same schema `databricks bundle validate` checks: a misspelled or misplaced field
+    (at any depth) or a value of the wrong type is refused here as it would be there."""
+    from databricks.bundles.jobs import Job
+
+    for name, (path, job) in _jobs().items():
+        parsed = Job.from_dict(job)
+        assert parsed.tasks, f"{path.name}: job {name} has no task"
+        assert {task.task_key for task in parsed.tasks} == {task["task_key"] for task in job["tasks"]}
+
+
+@pytest.mark.parametrize(
+    ("where", "mistake", "refusal"),
+    [
+        ("job", {"max_concurent_runs": 1}, "Unexpected field 'max_concurent_runs'"),
+        ("task", {"notebook_tsak": {}}, "Unexpected field 'notebook_tsak'"),
+        ("job", {"max_concurrent_runs": "x"}, "invalid literal for int"),
+    ],
+    ids=["misspelled job field", "misspelled task field", "wrong type"],
+)
+def test_the_resource_models_refuse_a_mistake(where: str, mistake: dict[str, Any], refusal: str) -> None:
+    """The check above bites: the same jobs with one mistake each are refused."""
+    from databricks.bundles.jobs import Job
+
+    _path, job = next(iter(_jobs().values()))
+    broken = dict(job)
+    if where == "task":
+        broken["tasks"] = [dict(job["tasks"][0], **mistake)]
+    else:
+        broken.update(mistake)
+    with pytest.raises(ValueError, match=refusal):
+        Job.from_dict(broken)
