@@ -15,8 +15,8 @@ import pmtui
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _run(home: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PMTUI_HOME": str(home), "PMTUI_NO_KEYRING": "1"}
+def _run(home: Path, *args: str, cwd: Path | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PMTUI_HOME": str(home), "PMTUI_NO_KEYRING": "1", **extra}
     return subprocess.run(
         [sys.executable, *args], capture_output=True, text=True, env=env, timeout=120, cwd=cwd
     )
@@ -49,7 +49,16 @@ def test_license_file_is_mit_for_the_pmtui_developers() -> None:
 def test_shell_completion_is_offered(pmtui_home: Path) -> None:
     helped = _run(pmtui_home, "-m", "pmtui", "--help")
     assert "--install-completion" in helped.stdout
-    script = _run(pmtui_home, "-m", "pmtui", "--show-completion", "bash")
+    # Typer's own switch for tests: `--show-completion` then takes the shell named, instead of looking
+    # for the shell among the process's ancestors (none when the suite runs detached, as under CI).
+    script = _run(
+        pmtui_home,
+        "-m",
+        "pmtui",
+        "--show-completion",
+        "bash",
+        _TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION="1",
+    )
     assert script.returncode == 0, script.stderr
     assert "complete" in script.stdout
     assert "pmtui" in script.stdout.lower()
