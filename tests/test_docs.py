@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from pmtui.cli import app
@@ -35,6 +36,7 @@ def test_every_setting_is_documented() -> None:
         assert f"`{key}`" in text
 
 
+@pytest.mark.slow
 def test_every_pmtui_command_in_the_docs_exists() -> None:
     runner = CliRunner()
     docs, examples = sorted((ROOT / "docs").rglob("*.md")), sorted((ROOT / "examples").glob("**/*.md"))

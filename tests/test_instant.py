@@ -227,6 +227,7 @@ def _write_task(home: Path, title: str, *, through_engine: bool) -> None:
     assert done.returncode == 0, done.stderr
 
 
+@pytest.mark.slow
 def test_a_one_shot_process_that_changed_the_cache_files_the_next_answer(
     cache: Path, pmtui_home: Path
 ) -> None:

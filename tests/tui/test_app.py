@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from textual.widgets import DataTable
 
 from pmtui.screens.agent_prompt import AgentPrompt
@@ -16,6 +17,7 @@ from pmtui.screens.sync_status import SyncStatusScreen
 from tests.tui.conftest import SMALL, World, settle
 
 
+@pytest.mark.slow
 async def test_number_keys_switch_screens(world: World) -> None:
     app = world.app()
     async with app.run_test(size=SMALL) as pilot:

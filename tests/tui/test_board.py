@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from textual.message import Message
 from textual.widgets import Input, Static
 
@@ -73,6 +74,7 @@ async def test_create_a_task_from_the_board_lands_in_its_service(world: World) -
     assert world.service_of(task) is Service.MOTION
 
 
+@pytest.mark.slow
 async def test_form_validation_keeps_the_form_open(world: World) -> None:
     app = world.app()
     async with app.run_test(size=SMALL) as pilot:
@@ -92,6 +94,7 @@ async def test_form_validation_keeps_the_form_open(world: World) -> None:
     assert world.sandbox.request_counts()["motion"]["total"] == 0
 
 
+@pytest.mark.slow
 async def test_complete_a_task(world: World) -> None:
     app = world.app()
     async with app.run_test(size=SMALL) as pilot:
@@ -104,6 +107,7 @@ async def test_complete_a_task(world: World) -> None:
     assert world.motion_names()["Pay electricity bill"]["completed"] is True
 
 
+@pytest.mark.slow
 async def test_bulk_move_three_tasks_to_notion(world: World) -> None:
     app = world.app()
     async with app.run_test(size=SMALL) as pilot:
@@ -145,6 +149,7 @@ async def test_kanban_columns_by_status(world: World) -> None:
         assert not screen.kanban
 
 
+@pytest.mark.slow
 async def test_enter_opens_the_task_detail(world: World) -> None:
     app = world.app()
     async with app.run_test(size=SMALL) as pilot:

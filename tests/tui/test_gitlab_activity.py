@@ -63,6 +63,7 @@ async def test_detail_shows_mrs_with_state_and_pipeline_and_the_commits(world: W
     assert cached.activity == loaded.activity.activity
 
 
+@pytest.mark.slow
 async def test_reopening_shows_the_cache_without_a_request_and_r_refetches(world: World) -> None:
     task = world.task("acme/app#8")
     app = world.app()

@@ -68,6 +68,7 @@ def board_world(template: Template, tmp_path: Any, monkeypatch: pytest.MonkeyPat
         engine.close()
 
 
+@pytest.mark.slow
 async def test_bracket_moves_a_card_to_the_next_status_column(world: World) -> None:
     issue = gitlab_issue(world, "To Do")
     before = set(issue["labels"])
@@ -99,6 +100,7 @@ async def test_bracket_moves_a_card_to_the_next_status_column(world: World) -> N
         assert "Doing" not in issue["labels"]
 
 
+@pytest.mark.slow
 async def test_a_gitlab_filtered_kanban_shows_the_boards_lists_and_moves_between_them(
     board_world: World,
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from rich.console import Console
 from textual.widgets import Static
 
@@ -36,6 +37,7 @@ async def test_titles_get_at_least_40_percent_of_the_board_at_80_columns(world: 
         assert {"Key", "Due"} <= set(columns)
 
 
+@pytest.mark.slow
 async def test_kanban_columns_scroll_sideways_instead_of_crushing_titles(world: World) -> None:
     app = world.app()
     async with app.run_test(size=NARROW) as pilot:
@@ -91,6 +93,7 @@ async def test_a_due_date_conflict_shows_dates_not_timestamps(world: World) -> N
         assert "2026-" not in local + remote
 
 
+@pytest.mark.slow
 async def test_the_prompt_answers_with_human_dates(world: World) -> None:
     app = world.app()
     async with app.run_test(size=(120, 40)) as pilot:

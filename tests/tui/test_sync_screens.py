@@ -60,6 +60,7 @@ async def test_resolve_a_title_conflict_each_way(world: World, keys: tuple[str, 
     assert world.task(expected).title == expected
 
 
+@pytest.mark.slow
 async def test_resolve_with_an_edited_merged_value(world: World) -> None:
     make_title_conflict(world, "Pay electricity bill", "Mine", "Theirs")
     app = world.app()

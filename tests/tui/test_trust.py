@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from textual.widgets import Input, Static
 
 from pmtui.models import Service, Status
@@ -32,6 +33,7 @@ async def _plan(pilot: Any, text: str) -> AgentPrompt:
     return prompt
 
 
+@pytest.mark.slow
 async def test_typing_after_a_plan_goes_into_the_request_and_runs_nothing(world: World) -> None:
     app = world.app()
     async with app.run_test(size=SMALL) as pilot:
@@ -46,6 +48,7 @@ async def test_typing_after_a_plan_goes_into_the_request_and_runs_nothing(world:
     assert not world.engine.store.find_tasks("Buy coffee beans")
 
 
+@pytest.mark.slow
 async def test_enter_after_editing_plans_again_and_never_runs_the_old_plan(world: World) -> None:
     app = world.app()
     async with app.run_test(size=SMALL) as pilot:
@@ -66,6 +69,7 @@ async def test_enter_after_editing_plans_again_and_never_runs_the_old_plan(world
     assert not world.engine.store.find_tasks("Buy coffee beans")
 
 
+@pytest.mark.slow
 async def test_escape_drops_the_plan_and_the_run_button_runs_it(world: World) -> None:
     app = world.app()
     async with app.run_test(size=SMALL) as pilot:
@@ -87,6 +91,7 @@ async def test_escape_drops_the_plan_and_the_run_button_runs_it(world: World) ->
     assert [t.title for t in world.engine.store.find_tasks("Buy coffee beans")] == ["Buy coffee beans"]
 
 
+@pytest.mark.slow
 async def test_a_new_filter_puts_the_cursor_on_the_first_match(world: World) -> None:
     """The cursor used to keep its row number, so Enter opened the second match, not the first."""
     app = world.app()
@@ -160,6 +165,7 @@ async def _board_filtered(pilot: Any, text: str) -> BoardScreen:
     return screen
 
 
+@pytest.mark.slow
 async def test_moving_a_task_to_another_service_says_what_happens_and_waits_for_a_key(world: World) -> None:
     app = world.app()
     async with app.run_test(size=SMALL) as pilot:
@@ -205,6 +211,7 @@ async def test_a_bulk_action_asks_once_and_names_what_it_does(world: World) -> N
     assert all(world.task(t).status is Status.DONE for t in titles)
 
 
+@pytest.mark.slow
 async def test_x_on_one_row_needs_no_confirmation_and_shift_x_reopens(world: World) -> None:
     app = world.app()
     async with app.run_test(size=SMALL) as pilot:
@@ -243,6 +250,7 @@ async def test_delete_asks_first(world: World) -> None:
     assert "Pay electricity bill" not in world.motion_names()
 
 
+@pytest.mark.slow
 async def test_u_and_ctrl_z_are_undo_everywhere(world: World) -> None:
     app = world.app()
     async with app.run_test(size=SMALL) as pilot:
@@ -259,6 +267,7 @@ async def test_u_and_ctrl_z_are_undo_everywhere(world: World) -> None:
         assert status is not None
 
 
+@pytest.mark.slow
 async def test_u_undoes_a_completion_made_in_the_app_on_the_service(world: World) -> None:
     """Issue #19: a stray `x` is taken back with `u`, on the service too (not only in the cache)."""
     task = world.task("Pay electricity bill")

@@ -37,6 +37,7 @@ def test_a_bad_view_names_the_word(spec: str, word: str) -> None:
         parse_view(spec)
 
 
+@pytest.mark.slow
 async def test_v_applies_a_saved_view_and_a_bad_one_is_a_toast(world: World) -> None:
     world.settings.ui.views = {"docs": "label:docs sort:priority", "broken": "status:later"}
     app = world.app()
