@@ -109,7 +109,6 @@ class PmtuiApp(App[None]):
         self.settings = backend.engine.settings
         self.auto_sync = auto_sync
         self._syncing = False
-        self._status_read = False
         self._cache_token: tuple[int, int] | None = None
         self._history: list[str] | None = None
         from pmtui.screens.board import BoardScreen
@@ -141,10 +140,7 @@ class PmtuiApp(App[None]):
         except InvalidThemeError:  # an unknown theme name must not stop the app
             self.notify(f"unknown theme {theme!r}; using textual-dark", severity="warning")
         self.switch_mode("briefing")
-        # The status line is read once the briefing has drawn its data (``briefing_shown``): its read
-        # asks the OS keyring, whose import (~0.1 s of CPU) would compete with the first frame for
-        # the interpreter. The timer reads it anyway if the briefing never gets there.
-        self.set_timer(STATUS_AT_LATEST_SECONDS, self.briefing_shown)
+        self.refresh_status()
         self._recover()
         if self.auto_sync:
             self.set_interval(self.settings.sync.interval_seconds, self._periodic_sync)
@@ -208,13 +204,7 @@ class PmtuiApp(App[None]):
 
     def refresh_status(self) -> None:
         """Read the status line's data again (in a worker)."""
-        self._status_read = True
         self._read_status()
-
-    def briefing_shown(self) -> None:
-        """The first briefing is on screen (or the wait for it ran out): read the status line, once."""
-        if not self._status_read:
-            self.refresh_status()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="status", description="reading the status")
     def _read_status(self) -> None:
@@ -362,10 +352,6 @@ class PmtuiApp(App[None]):
                 f"key {self.get_key_display(binding)} · id {binding.id or '-'}",
                 partial(self.run_action, binding.action, active.node),
             )
-
-
-STATUS_AT_LATEST_SECONDS = 1.0
-"""Longest the status line waits for the first briefing to draw before it is read anyway."""
 
 
 def make_app(

@@ -132,9 +132,6 @@ class BriefingScreen(EngineScreen):
 
     def on_briefing_screen_built(self, event: Built) -> None:
         self.briefing = b = event.briefing
-        shown = getattr(self.app, "briefing_shown", None)
-        if shown is not None:  # after this frame: the status line's read waits for the first data
-            self.call_after_refresh(shown)
         tz = self.backend.tz()
         today = b.date
         self.query_one("#briefing-title", Static).update(
