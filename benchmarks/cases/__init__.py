@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from benchmarks.cases import agent, briefing, llm_providers, mirror, store, sync, tui
-from benchmarks.harness import Case, Metric, Target
+from benchmarks.harness import Case, CaseFunction, Metric, Target
 
 FIFTY_K = 50_000
 LLM_OVERHEAD_MS = 50
@@ -20,6 +20,22 @@ def _versus_metrics(target: float) -> tuple[Metric, ...]:
         Metric("task_seconds", "s"),
         Metric("pmtui_cpu_s", "s"),
         Metric("task_cpu_s", "s"),
+    )
+
+
+def _versus_case(name: str, title: str, run: CaseFunction, target: float, n: int) -> Case:
+    """A `pmtui briefing` vs `task next` case at ``n`` tasks (10 repetitions at 5,000, 5 at 50,000)."""
+    small = n <= 5000
+    return Case(
+        name,
+        title,
+        run,
+        _versus_metrics(target),
+        full_n=n,
+        quick_n=5000,
+        full_reps=10 if small else 5,
+        quick_reps=3 if small else 2,
+        target_n=n,
     )
 
 
@@ -123,76 +139,52 @@ CASES: tuple[Case, ...] = (
         quick_reps=3,
         target_n=FIFTY_K,
     ),
-    Case(
-        # Issue #22: a person's workspace (5,000 tasks) within 2x taskwarrior's `task next`.
+    # Issue #22: a person's workspace (5,000 tasks) within 2x taskwarrior's `task next`.
+    _versus_case(
         "cli.briefing_vs_task_5k",
         "`pmtui briefing` vs taskwarrior's `task next`, same 5,000 tasks, alternating processes",
         briefing.briefing_vs_taskwarrior,
-        _versus_metrics(2),
-        full_n=5000,
-        quick_n=5000,
-        full_reps=10,
-        quick_reps=3,
-        target_n=5000,
+        2,
+        5000,
     ),
-    Case(
-        # Issue #22: after a change that nothing filed an answer for (a bare store write), DuckDB answers.
+    # Issue #22: after a change that nothing filed an answer for (a bare store write), DuckDB answers.
+    _versus_case(
         "cli.briefing_vs_task_5k_changed",
         "`pmtui briefing` vs `task next`, 5,000 tasks, one task edited through a bare store before each",
         briefing.briefing_after_change_vs_taskwarrior,
-        _versus_metrics(2),
-        full_n=5000,
-        quick_n=5000,
-        full_reps=10,
-        quick_reps=3,
-        target_n=5000,
+        2,
+        5000,
     ),
-    Case(
-        # Issue #22: "<= 2x without an engine": the change comes from a one-shot pmtui process (a cron
-        # `pmtui sync`, `pmtui do`), whose engine files the new answer as it closes.
+    # Issue #22: "<= 2x without an engine": the change comes from a one-shot pmtui process (a cron
+    # `pmtui sync`, `pmtui do`), whose engine files the new answer as it closes.
+    _versus_case(
         "cli.briefing_vs_task_5k_oneshot",
         "`pmtui briefing` vs `task next`, 5,000 tasks, one task edited by a one-shot pmtui process each time",
         briefing.briefing_after_oneshot_vs_taskwarrior,
-        _versus_metrics(2),
-        full_n=5000,
-        quick_n=5000,
-        full_reps=10,
-        quick_reps=3,
-        target_n=5000,
+        2,
+        5000,
     ),
-    Case(
+    _versus_case(
         "cli.briefing_vs_task_oneshot",
         "`pmtui briefing` vs `task next`, N tasks, one task edited by a one-shot pmtui process before each",
         briefing.briefing_after_oneshot_vs_taskwarrior,
-        _versus_metrics(0.5),
-        full_n=FIFTY_K,
-        quick_n=5000,
-        full_reps=5,
-        quick_reps=2,
-        target_n=FIFTY_K,
+        0.5,
+        FIFTY_K,
     ),
-    Case(
-        # Issue #22: "<= 1x with one running": the engine refreshes the answer cache after the change.
+    # Issue #22: "<= 1x with one running": the engine refreshes the answer cache after the change.
+    _versus_case(
         "cli.briefing_vs_task_5k_engine",
         "`pmtui briefing` vs `task next`, 5,000 tasks, one task edited before each run, engine running",
         briefing.briefing_with_engine_vs_taskwarrior,
-        _versus_metrics(1),
-        full_n=5000,
-        quick_n=5000,
-        full_reps=10,
-        quick_reps=3,
-        target_n=5000,
+        1,
+        5000,
     ),
-    Case(
+    _versus_case(
         "cli.briefing_vs_task",
         "`pmtui briefing` vs taskwarrior's `task next`, same N tasks, alternating processes",
         briefing.briefing_vs_taskwarrior,
-        _versus_metrics(0.5),
-        full_n=FIFTY_K,
-        quick_n=5000,
-        full_reps=5,
-        quick_reps=2,
-        target_n=FIFTY_K,
+        0.5,
+        FIFTY_K,
     ),
     Case(
         "store.upsert",
