@@ -547,10 +547,11 @@ class TaskProcessor:
         integration = self.integrations(service)
 
         def store(remote: RemoteProject) -> None:
-            remote.ref.entity_id = project.id
+            # Adopted, not inserted: a sync may have imported another service's project of this name
+            # during the create (looked up above, before the round trip); the new ref joins that one.
             remote.ref.entity = EntityType.PROJECT
-            self.store.upsert_projects([project])
-            self.store.upsert_refs([remote.ref])
+            chosen = self.store.adopt_project(project, remote.ref)
+            remote.ref.entity_id = project.id = chosen.id
 
         remote = self._journaled(
             step.request_id,
@@ -1057,11 +1058,11 @@ class TaskProcessor:
             project = Project(id=entry.entity_id or entry.idempotency_key, name=name or found.project.name)
 
             def record() -> None:
+                ref = found.ref.model_copy(update={"entity_id": project.id, "entity": EntityType.PROJECT})
                 if self.store.find_project(project.id) is None:
-                    self.store.upsert_projects([project])
-                self.store.upsert_refs(
-                    [found.ref.model_copy(update={"entity_id": project.id, "entity": EntityType.PROJECT})]
-                )
+                    self.store.adopt_project(project, ref)  # one of this name may have come meanwhile
+                else:
+                    self.store.upsert_refs([ref])
 
             self.journal.close(entry, record)
             return f"create project {name!r} on {entry.service.label}: had been committed; recorded it once"

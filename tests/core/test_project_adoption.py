@@ -69,3 +69,71 @@ def test_services_listing_one_project_name_at_once_share_one_project(empty_engin
     assert len(named) == 1, [(p.id, p.name) for p in named]
     linked = {ref.service for ref in store.refs_for(named[0].id, EntityType.PROJECT)}
     assert linked == set(SERVICES)
+
+
+def test_a_project_created_while_a_sync_adopts_one_of_its_name_is_one_project(empty_engine: Engine) -> None:
+    """`pmtui do` creating "Race launch" on GitLab while a sync imports Notion's "Race launch": the plan
+    looked the name up (none), then spent the service's round trip creating it; the sync adopted Notion's
+    project meanwhile. Stored apart, the cache then held two projects of that name."""
+    from pmtui.models import CreateProject, ExternalRef, Plan, Project
+
+    store = empty_engine.store
+    gitlab = empty_engine.integration(Service.GITLAB)
+    create = gitlab.create_project
+    adopted: list[Project] = []
+
+    def create_while_a_sync_adopts(project: Project, **kwargs: object) -> object:
+        notion = ExternalRef(
+            entity=EntityType.PROJECT, entity_id="", service=Service.NOTION, external_id="notion-race-1"
+        )
+        adopted.append(store.adopt_project(Project(name="Race launch"), notion))
+        return create(project, **kwargs)  # type: ignore[arg-type]
+
+    gitlab.create_project = create_while_a_sync_adopts  # type: ignore[method-assign]
+    outcome = empty_engine.execute(
+        Plan(actions=[CreateProject(ref="p", name="Race launch", service=Service.GITLAB)])
+    )
+
+    assert adopted, "the sync's adoption ran during the create"
+    named = [p for p in store.list_projects() if p.name == "Race launch"]
+    assert len(named) == 1, [(p.id, p.name) for p in named]
+    linked = {ref.service for ref in store.refs_for(named[0].id, EntityType.PROJECT)}
+    assert linked == {Service.GITLAB, Service.NOTION}
+    assert [r.entity_id for r in outcome.results] == [named[0].id]
+
+
+def test_a_recovered_project_create_joins_a_same_named_project_synced_meanwhile(empty_engine: Engine) -> None:
+    """The same race through recovery: the process died after GitLab made the milestone; before the next
+    start settled that step, a sync imported Notion's project of the same name."""
+    from pmtui.models import CreateProject, ExternalRef, Plan, Project
+
+    class Dies(BaseException):
+        pass
+
+    store = empty_engine.store
+    gitlab = empty_engine.integration(Service.GITLAB)
+    real = gitlab.create_project
+
+    def create_then_die(project: Project, **kwargs: object) -> object:
+        real(project, **kwargs)  # type: ignore[arg-type]
+        raise Dies
+
+    gitlab.create_project = create_then_die  # type: ignore[method-assign]
+    plan = Plan(actions=[CreateProject(ref="p", name="Race launch", service=Service.GITLAB)])
+    with pytest.raises(Dies):
+        empty_engine.execute(plan)
+    gitlab.create_project = real  # type: ignore[method-assign]
+    notion = ExternalRef(entity=EntityType.PROJECT, entity_id="", service=Service.NOTION, external_id="n-1")
+    store.adopt_project(Project(name="Race launch"), notion)
+    record = store.request(plan.request_id)
+    assert record is not None
+    record.pid = 999_999_999  # its process is gone
+    store.request_write(record)
+
+    lines = empty_engine.recover()
+
+    assert any("had been committed" in line for line in lines), lines
+    named = [p for p in store.list_projects() if p.name == "Race launch"]
+    assert len(named) == 1, [(p.id, p.name) for p in named]
+    linked = {ref.service for ref in store.refs_for(named[0].id, EntityType.PROJECT)}
+    assert linked == {Service.GITLAB, Service.NOTION}
