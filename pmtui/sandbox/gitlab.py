@@ -481,7 +481,6 @@ class GitLabEmulator(GitLabMergeRequests):
         raise HttpError(400, {"message": f"gitlab cannot seed {spec!r}; kinds are demo and bulk"})
 
 
-
 def _reason(status: int) -> str:
     try:
         return HTTPStatus(status).phrase

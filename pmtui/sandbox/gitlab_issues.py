@@ -492,13 +492,11 @@ class GitLabIssues(GitLabCore):
         self._invalidate()
 
 
-
 def _time_test(field: str, bound: str, *, after: bool) -> Callable[[Record], bool]:
     """An inclusive ``*_after``/``*_before`` filter on a stored ISO timestamp (sortable as text)."""
     if after:
         return lambda record: bool(record[field] >= bound)
     return lambda record: bool(record[field] <= bound)
-
 
 
 def _issue_sort_value(order_by: str, state: dict[str, Any]) -> Callable[[Record], Any]:

@@ -563,7 +563,7 @@ class GitLabViews:
                 "group_access": None,
             },
             "updated_at": project.get("updated_at", project["last_activity_at"]),
-            "description_html": f"<p dir=\"auto\">{html.escape(project['description'] or '')}</p>",
+            "description_html": f'<p dir="auto">{html.escape(project["description"] or "")}</p>',
             "creator_id": OWNER_ID,
             "container_registry_image_prefix": f"registry.{host}/{path}",
             **PROJECT_SETTINGS,

@@ -561,9 +561,7 @@ class NotionEmulator(ServiceEmulator):
 
         def pick(props: dict[str, Any], part: str) -> dict[str, Any] | None:
             wanted_id, wanted_name = config.get(f"{part}_id"), config.get(f"{part}_name")
-            return next(
-                (p for p in props.values() if p["id"] == wanted_id or p["name"] == wanted_name), None
-            )
+            return next((p for p in props.values() if p["id"] == wanted_id or p["name"] == wanted_name), None)
 
         relation = pick(ds["properties"], "relation_property")
         if relation is None or relation["type"] != "relation":

@@ -304,9 +304,9 @@ def test_notion_page_with_a_3000_character_title_syncs_whole(world: World) -> No
     )
     world.later()
     runs = world.sync()
-    assert {service: run.status for service, run in runs.items()} == {
-        service: "ok" for service in runs
-    }, {service: run.error for service, run in runs.items()}
+    assert {service: run.status for service, run in runs.items()} == {service: "ok" for service in runs}, {
+        service: run.error for service, run in runs.items()
+    }
     ref = world.engine.store.ref_by_external(Service.NOTION, page["id"])
     assert ref is not None
     task = world.engine.store.get_task(ref.entity_id)

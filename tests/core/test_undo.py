@@ -112,8 +112,10 @@ def test_undo_a_bulk_action_undoes_every_task(world: World) -> None:
     log(world).undo()
     for task, service in zip(tasks, SERVICES, strict=True):
         there = remote(world, service, task).task.priority
-        expected = task.priority if service is not Service.MOTION or task.priority is not Priority.NONE else (
-            Priority.MEDIUM
+        expected = (
+            task.priority
+            if service is not Service.MOTION or task.priority is not Priority.NONE
+            else (Priority.MEDIUM)
         )
         assert there is expected, (service, there, task.priority)
 

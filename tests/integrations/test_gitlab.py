@@ -114,13 +114,20 @@ def fake(emu: GitLabEmulator) -> FakeTime:
 
 
 def make_integration(
-    url: str, fake: FakeTime, *, key: str = DEFAULT_API_KEY, project: str | None = "acme/app",
-    per_minute: float = 600_000, client: gitlab.Gitlab | None = None, hard_delete: bool = False,
+    url: str,
+    fake: FakeTime,
+    *,
+    key: str = DEFAULT_API_KEY,
+    project: str | None = "acme/app",
+    per_minute: float = 600_000,
+    client: gitlab.Gitlab | None = None,
+    hard_delete: bool = False,
 ) -> GitLabIntegration:
     settings_ = GitLabSettings(base_url=url, project=project)
     limiter = RateLimiter(per_minute, clock=fake.clock, sleep=fake.sleep)
-    return GitLabIntegration(settings_, key, client=client, limiter=limiter, retry_sleep=fake.sleep,
-                             hard_delete=hard_delete)
+    return GitLabIntegration(
+        settings_, key, client=client, limiter=limiter, retry_sleep=fake.sleep, hard_delete=hard_delete
+    )
 
 
 @pytest.fixture
@@ -191,16 +198,25 @@ def test_canonical_labels_drop_priority_and_stage_labels() -> None:
         ({"status": Status.TODO}, None, [], ["Doing", "In Progress", "Review"]),
         ({"status": Status.TODO}, ["doing"], [], ["doing", "Doing", "In Progress", "Review"]),
         ({"status": Status.DONE}, ["Doing"], [], []),
-        ({"priority": Priority.HIGH}, None, ["priority::high"],
-         ["priority::urgent", "priority::medium", "priority::low"]),
-        ({"priority": Priority.NONE}, ["Priority::Low"], [],
-         ["Priority::Low", "priority::urgent", "priority::high", "priority::medium", "priority::low"]),
+        (
+            {"priority": Priority.HIGH},
+            None,
+            ["priority::high"],
+            ["priority::urgent", "priority::medium", "priority::low"],
+        ),
+        (
+            {"priority": Priority.NONE},
+            ["Priority::Low"],
+            [],
+            ["Priority::Low", "priority::urgent", "priority::high", "priority::medium", "priority::low"],
+        ),
         ({"labels": ["bug", "docs"]}, ["bug", "backend", "Doing", "priority::low"], ["docs"], ["backend"]),
         ({"labels": ["Doing", "x"]}, [], ["x"], []),
     ],
 )
-def test_label_changes_table(fields: dict[str, Any], current: list[str] | None, add: list[str],
-                             remove: list[str]) -> None:
+def test_label_changes_table(
+    fields: dict[str, Any], current: list[str] | None, add: list[str], remove: list[str]
+) -> None:
     assert label_changes(fields, current) == (add, remove)
 
 
@@ -215,8 +231,11 @@ def test_label_change_without_current_labels_is_refused() -> None:
         ({"status": Status.DONE}, None, {"state_event": "close"}),
         ({"status": Status.CANCELED}, "opened", {"state_event": "close"}),
         ({"status": Status.DONE}, "closed", {}),
-        ({"status": Status.TODO}, "closed",
-         {"state_event": "reopen", "remove_labels": "Doing,In Progress,Review"}),
+        (
+            {"status": Status.TODO},
+            "closed",
+            {"state_event": "reopen", "remove_labels": "Doing,In Progress,Review"},
+        ),
         ({"status": Status.IN_PROGRESS}, "opened", {"add_labels": "Doing", "remove_labels": "To Do"}),
         ({"due": datetime(2026, 12, 24, tzinfo=UTC)}, None, {"due_date": "2026-12-24"}),
         ({"due": None}, None, {"due_date": None}),
@@ -226,17 +245,30 @@ def test_label_change_without_current_labels_is_refused() -> None:
         ({"duration_minutes": 30, "due_all_day": True}, None, {}),
     ],
 )
-def test_update_payload_table(fields: dict[str, Any], current_state: str | None,
-                              expected: dict[str, Any]) -> None:
+def test_update_payload_table(
+    fields: dict[str, Any], current_state: str | None, expected: dict[str, Any]
+) -> None:
     assert to_payload(fields, current_state=current_state) == expected
 
 
 def test_create_payload_carries_marker_labels_priority_stage_and_milestone() -> None:
-    task = Task(title="Fix CI", description="Flaky job", status=Status.IN_PROGRESS, priority=Priority.URGENT,
-                labels=["ci", "priority::low", "To Do"], due=datetime(2026, 12, 1, 15, 30, tzinfo=UTC),
-                due_all_day=False, assignee="alex.chen")
-    body = to_payload(task_fields(task), creating=True, idempotency_key=KEY, user_ids={"alex.chen": 2},
-                      project_external_id="milestone:101")
+    task = Task(
+        title="Fix CI",
+        description="Flaky job",
+        status=Status.IN_PROGRESS,
+        priority=Priority.URGENT,
+        labels=["ci", "priority::low", "To Do"],
+        due=datetime(2026, 12, 1, 15, 30, tzinfo=UTC),
+        due_all_day=False,
+        assignee="alex.chen",
+    )
+    body = to_payload(
+        task_fields(task),
+        creating=True,
+        idempotency_key=KEY,
+        user_ids={"alex.chen": 2},
+        project_external_id="milestone:101",
+    )
     assert body == {
         "title": "Fix CI",
         "description": f"Flaky job\n\n{marker_comment(KEY)}",
@@ -277,16 +309,27 @@ def test_due_read_is_midnight_utc() -> None:
 def raw_issue(**overrides: Any) -> dict[str, Any]:
     """An issue shaped like GitLab's list answer."""
     raw: dict[str, Any] = {
-        "id": 5041, "iid": 41, "project_id": 1, "title": "Investigate slow exports",
-        "description": f"Profile first.\n\n{marker_comment(KEY)}", "state": "opened",
+        "id": 5041,
+        "iid": 41,
+        "project_id": 1,
+        "title": "Investigate slow exports",
+        "description": f"Profile first.\n\n{marker_comment(KEY)}",
+        "state": "opened",
         "labels": ["Doing", "backend", "priority::high"],
         "milestone": {"id": 101, "iid": 1, "title": "v1.4", "due_date": "2026-11-30"},
-        "assignees": [{"id": 2, "username": "alex.chen"}], "assignee": {"id": 2, "username": "alex.chen"},
-        "author": {"id": 1, "username": "sam.rivera"}, "due_date": "2026-12-01",
-        "created_at": "2026-11-20T09:00:00.000Z", "updated_at": "2026-11-24T09:30:00.123Z",
-        "closed_at": None, "closed_by": None, "web_url": "https://gitlab.example.com/acme/app/-/issues/41",
+        "assignees": [{"id": 2, "username": "alex.chen"}],
+        "assignee": {"id": 2, "username": "alex.chen"},
+        "author": {"id": 1, "username": "sam.rivera"},
+        "due_date": "2026-12-01",
+        "created_at": "2026-11-20T09:00:00.000Z",
+        "updated_at": "2026-11-24T09:30:00.123Z",
+        "closed_at": None,
+        "closed_by": None,
+        "web_url": "https://gitlab.example.com/acme/app/-/issues/41",
         "references": {"short": "#41", "relative": "#41", "full": "acme/app#41"},
-        "user_notes_count": 2, "merge_requests_count": 1, "weight": 3,
+        "user_notes_count": 2,
+        "merge_requests_count": 1,
+        "weight": 3,
     }
     raw.update(overrides)
     return raw
@@ -312,8 +355,15 @@ def test_to_remote_task_reads_every_field() -> None:
     assert remote.extra["weight"] == 3
     assert remote.extra["stage_label"] == "Doing"
     assert remote.extra["merge_requests_count"] == 1
-    closed = to_remote_task(raw_issue(state="closed", closed_at="2026-11-24T09:30:00.000Z", milestone=None,
-                                      closed_by={"id": 1, "username": "sam.rivera"}, description=None))
+    closed = to_remote_task(
+        raw_issue(
+            state="closed",
+            closed_at="2026-11-24T09:30:00.000Z",
+            milestone=None,
+            closed_by={"id": 1, "username": "sam.rivera"},
+            description=None,
+        )
+    )
     assert closed.task.status is Status.DONE
     assert closed.deleted is False, "closed is done, never deleted"
     assert closed.task.completed_at == datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
@@ -323,27 +373,56 @@ def test_to_remote_task_reads_every_field() -> None:
 
 
 def test_milestone_note_and_merge_request_mapping() -> None:
-    milestone = to_remote_project({
-        "id": 103, "iid": 3, "project_id": 1, "title": "v2.0", "state": "closed",
-        "description": f"Big one\n\n{marker_comment(KEY)}", "start_date": "2027-01-04",
-        "due_date": "2027-02-01", "created_at": "2026-11-24T10:00:00.000Z",
-        "updated_at": "2026-11-24T10:00:00.000Z", "web_url": "https://gitlab.example.com/acme/app/-/milestones/3",
-    })
+    milestone = to_remote_project(
+        {
+            "id": 103,
+            "iid": 3,
+            "project_id": 1,
+            "title": "v2.0",
+            "state": "closed",
+            "description": f"Big one\n\n{marker_comment(KEY)}",
+            "start_date": "2027-01-04",
+            "due_date": "2027-02-01",
+            "created_at": "2026-11-24T10:00:00.000Z",
+            "updated_at": "2026-11-24T10:00:00.000Z",
+            "web_url": "https://gitlab.example.com/acme/app/-/milestones/3",
+        }
+    )
     assert milestone.ref.external_id == "milestone:103"
     assert milestone.ref.idempotency_key == KEY
     assert (milestone.project.name, milestone.project.description) == ("v2.0", "Big one")
     assert milestone.project.status is ProjectStatus.DONE
     assert (milestone.project.start, milestone.project.due) == (date(2027, 1, 4), date(2027, 2, 1))
-    note = {"id": 9, "body": f"LGTM\n\n{marker_comment(KEY)}", "system": False,
-            "author": {"id": 1, "username": "sam.rivera"}, "created_at": "2026-11-24T10:00:00.000Z"}
+    note = {
+        "id": 9,
+        "body": f"LGTM\n\n{marker_comment(KEY)}",
+        "system": False,
+        "author": {"id": 1, "username": "sam.rivera"},
+        "created_at": "2026-11-24T10:00:00.000Z",
+    }
     comment = to_comment(note, "41")
     assert comment is not None
     assert (comment.id, comment.task_id, comment.body, comment.author) == ("9", "41", "LGTM", "sam.rivera")
     assert to_comment({**note, "system": True, "body": "changed the description"}, "41") is None
-    summary = merge_request_summary({"iid": 2, "title": "Draft: CSV", "state": "opened", "draft": True,
-                                     "web_url": "u", "head_pipeline": {"status": "failed"}, "sha": "x"})
-    assert summary == {"iid": 2, "title": "Draft: CSV", "state": "opened", "draft": True, "web_url": "u",
-                       "pipeline": "failed"}
+    summary = merge_request_summary(
+        {
+            "iid": 2,
+            "title": "Draft: CSV",
+            "state": "opened",
+            "draft": True,
+            "web_url": "u",
+            "head_pipeline": {"status": "failed"},
+            "sha": "x",
+        }
+    )
+    assert summary == {
+        "iid": 2,
+        "title": "Draft: CSV",
+        "state": "opened",
+        "draft": True,
+        "web_url": "u",
+        "pipeline": "failed",
+    }
 
 
 def test_error_translation_table() -> None:
@@ -401,9 +480,13 @@ def apply_body(raw: dict[str, Any], body: dict[str, Any], *, creating: bool) -> 
 label_names = st.sampled_from(["bug", "feature", "backend", "ops::infra", "good first issue", "\u03b1-test"])
 tasks = st.builds(
     lambda title, description, status, priority, due, labels, assignee: Task(
-        title=title, description=description, status=status, priority=priority,
+        title=title,
+        description=description,
+        status=status,
+        priority=priority,
         due=datetime(due.year, due.month, due.day, tzinfo=UTC) if due else None,
-        labels=labels, assignee=assignee,
+        labels=labels,
+        assignee=assignee,
     ),
     title=st.text(min_size=1, max_size=80).map(str.strip).filter(bool),
     description=st.text(max_size=200).map(str.rstrip).filter(lambda s: "<!--" not in s),
@@ -418,20 +501,38 @@ milestones = st.none() | st.sampled_from(["milestone:101", "milestone:102"])
 
 def canonical(task: Task) -> dict[str, Any]:
     return {
-        "title": task.title, "description": task.description, "status": task.status,
-        "priority": task.priority, "due": task.due, "due_all_day": task.due_all_day,
-        "labels": sorted(task.labels), "assignee": task.assignee,
+        "title": task.title,
+        "description": task.description,
+        "status": task.status,
+        "priority": task.priority,
+        "due": task.due,
+        "due_all_day": task.due_all_day,
+        "labels": sorted(task.labels),
+        "assignee": task.assignee,
     }
 
 
 @settings(max_examples=150, deadline=None)
 @given(first=tasks, second=tasks, first_milestone=milestones, second_milestone=milestones)
-def test_round_trip_is_lossless(first: Task, second: Task, first_milestone: str | None,
-                                second_milestone: str | None) -> None:
-    base = raw_issue(description=None, labels=[], milestone=None, assignees=[], assignee=None,
-                     due_date=None, state="opened")
-    body = to_payload(task_fields(first), creating=True, idempotency_key=KEY, user_ids=USERS,
-                      project_external_id=first_milestone)
+def test_round_trip_is_lossless(
+    first: Task, second: Task, first_milestone: str | None, second_milestone: str | None
+) -> None:
+    base = raw_issue(
+        description=None,
+        labels=[],
+        milestone=None,
+        assignees=[],
+        assignee=None,
+        due_date=None,
+        state="opened",
+    )
+    body = to_payload(
+        task_fields(first),
+        creating=True,
+        idempotency_key=KEY,
+        user_ids=USERS,
+        project_external_id=first_milestone,
+    )
     raw = apply_body(base, body, creating=True)
     if first.status.is_closed:
         raw = apply_body(raw, {"state_event": "close"}, creating=False)
@@ -441,8 +542,14 @@ def test_round_trip_is_lossless(first: Task, second: Task, first_milestone: str 
     assert created.project_external_id == first_milestone
     # an update to every field of another task lands on exactly that task, marker kept
     fields = task_fields(second)
-    update = to_payload(fields, current_labels=raw["labels"], current_state=raw["state"],
-                        idempotency_key=KEY, user_ids=USERS, project_external_id=second_milestone)
+    update = to_payload(
+        fields,
+        current_labels=raw["labels"],
+        current_state=raw["state"],
+        idempotency_key=KEY,
+        user_ids=USERS,
+        project_external_id=second_milestone,
+    )
     updated = to_remote_task(apply_body(raw, update, creating=False))
     assert canonical(updated.task) == canonical(second)
     assert updated.ref.idempotency_key == KEY
@@ -455,9 +562,15 @@ def test_round_trip_is_lossless(first: Task, second: Task, first_milestone: str 
 
 def test_create_get_round_trip(gl: GitLabIntegration, emu: GitLabEmulator) -> None:
     drain(gl.list_changes(None))  # the listing shows who alex.chen is (the emulator has no user search)
-    task = Task(title="Investigate slow exports", description="Profile the CSV path.",
-                status=Status.IN_PROGRESS, priority=Priority.HIGH, labels=["backend", "perf"],
-                due=datetime(2026, 12, 3, tzinfo=UTC), assignee="alex.chen")
+    task = Task(
+        title="Investigate slow exports",
+        description="Profile the CSV path.",
+        status=Status.IN_PROGRESS,
+        priority=Priority.HIGH,
+        labels=["backend", "perf"],
+        due=datetime(2026, 12, 3, tzinfo=UTC),
+        assignee="alex.chen",
+    )
     created = gl.create_task(task, idempotency_key=KEY, project_external_id="milestone:102")
     assert created.ref.external_id == "41"
     assert created.ref.key == "acme/app#41"
@@ -485,14 +598,17 @@ def test_create_done_closes_after_the_create(gl: GitLabIntegration, emu: GitLabE
     assert emu.request_counts()[UPDATE] == 1
 
 
-def test_update_complete_reopen_and_delete_archives(gl: GitLabIntegration, emu: GitLabEmulator,
-                                                    fake: FakeTime) -> None:
-    created = gl.create_task(Task(title="Ship it", description="Body", priority=Priority.LOW,
-                                  labels=["bug"]), idempotency_key=KEY)
+def test_update_complete_reopen_and_delete_archives(
+    gl: GitLabIntegration, emu: GitLabEmulator, fake: FakeTime
+) -> None:
+    created = gl.create_task(
+        Task(title="Ship it", description="Body", priority=Priority.LOW, labels=["bug"]), idempotency_key=KEY
+    )
     iid = created.ref.external_id
     emu.admin_mutate({"op": "update", "kind": "issue", "iid": int(iid), "fields": {"add_labels": "ops"}})
-    moved = gl.update_task(iid, TaskPatch({"labels": ["docs"], "description": "New body",
-                                           "status": Status.IN_PROGRESS}))
+    moved = gl.update_task(
+        iid, TaskPatch({"labels": ["docs"], "description": "New body", "status": Status.IN_PROGRESS})
+    )
     assert moved.task.labels == ["docs"]
     assert moved.task.description == "New body"
     assert moved.task.status is Status.IN_PROGRESS
@@ -504,8 +620,12 @@ def test_update_complete_reopen_and_delete_archives(gl: GitLabIntegration, emu: 
     done = gl.complete_task(iid)
     assert done.task.status is Status.DONE
     assert done.ref.remote_updated_at == NOW + timedelta(seconds=60)
-    todo = gl.update_task(iid, TaskPatch({"status": Status.TODO, "priority": Priority.NONE,
-                                          "due": datetime(2026, 12, 24, tzinfo=UTC)}))
+    todo = gl.update_task(
+        iid,
+        TaskPatch(
+            {"status": Status.TODO, "priority": Priority.NONE, "due": datetime(2026, 12, 24, tzinfo=UTC)}
+        ),
+    )
     assert (todo.task.status, todo.task.priority) == (Status.TODO, Priority.NONE)
     assert todo.task.due == datetime(2026, 12, 24, tzinfo=UTC)
     assert issue_record(emu, int(iid))["labels"] == ["docs"]
@@ -537,8 +657,12 @@ def test_validation_error_carries_gitlabs_message(gl: GitLabIntegration) -> None
 
 def test_assignee_is_resolved_from_people_seen_on_issues(gl: GitLabIntegration, emu: GitLabEmulator) -> None:
     assert gl.get_task("1") is not None
-    known = {a["username"] for a in emu.admin_mutate(
-        {"op": "update", "kind": "issue", "iid": 1, "fields": {"assignee_ids": [2]}})["assignees"]}
+    known = {
+        a["username"]
+        for a in emu.admin_mutate(
+            {"op": "update", "kind": "issue", "iid": 1, "fields": {"assignee_ids": [2]}}
+        )["assignees"]
+    }
     assert known == {"alex.chen"}
     assert gl.get_task("1") is not None  # sees alex.chen (id 2) on the issue
     emu.reset_counts()
@@ -553,8 +677,13 @@ def test_assignee_is_resolved_from_people_seen_on_issues(gl: GitLabIntegration, 
 
 
 def test_find_by_idempotency_key_matches_the_marker_only(gl: GitLabIntegration, emu: GitLabEmulator) -> None:
-    emu.admin_mutate({"op": "create", "kind": "issue",
-                      "fields": {"title": "Decoy", "description": f"mentions {KEY} in prose"}})
+    emu.admin_mutate(
+        {
+            "op": "create",
+            "kind": "issue",
+            "fields": {"title": "Decoy", "description": f"mentions {KEY} in prose"},
+        }
+    )
     assert gl.find_by_idempotency_key(KEY) is None
     created = gl.create_task(Task(title="Real one"), idempotency_key=KEY)
     gl.complete_task(created.ref.external_id)
@@ -603,8 +732,9 @@ def test_projects_are_milestones_created_once(gl: GitLabIntegration, emu: GitLab
     assert again.ref.external_id == created.ref.external_id
     assert emu.request_counts()[MILESTONES] == 1
     assert [p.project.name for p in gl.list_projects()] == ["v1.4", "v1.5", "v2.0"]
-    task = gl.create_task(Task(title="In v2"), idempotency_key="f" * 32,
-                          project_external_id=created.ref.external_id)
+    task = gl.create_task(
+        Task(title="In v2"), idempotency_key="f" * 32, project_external_id=created.ref.external_id
+    )
     assert task.project_external_id == created.ref.external_id
     with pytest.raises(ValidationError, match="already being used"):
         gl.create_project(Project(name="v1.4"), idempotency_key="e" * 32)
@@ -614,17 +744,24 @@ def test_related_merge_requests_are_fetched_on_demand(gl: GitLabIntegration, emu
     drain(gl.list_changes(None))
     assert not any("related_merge_requests" in route for route in emu.request_counts())
     related = gl.related_merge_requests("5")
-    assert related == [{
-        "iid": 2, "title": "Export reports as CSV", "state": "opened", "draft": False,
-        "web_url": "https://gitlab.example.com/acme/app/-/merge_requests/2", "pipeline": "failed",
-    }]
+    assert related == [
+        {
+            "iid": 2,
+            "title": "Export reports as CSV",
+            "state": "opened",
+            "draft": False,
+            "web_url": "https://gitlab.example.com/acme/app/-/merge_requests/2",
+            "pipeline": "failed",
+        }
+    ]
 
 
 # ------------------------------------------------------------------------------------------ listing
 
 
-def test_full_listing_of_1000_plus_issues_costs_ceil_n_over_100(gl: GitLabIntegration,
-                                                                emu: GitLabEmulator) -> None:
+def test_full_listing_of_1000_plus_issues_costs_ceil_n_over_100(
+    gl: GitLabIntegration, emu: GitLabEmulator
+) -> None:
     for n in (1050, 1000):
         emu.seed({"kind": "bulk", "n": n})
         emu.reset_counts()
@@ -651,8 +788,9 @@ def test_incremental_listing_returns_only_changed_issues(gl: GitLabIntegration, 
     emu.clock.advance(120)
     changed = {"17", "404", "1001"}
     for iid in changed:
-        emu.admin_mutate({"op": "update", "kind": "issue", "iid": int(iid),
-                          "fields": {"title": f"New {iid}"}})
+        emu.admin_mutate(
+            {"op": "update", "kind": "issue", "iid": int(iid), "fields": {"title": f"New {iid}"}}
+        )
     emu.reset_counts()
     delta = drain(gl.list_changes(cursor))
     assert emu.request_counts()[ISSUES] == 1
@@ -687,8 +825,14 @@ def test_issue_edited_during_a_listing_is_not_skipped(gl: GitLabIntegration, emu
     first = next(pages)
     seen.update(item.ref.external_id for item in first.items)
     emu.clock.advance(30)
-    emu.admin_mutate({"op": "update", "kind": "issue", "iid": int(first.items[0].ref.external_id),
-                      "fields": {"title": "Edited mid-listing"}})
+    emu.admin_mutate(
+        {
+            "op": "update",
+            "kind": "issue",
+            "iid": int(first.items[0].ref.external_id),
+            "fields": {"title": "Edited mid-listing"},
+        }
+    )
     for page in pages:
         seen.update(item.ref.external_id for item in page.items)
     assert len(seen) == 250
@@ -730,8 +874,9 @@ def test_retry_after_is_never_retried_early(
     client = gitlab.Gitlab(url, private_token=DEFAULT_API_KEY, per_page=100, retry_transient_errors=True)
     client.session.hooks["response"].append(lambda response, *a, **k: sent.append(fake.now))
     integration = make_integration(url, fake, client=client)
-    emu.add_fault(Fault("rate_limit", value=7, count=2, method="GET",
-                        path="/api/v4/projects/acme%2Fapp/issues/"))
+    emu.add_fault(
+        Fault("rate_limit", value=7, count=2, method="GET", path="/api/v4/projects/acme%2Fapp/issues/")
+    )
     found = integration.get_task("5")
     assert found is not None
     assert len(sent) == 3
@@ -778,8 +923,9 @@ def test_server_error_burst_recovers(gl: GitLabIntegration, emu: GitLabEmulator)
     emu.clear_faults()
 
 
-def test_commit_drop_on_create_leaves_one_issue_after_recovery(gl: GitLabIntegration,
-                                                               emu: GitLabEmulator) -> None:
+def test_commit_drop_on_create_leaves_one_issue_after_recovery(
+    gl: GitLabIntegration, emu: GitLabEmulator
+) -> None:
     task = Task(title="Exactly once", labels=["backend"])
     emu.add_fault(Fault("commit_drop", method="POST", path="/api/v4/projects/acme%2Fapp/issues"))
     with pytest.raises(TransientError):

@@ -109,13 +109,20 @@ def fake(emu: MotionEmulator) -> FakeTime:
 
 
 def make_integration(
-    url: str, ws: str | None, fake: FakeTime, *, key: str = DEFAULT_API_KEY, per_minute: float = 600_000,
-    client: httpx.Client | None = None, auto_schedule: bool = True,
+    url: str,
+    ws: str | None,
+    fake: FakeTime,
+    *,
+    key: str = DEFAULT_API_KEY,
+    per_minute: float = 600_000,
+    client: httpx.Client | None = None,
+    auto_schedule: bool = True,
 ) -> MotionIntegration:
     settings_ = MotionSettings(base_url=url, workspace_id=ws, auto_schedule=auto_schedule)
     limiter = RateLimiter(per_minute, clock=fake.clock, sleep=fake.sleep)
-    return MotionIntegration(settings_, key, client=client, limiter=limiter, retry_sleep=fake.sleep,
-                             now=lambda: NOW)
+    return MotionIntegration(
+        settings_, key, client=client, limiter=limiter, retry_sleep=fake.sleep, now=lambda: NOW
+    )
 
 
 @pytest.fixture
@@ -128,7 +135,8 @@ def motion(url: str, ws: str, fake: FakeTime) -> Iterator[MotionIntegration]:
 def unresolved_ids(emu: MotionEmulator, ws: str) -> list[str]:
     with emu.lock:
         return [
-            tid for tid, task in ((t, emu.state["tasks"][t]) for t in emu.state["task_order"])
+            tid
+            for tid, task in ((t, emu.state["tasks"][t]) for t in emu.state["task_order"])
             if task["workspaceId"] == ws and task["status"] not in RESOLVED
         ]
 
@@ -203,8 +211,16 @@ def test_status_write_without_resolved_status_is_an_error() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [(30, 30), (1, 1), ("NONE", None), ("REMINDER", None), (None, None), (0, None), (True, None),
-     (60 * 24 * 31, None)],
+    [
+        (30, 30),
+        (1, 1),
+        ("NONE", None),
+        ("REMINDER", None),
+        (None, None),
+        (0, None),
+        (True, None),
+        (60 * 24 * 31, None),
+    ],
 )
 def test_duration_read_table(raw: Any, expected: int | None) -> None:
     assert duration_from_motion(raw) == expected
@@ -231,31 +247,66 @@ AUTO = {"startDate": "2026-11-24", "deadlineType": "SOFT", "schedule": "Work Hou
     ("fields", "creating", "auto_schedule", "expected"),
     [
         # create with a due date: auto-scheduled from today, soft deadline, default duration
-        ({"title": "A", "due": DUE, "duration_minutes": None}, True, True,
-         {"name": "A", "dueDate": "2026-11-27T17:00:00.000Z", "autoScheduled": AUTO, "duration": 30,
-          "priority": "MEDIUM", "workspaceId": "w1"}),
+        (
+            {"title": "A", "due": DUE, "duration_minutes": None},
+            True,
+            True,
+            {
+                "name": "A",
+                "dueDate": "2026-11-27T17:00:00.000Z",
+                "autoScheduled": AUTO,
+                "duration": 30,
+                "priority": "MEDIUM",
+                "workspaceId": "w1",
+            },
+        ),
         # create without a due date: Motion requires one to auto-schedule, so autoScheduled is null
-        ({"title": "A", "due": None, "duration_minutes": 45}, True, True,
-         {"name": "A", "dueDate": None, "autoScheduled": None, "duration": 45, "priority": "MEDIUM",
-          "workspaceId": "w1"}),
+        (
+            {"title": "A", "due": None, "duration_minutes": 45},
+            True,
+            True,
+            {
+                "name": "A",
+                "dueDate": None,
+                "autoScheduled": None,
+                "duration": 45,
+                "priority": "MEDIUM",
+                "workspaceId": "w1",
+            },
+        ),
         # auto-scheduling off
-        ({"title": "A", "due": DUE}, True, False,
-         {"name": "A", "dueDate": "2026-11-27T17:00:00.000Z", "autoScheduled": None, "duration": 30,
-          "priority": "MEDIUM", "workspaceId": "w1"}),
+        (
+            {"title": "A", "due": DUE},
+            True,
+            False,
+            {
+                "name": "A",
+                "dueDate": "2026-11-27T17:00:00.000Z",
+                "autoScheduled": None,
+                "duration": 30,
+                "priority": "MEDIUM",
+                "workspaceId": "w1",
+            },
+        ),
         # update: only the fields present; clearing the due date also clears auto-scheduling
         ({"due": None}, False, True, {"dueDate": None, "autoScheduled": None}),
         ({"due": DUE}, False, True, {"dueDate": "2026-11-27T17:00:00.000Z", "autoScheduled": AUTO}),
         ({"duration_minutes": None}, False, True, {"duration": "NONE"}),
         ({"labels": ["Deep work", "Admin"]}, False, True, {"labels": ["Deep work", "Admin"]}),
         ({"labels": []}, False, True, {"labels": []}),
-        ({"priority": Priority.URGENT, "status": Status.CANCELED}, False, True,
-         {"priority": "ASAP", "status": "Canceled"}),
+        (
+            {"priority": Priority.URGENT, "status": Status.CANCELED},
+            False,
+            True,
+            {"priority": "ASAP", "status": "Canceled"},
+        ),
         ({"project_id": None}, False, True, {"projectId": None}),
         ({"title": "Renamed"}, False, True, {"name": "Renamed"}),
     ],
 )
-def test_payload_table(fields: dict[str, Any], creating: bool, auto_schedule: bool,
-                       expected: dict[str, Any]) -> None:
+def test_payload_table(
+    fields: dict[str, Any], creating: bool, auto_schedule: bool, expected: dict[str, Any]
+) -> None:
     options = WriteOptions(statuses=DEMO_STATUSES, today=TODAY, auto_schedule=auto_schedule)
     body = to_payload(fields, options, creating=creating, workspace_id="w1")
     assert body == expected
@@ -263,8 +314,13 @@ def test_payload_table(fields: dict[str, Any], creating: bool, auto_schedule: bo
 
 def test_payload_marker_project_and_assignee() -> None:
     options = WriteOptions(today=TODAY, idempotency_key="k" * 32, users={"sam@acme.example": "u2"})
-    body = to_payload({"title": "A", "description": "Body", "assignee": "Sam@Acme.example"}, options,
-                      creating=True, workspace_id="w1", project_external_id="p1")
+    body = to_payload(
+        {"title": "A", "description": "Body", "assignee": "Sam@Acme.example"},
+        options,
+        creating=True,
+        workspace_id="w1",
+        project_external_id="p1",
+    )
     assert body["description"] == f"Body\n\n{marker_comment('k' * 32)}"
     assert body["projectId"] == "p1"
     assert body["assigneeId"] == "u2"
@@ -274,15 +330,24 @@ def test_payload_marker_project_and_assignee() -> None:
 
 def raw_task(**overrides: Any) -> dict[str, Any]:
     raw: dict[str, Any] = {
-        "id": "T1", "name": "Write report", "description": f"Notes\n\n{marker_comment('abc')}",
-        "duration": 90, "dueDate": "2026-11-27T17:00:00.000Z", "deadlineType": "SOFT", "completed": False,
-        "completedTime": None, "createdTime": "2026-11-20T09:00:00.000Z",
-        "updatedTime": "2026-11-23T09:30:00.000Z", "project": {"id": "P1", "name": "Q1"},
+        "id": "T1",
+        "name": "Write report",
+        "description": f"Notes\n\n{marker_comment('abc')}",
+        "duration": 90,
+        "dueDate": "2026-11-27T17:00:00.000Z",
+        "deadlineType": "SOFT",
+        "completed": False,
+        "completedTime": None,
+        "createdTime": "2026-11-20T09:00:00.000Z",
+        "updatedTime": "2026-11-23T09:30:00.000Z",
+        "project": {"id": "P1", "name": "Q1"},
         "workspace": {"id": "W1", "name": "Acme"},
         "status": {"name": "Blocked", "isDefaultStatus": False, "isResolvedStatus": False},
-        "priority": "ASAP", "labels": [{"name": "Deep work"}, {"name": "Review"}],
+        "priority": "ASAP",
+        "labels": [{"name": "Deep work"}, {"name": "Review"}],
         "assignees": [{"id": "U1", "name": "Alex", "email": "alex@acme.example"}],
-        "scheduledStart": "2026-11-24T09:00:00.000Z", "scheduledEnd": "2026-11-24T10:30:00.000Z",
+        "scheduledStart": "2026-11-24T09:00:00.000Z",
+        "scheduledEnd": "2026-11-24T10:30:00.000Z",
         "schedulingIssue": False,
     }
     raw.update(overrides)
@@ -293,7 +358,11 @@ def test_to_remote_task_reads_every_field() -> None:
     remote = to_remote_task(raw_task())
     task = remote.task
     assert (task.title, task.description, task.status, task.priority) == (
-        "Write report", "Notes", Status.TODO, Priority.URGENT)
+        "Write report",
+        "Notes",
+        Status.TODO,
+        Priority.URGENT,
+    )
     assert task.due == DUE
     assert task.due_all_day is False
     assert task.duration_minutes == 90
@@ -315,11 +384,18 @@ def test_to_remote_task_reads_every_field() -> None:
 
 
 def test_to_remote_task_reminder_and_completed() -> None:
-    remote = to_remote_task(raw_task(
-        duration="REMINDER", description="", project=None, assignees=[], labels=[],
-        status={"name": "Completed", "isResolvedStatus": True}, completed=True,
-        completedTime="2026-11-24T08:00:00.000Z",
-    ))
+    remote = to_remote_task(
+        raw_task(
+            duration="REMINDER",
+            description="",
+            project=None,
+            assignees=[],
+            labels=[],
+            status={"name": "Completed", "isResolvedStatus": True},
+            completed=True,
+            completedTime="2026-11-24T08:00:00.000Z",
+        )
+    )
     assert remote.task.duration_minutes is None
     assert remote.task.status is Status.DONE
     assert remote.task.completed_at == datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
@@ -332,19 +408,27 @@ def echo(payload: dict[str, Any], statuses: list[MotionStatus]) -> dict[str, Any
     name = payload.get("status") or next(s.name for s in statuses if s.is_default)
     status = next(s for s in statuses if s.name == name)
     return raw_task(
-        name=payload["name"], description=payload["description"], duration=payload["duration"],
-        dueDate=payload["dueDate"], priority=payload["priority"],
+        name=payload["name"],
+        description=payload["description"],
+        duration=payload["duration"],
+        dueDate=payload["dueDate"],
+        priority=payload["priority"],
         labels=[{"name": label} for label in payload.get("labels", [])],
-        status={"name": status.name, "isDefaultStatus": status.is_default,
-                "isResolvedStatus": status.is_resolved},
+        status={
+            "name": status.name,
+            "isDefaultStatus": status.is_default,
+            "isResolvedStatus": status.is_resolved,
+        },
         completed=status.is_resolved,
         project={"id": payload["projectId"]} if payload.get("projectId") else None,
-        assignees=[], workspace={"id": payload["workspaceId"]},
+        assignees=[],
+        workspace={"id": payload["workspaceId"]},
     )
 
 
 millis = st.integers(min_value=0, max_value=10**9).map(
-    lambda ms: datetime(2026, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms))
+    lambda ms: datetime(2026, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
+)
 label = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=12)
 
 
@@ -359,14 +443,30 @@ label = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), m
     labels=st.lists(label, max_size=4),
     project=st.none() | st.just("P9"),
 )
-def test_round_trip_is_lossless(title: str, description: str, status: Status, priority: Priority,
-                                due: datetime | None, duration: int, labels: list[str],
-                                project: str | None) -> None:
-    task = Task(title=title, description=description, status=status, priority=priority, due=due,
-                due_all_day=False, duration_minutes=duration, labels=labels)
+def test_round_trip_is_lossless(
+    title: str,
+    description: str,
+    status: Status,
+    priority: Priority,
+    due: datetime | None,
+    duration: int,
+    labels: list[str],
+    project: str | None,
+) -> None:
+    task = Task(
+        title=title,
+        description=description,
+        status=status,
+        priority=priority,
+        due=due,
+        due_all_day=False,
+        duration_minutes=duration,
+        labels=labels,
+    )
     options = WriteOptions(statuses=DEMO_STATUSES, today=TODAY, idempotency_key="key1")
-    payload = to_payload(task_fields(task), options, creating=True, workspace_id="W1",
-                         project_external_id=project)
+    payload = to_payload(
+        task_fields(task), options, creating=True, workspace_id="W1", project_external_id=project
+    )
     remote = to_remote_task(echo(payload, DEMO_STATUSES))
     back = remote.task
     for name in ("title", "status", "priority", "due", "due_all_day", "duration_minutes", "labels"):
@@ -400,18 +500,35 @@ def test_error_translation_table() -> None:
 # ---------------------------------------------------------------------------------- over HTTP: tasks
 
 
-def test_create_get_round_trip_with_auto_schedule(motion: MotionIntegration, emu: MotionEmulator,
-                                                  ws: str) -> None:
+def test_create_get_round_trip_with_auto_schedule(
+    motion: MotionIntegration, emu: MotionEmulator, ws: str
+) -> None:
     projects = {p.project.name: p.ref.external_id for p in motion.list_projects()}
-    task = Task(title="Draft Q1 memo", description="Outline first.", status=Status.IN_PROGRESS,
-                priority=Priority.HIGH, due=datetime(2026, 11, 26, 17, 0, tzinfo=UTC), due_all_day=False,
-                duration_minutes=60, labels=["Deep work", "Brand new"], assignee="sam.chen@acme.example")
+    task = Task(
+        title="Draft Q1 memo",
+        description="Outline first.",
+        status=Status.IN_PROGRESS,
+        priority=Priority.HIGH,
+        due=datetime(2026, 11, 26, 17, 0, tzinfo=UTC),
+        due_all_day=False,
+        duration_minutes=60,
+        labels=["Deep work", "Brand new"],
+        assignee="sam.chen@acme.example",
+    )
     created = motion.create_task(task, idempotency_key="a" * 32, project_external_id=projects["Q1 launch"])
     fetched = motion.get_task(created.ref.external_id)
     assert fetched is not None
     for remote in (created, fetched):
-        for name in ("title", "description", "status", "priority", "due", "duration_minutes", "labels",
-                     "assignee"):
+        for name in (
+            "title",
+            "description",
+            "status",
+            "priority",
+            "due",
+            "duration_minutes",
+            "labels",
+            "assignee",
+        ):
             assert getattr(remote.task, name) == getattr(task, name), name
         assert remote.task.due_all_day is False
         assert remote.project_external_id == projects["Q1 launch"]
@@ -424,8 +541,11 @@ def test_create_get_round_trip_with_auto_schedule(motion: MotionIntegration, emu
         assert remote.task.scheduled_end == datetime(2026, 11, 24, 11, 0, tzinfo=UTC)
     stored = emu.state["tasks"][created.ref.external_id]
     assert stored["description"].endswith(marker_comment("a" * 32))
-    assert stored["autoScheduled"] == {"startDate": "2026-11-24", "deadlineType": "SOFT",
-                                       "schedule": "Work Hours"}
+    assert stored["autoScheduled"] == {
+        "startDate": "2026-11-24",
+        "deadlineType": "SOFT",
+        "schedule": "Work Hours",
+    }
 
 
 def test_create_without_due_is_not_auto_scheduled_and_gets_default_duration(
@@ -445,18 +565,35 @@ def test_create_without_due_is_not_auto_scheduled_and_gets_default_duration(
 
 def test_update_complete_cancel_and_delete(motion: MotionIntegration, emu: MotionEmulator) -> None:
     created = motion.create_task(
-        Task(title="Ship it", description="v1", due=datetime(2026, 11, 30, 12, 0, tzinfo=UTC),
-             due_all_day=False),
+        Task(
+            title="Ship it",
+            description="v1",
+            due=datetime(2026, 11, 30, 12, 0, tzinfo=UTC),
+            due_all_day=False,
+        ),
         idempotency_key="c" * 32,
     )
     tid = created.ref.external_id
     emu.clock.advance(60)
-    updated = motion.update_task(tid, TaskPatch({
-        "title": "Ship it now", "description": "v2", "priority": Priority.URGENT, "labels": ["Admin"],
-        "status": Status.IN_PROGRESS, "due": None, "duration_minutes": 15,
-    }))
+    updated = motion.update_task(
+        tid,
+        TaskPatch(
+            {
+                "title": "Ship it now",
+                "description": "v2",
+                "priority": Priority.URGENT,
+                "labels": ["Admin"],
+                "status": Status.IN_PROGRESS,
+                "due": None,
+                "duration_minutes": 15,
+            }
+        ),
+    )
     assert (updated.task.title, updated.task.description, updated.task.priority) == (
-        "Ship it now", "v2", Priority.URGENT)
+        "Ship it now",
+        "v2",
+        Priority.URGENT,
+    )
     assert updated.task.labels == ["Admin"]
     assert updated.task.status is Status.IN_PROGRESS
     assert updated.task.due is None
@@ -529,8 +666,9 @@ def test_projects_create_once_and_list(motion: MotionIntegration, emu: MotionEmu
     assert first.ref.idempotency_key == "p" * 32
     listed = {p.project.name: p for p in motion.list_projects()}
     assert set(listed) == {"Q1 launch", "Hiring", "Personal", "Website refresh"}
-    in_project = motion.create_task(Task(title="Hero image"), idempotency_key="q" * 32,
-                                    project_external_id=first.ref.external_id)
+    in_project = motion.create_task(
+        Task(title="Hero image"), idempotency_key="q" * 32, project_external_id=first.ref.external_id
+    )
     assert in_project.project_external_id == first.ref.external_id
 
 
@@ -567,19 +705,27 @@ def test_the_client_counts_with_motions_real_page_size() -> None:
     assert MotionIntegration.capabilities.max_page_size == PAGE_SIZE
 
 
-@pytest.mark.parametrize(("share", "per_minute", "pages"), [(0.5, 12, 6), (1.0, 12, 12), (0.01, 12, 1),
-                                                           (0.5, 120, 60), (1 / 6, 12, 2)])
-def test_one_sync_reads_its_share_of_a_minutes_budget(url: str, ws: str, fake: FakeTime, share: float,
-                                                      per_minute: float, pages: int) -> None:
+@pytest.mark.parametrize(
+    ("share", "per_minute", "pages"),
+    [(0.5, 12, 6), (1.0, 12, 12), (0.01, 12, 1), (0.5, 120, 60), (1 / 6, 12, 2)],
+)
+def test_one_sync_reads_its_share_of_a_minutes_budget(
+    url: str, ws: str, fake: FakeTime, share: float, per_minute: float, pages: int
+) -> None:
     limiter = RateLimiter(per_minute, clock=fake.clock, sleep=fake.sleep)
-    integration = MotionIntegration(MotionSettings(base_url=url, workspace_id=ws, scan_share=share),
-                                    DEFAULT_API_KEY, limiter=limiter, retry_sleep=fake.sleep)
+    integration = MotionIntegration(
+        MotionSettings(base_url=url, workspace_id=ws, scan_share=share),
+        DEFAULT_API_KEY,
+        limiter=limiter,
+        retry_sleep=fake.sleep,
+    )
     assert integration.round_pages() == pages
     integration.close()
 
 
-def test_scan_stops_after_its_pages_and_resumes_where_it_stopped(motion: MotionIntegration,
-                                                                emu: MotionEmulator, ws: str) -> None:
+def test_scan_stops_after_its_pages_and_resumes_where_it_stopped(
+    motion: MotionIntegration, emu: MotionEmulator, ws: str
+) -> None:
     emu.seed({"kind": "bulk", "n": 180, "changed_share": 0.0})
     expected = unresolved_ids(emu, ws)
     assert len(expected) > 2 * PAGE_SIZE
@@ -671,8 +817,9 @@ def test_nothing_changed_costs_one_request_on_a_small_workspace(
     assert pages[0].cursor == cursor
 
 
-def test_workspace_resolved_from_the_listing_when_unset(url: str, fake: FakeTime, emu: MotionEmulator,
-                                                        ws: str) -> None:
+def test_workspace_resolved_from_the_listing_when_unset(
+    url: str, fake: FakeTime, emu: MotionEmulator, ws: str
+) -> None:
     integration = make_integration(url, None, fake)
     drain(integration.list_changes(None))
     drain(integration.list_changes(None))
@@ -685,8 +832,12 @@ def test_workspace_resolved_from_the_listing_when_unset(url: str, fake: FakeTime
 
 def test_retry_after_is_never_retried_early(url: str, ws: str, emu: MotionEmulator, fake: FakeTime) -> None:
     sent: list[float] = []
-    client = httpx.Client(base_url=url, headers={"X-API-Key": DEFAULT_API_KEY}, timeout=5.0,
-                          event_hooks={"request": [lambda request: sent.append(fake.now)]})
+    client = httpx.Client(
+        base_url=url,
+        headers={"X-API-Key": DEFAULT_API_KEY},
+        timeout=5.0,
+        event_hooks={"request": [lambda request: sent.append(fake.now)]},
+    )
     integration = make_integration(url, ws, fake, client=client)
     tid = unresolved_ids(emu, ws)[0]
     emu.add_fault(Fault("rate_limit", value=7, count=2, method="GET", path="/v1/tasks/"))
@@ -698,15 +849,20 @@ def test_retry_after_is_never_retried_early(url: str, ws: str, emu: MotionEmulat
     client.close()
 
 
-def test_real_rate_limit_waits_instead_of_failing(url: str, ws: str, emu: MotionEmulator,
-                                                  fake: FakeTime) -> None:
+def test_real_rate_limit_waits_instead_of_failing(
+    url: str, ws: str, emu: MotionEmulator, fake: FakeTime
+) -> None:
     emu.rate_limits_enabled = True
     emu.reset_state()  # a fresh 12-per-minute window starting now
     emu.seed({"kind": "demo"})
     tid = unresolved_ids(emu, ws)[0]
     statuses: list[int] = []
-    client = httpx.Client(base_url=url, headers={"X-API-Key": DEFAULT_API_KEY}, timeout=5.0,
-                          event_hooks={"response": [lambda response: statuses.append(response.status_code)]})
+    client = httpx.Client(
+        base_url=url,
+        headers={"X-API-Key": DEFAULT_API_KEY},
+        timeout=5.0,
+        event_hooks={"response": [lambda response: statuses.append(response.status_code)]},
+    )
     # A limiter far above Motion's budget (another process spent it, or a wrong setting): the
     # integration meets a real 429 and waits out its Retry-After instead of failing.
     greedy = make_integration(url, ws, fake, client=client, per_minute=100_000)
@@ -722,8 +878,13 @@ def test_real_rate_limit_waits_instead_of_failing(url: str, ws: str, emu: Motion
     emu.seed({"kind": "demo"})
     tid = unresolved_ids(emu, ws)[0]
     limiter = RateLimiter(12, burst=1, clock=fake.clock, sleep=fake.sleep)
-    paced = MotionIntegration(MotionSettings(base_url=url, workspace_id=ws), DEFAULT_API_KEY, client=client,
-                              limiter=limiter, retry_sleep=fake.sleep)
+    paced = MotionIntegration(
+        MotionSettings(base_url=url, workspace_id=ws),
+        DEFAULT_API_KEY,
+        client=client,
+        limiter=limiter,
+        retry_sleep=fake.sleep,
+    )
     start = fake.now
     for _ in range(30):
         assert paced.get_task(tid) is not None
@@ -778,8 +939,9 @@ def test_wrong_key_is_an_auth_error_naming_the_env_var(url: str, ws: str, fake: 
     assert "PMTUI_MOTION_API_KEY" in health.hint
 
 
-def test_health_reports_account_workspace_and_budget(motion: MotionIntegration, ws: str, url: str,
-                                                     fake: FakeTime) -> None:
+def test_health_reports_account_workspace_and_budget(
+    motion: MotionIntegration, ws: str, url: str, fake: FakeTime
+) -> None:
     health = motion.health()
     assert health.ok
     assert health.service is Service.MOTION

@@ -26,7 +26,6 @@ class TaskHandle:
     """The task's home, shown when it has no key (``Write guide (Notion)``)."""
 
 
-
 @dataclass(frozen=True)
 class PlannerContext:
     """The clock, the user's zone and the names a request can refer to.
