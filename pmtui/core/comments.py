@@ -39,7 +39,7 @@ from typing import Any
 from pmtui.core.journal import Journal
 from pmtui.core.store import Store
 from pmtui.errors import PmtuiError, ServiceError, TransientError
-from pmtui.integrations.base import Integration, RemoteComment
+from pmtui.integrations.base import Integration, RemoteComment, RemoteTask
 from pmtui.models import (
     Comment,
     Decision,
@@ -194,10 +194,16 @@ class CommentSync:
         self._incremental[service] = self.store.get_cursor(service, "tasks") is not None
         self._due[service] = self._load_due(service)
 
-    def changed(self, service: Service, external_id: str, *, new: bool = False) -> None:
-        """A task of ``service`` changed remotely: its comments are due (saved with the page's cursor)."""
+    def changed(
+        self, service: Service, integration: Integration, remote: RemoteTask, *, new: bool = False
+    ) -> None:
+        """A task of ``service`` changed remotely: its comments are due (saved with the page's cursor),
+        unless the listing already says it has none."""
         if new and not self._incremental.get(service, True):
             return
+        if integration.listed_without_comments(remote):
+            return
+        external_id = remote.ref.external_id
         due = self._due.setdefault(service, set())
         if external_id in due:
             return

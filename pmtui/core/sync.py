@@ -355,13 +355,11 @@ class SyncEngine:
             ref = self._adopt(service, remote)
             if ref is None:
                 self._create_local(service, remote, report)
-                if not integration.listed_without_comments(remote):
-                    self.comments.changed(service, remote.ref.external_id, new=True)
+                self.comments.changed(service, integration, remote, new=True)
                 return
         if self._already_seen(service, ref, remote, adopted=adopted):
             return
-        if not integration.listed_without_comments(remote):
-            self.comments.changed(service, remote.ref.external_id)
+        self.comments.changed(service, integration, remote)
         task = self._page_tasks.get(ref.entity_id) or self.store.get_task(ref.entity_id)
         if task is None:
             self._create_local(service, remote, report)
