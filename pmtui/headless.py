@@ -244,6 +244,7 @@ def watch(
     interval (or its rate limit's end, if later) in its own thread, and a webhook delivery wakes its
     service at once. Between runs no process holds the cache.
     """
+    from pmtui.answers import refresh_quietly  # after each run: the next briefing then skips DuckDB
     from pmtui.core.sync_runner import run_services
 
     last: dict[Service, SyncRun] = {}
@@ -251,7 +252,7 @@ def watch(
     last.update({run.service: run for run in first})
     output.runs(first, len(engine.store.conflicts()))
     after_run()
-    refresh_answers(engine.store)
+    refresh_quietly(engine.store)
     wake = {service: threading.Event() for service in services}
     print_lock = threading.Lock()
 
@@ -272,7 +273,7 @@ def watch(
                 last.update({r.service: r for r in runs})
                 output.runs(runs, len(engine.store.conflicts()))
                 after_run()
-                refresh_answers(engine.store)
+                refresh_quietly(engine.store)
 
     threads = [
         threading.Thread(target=loop, args=(service,), name=f"pmtui-watch-{service.value}", daemon=True)
@@ -293,16 +294,6 @@ def watch(
     for thread in threads:
         thread.join()
     return [last[s] for s in services if s in last]
-
-
-def refresh_answers(store: Any) -> None:
-    """After a run, file what `pmtui briefing` and `pmtui conflicts` now answer, so they skip DuckDB.
-
-    A failure only costs the next briefing its shortcut, so it is logged, never raised.
-    """
-    from pmtui.answers import refresh_quietly
-
-    refresh_quietly(store)
 
 
 def _now() -> Any:
