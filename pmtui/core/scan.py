@@ -2,7 +2,7 @@
 
 Motion lists 50 unresolved tasks a request, at 12 requests a minute, and cannot say what changed: a
 workspace of 11,000 tasks is 220 requests, 18 minutes of the whole budget. One sync therefore reads at
-most :meth:`~pmtui.integrations.base.Integration.round_pages` pages (``[motion] scan_share`` of a minute's
+most :meth:`~pmtui.integrations.base.SpreadScanning.round_pages` pages (``[motion] scan_share`` of a minute's
 budget) and the next sync goes on from there. The pass's state lives in the ``tasks-scan`` cursor row:
 the service's page cursor to resume at, the pages the pass has read so far, and the length of the last
 complete pass (the estimate shown as progress). The ids the pass has listed go to the ``scan_seen``
@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pmtui.errors import ValidationError
-from pmtui.integrations.base import ChangePage, Integration
+from pmtui.integrations.base import ChangePage, Integration, SpreadScanning
 from pmtui.integrations.limits import DEFAULT_PER_MINUTE, round_pages
 from pmtui.models import Service
 
@@ -89,7 +89,7 @@ class ScanState:
 class SpreadScan:
     """One sync's share of a pass: its pages, then the state the next sync continues from."""
 
-    def __init__(self, store: Any, service: Service, integration: Integration, per_round: int) -> None:
+    def __init__(self, store: Any, service: Service, integration: SpreadScanning, per_round: int) -> None:
         self.store = store
         self.service = service
         self.integration = integration
@@ -106,8 +106,9 @@ class SpreadScan:
     @classmethod
     def start(cls, store: Any, service: Service, integration: Integration) -> SpreadScan | None:
         """The spread scan of a service whose listing one sync may not finish; None for the others."""
-        per_round = integration.round_pages()
-        return None if per_round is None else cls(store, service, integration, per_round)
+        if not isinstance(integration, SpreadScanning):
+            return None
+        return cls(store, service, integration, integration.round_pages())
 
     @property
     def spreads(self) -> bool:

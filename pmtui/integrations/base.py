@@ -261,26 +261,6 @@ class Integration(abc.ABC):
     def list_changes(self, cursor: str | None) -> Iterator[ChangePage]:
         """Pages of tasks changed since ``cursor`` (everything when None)."""
 
-    def round_pages(self) -> int | None:
-        """How many pages of a full scan one sync may read; None: a listing is never spread over syncs.
-
-        Only a service without an "updated since" filter and with a small budget (Motion) spreads its
-        scan: the engine then calls :meth:`scan` with where the previous sync stopped.
-        """
-        return None
-
-    def scan(
-        self,
-        cursor: str | None,
-        *,
-        resume: str | None,
-        max_pages: int,
-        known: Callable[[list[str]], Mapping[str, datetime | None]],
-    ) -> Iterator[ChangePage]:
-        """Up to ``max_pages`` pages of a full scan from ``resume``; ``known`` gives the cached update time
-        of a page's ids, so an item the cache already holds is reported in ``seen`` without being parsed."""
-        raise NotImplementedError(f"{self.service.label} does not spread its scan over syncs")
-
     def list_projects(self) -> list[RemoteProject]:
         """Every project the service holds for the configured scope."""
         return []
@@ -330,3 +310,25 @@ def parse_remote_time(value: str | None) -> datetime | None:
 
     parsed = datetime.fromisoformat(text)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class SpreadScanning(abc.ABC):
+    """A service whose full listing one sync may not finish: no "updated since" filter and a small budget
+    (Motion). The engine reads :meth:`round_pages` pages a sync through :meth:`scan`, each sync going on
+    where the previous one stopped (:mod:`pmtui.core.scan`); the other services list what changed."""
+
+    @abc.abstractmethod
+    def round_pages(self) -> int:
+        """How many pages of a full scan one sync may read."""
+
+    @abc.abstractmethod
+    def scan(
+        self,
+        cursor: str | None,
+        *,
+        resume: str | None,
+        max_pages: int,
+        known: Callable[[list[str]], Mapping[str, datetime | None]],
+    ) -> Iterator[ChangePage]:
+        """Up to ``max_pages`` pages of a full scan from ``resume``; ``known`` gives the cached update time
+        of a page's ids, so an item the cache already holds is reported in ``seen`` without being parsed."""

@@ -40,6 +40,7 @@ from pmtui.integrations.base import (
     RemoteComment,
     RemoteProject,
     RemoteTask,
+    SpreadScanning,
     TaskPatch,
     parse_remote_time,
     split_marker,
@@ -121,7 +122,7 @@ def translate_status_error(exc: httpx.HTTPStatusError, action: str) -> ServiceEr
     return PermanentError(f"{action}: {message}", service=SERVICE, status=status)
 
 
-class MotionIntegration(Integration):
+class MotionIntegration(Integration, SpreadScanning):
     """Motion behind the common interface; every HTTP call goes through the shared limiter."""
 
     service: ClassVar[Service] = Service.MOTION
