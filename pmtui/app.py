@@ -38,6 +38,8 @@ NO_SERVICES_TEXT = (
 """What a sync says when there is nothing to sync, instead of "pulled 0"."""
 
 SCREENS = Binding.Group("Screens", compact=True)
+BACKGROUND_AFTER_S = 1.0
+"""The latest moment after start at which the status read and the recovery begin, data drawn or not."""
 """The number keys, shown together in the footer as ``1234 Screens``."""
 
 MODES: tuple[tuple[str, str, str], ...] = (
@@ -111,6 +113,7 @@ class PmtuiApp(App[None]):
         self._syncing = False
         self._cache_token: tuple[int, int] | None = None
         self._history: list[str] | None = None
+        self._background_started = False
         from pmtui.screens.board import BoardScreen
         from pmtui.screens.briefing import BriefingScreen
         from pmtui.screens.conflicts import ConflictsScreen
@@ -140,10 +143,20 @@ class PmtuiApp(App[None]):
         except InvalidThemeError:  # an unknown theme name must not stop the app
             self.notify(f"unknown theme {theme!r}; using textual-dark", severity="warning")
         self.switch_mode("briefing")
-        self.refresh_status()
-        self._recover()
+        # The status line's read (which may ask the OS keyring) and the journal's recovery run in worker
+        # threads that share the interpreter with the first frame, so they start once the briefing has
+        # drawn its data, or after a moment if it never does.
+        self.set_timer(BACKGROUND_AFTER_S, self.start_background)
         if self.auto_sync:
             self.set_interval(self.settings.sync.interval_seconds, self._periodic_sync)
+
+    def start_background(self) -> None:
+        """Read the status line and settle the journal, once (the first frame's data comes first)."""
+        if self._background_started:
+            return
+        self._background_started = True
+        self.refresh_status()
+        self._recover()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="recover", description="recovering")
     def _recover(self) -> None:

@@ -445,3 +445,114 @@ def _open_count(answer: Path) -> int | None:
         return int(json.loads(answer.read_text(encoding="utf-8"))["briefing"]["counts"]["open"])
     except (ValueError, KeyError, OSError):
         return None
+
+
+# ---------------------------------------------------------------------------------------- the app's start
+
+
+async def _app_briefing(pmtui_home: Path, at: datetime) -> Any:
+    """The briefing the app's first screen holds once it has data (the app opened as `pmtui` opens it)."""
+    import asyncio
+    import time
+
+    from pmtui.app import fixed_clock, make_app
+    from pmtui.config import load_settings
+
+    app = make_app(load_settings(), clock=fixed_clock(at), auto_sync=False, history_path=pmtui_home / "h")
+    try:
+        async with app.run_test() as pilot:
+            started = time.monotonic()
+            while getattr(app.screen, "briefing", None) is None:
+                assert time.monotonic() - started < 30, "the briefing never showed its data"
+                await asyncio.sleep(0.01)
+            shown = app.screen.briefing  # type: ignore[attr-defined]
+            await pilot.press("q")
+    finally:
+        app.backend.engine.close()
+    return shown
+
+
+def _computed(pmtui_home: Path, at: datetime) -> dict[str, Any]:
+    """The oracle: the briefing computed from the cache at ``at``, as a plain dict."""
+    from zoneinfo import ZoneInfo
+
+    from pmtui.config import load_settings
+    from pmtui.core.briefing import build_briefing, configured_services
+
+    tz = ZoneInfo("Europe/Berlin")
+    configured = [s.value for s in configured_services(load_settings())]
+    with Store(_cache(pmtui_home)) as store:
+        briefing = build_briefing(store, today=at.astimezone(tz).date(), now=at, tz=tz, configured=configured)
+    return briefing.to_dict()
+
+
+async def test_the_apps_first_frame_is_drawn_from_the_answer_pmtui_briefing_filed(
+    pmtui_home: Path, clock: Clock, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue #22's first frame: computing the briefing at 50,000 tasks takes longer than the rest of the
+    frame, so a current answer is shown without a query."""
+    with Store(_cache(pmtui_home)) as store:
+        store.upsert_tasks(
+            [
+                _task(1, due=START - timedelta(days=2), priority=Priority.HIGH),
+                _task(2, due=START + timedelta(hours=3)),
+                _task(3, due=START + timedelta(days=3), status=Status.IN_PROGRESS),
+            ]
+        )
+    _run("briefing", capsys)  # files the answer
+    expected = _computed(pmtui_home, START)
+
+    def no_query(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a current answer must not be computed again")
+
+    monkeypatch.setattr("pmtui.core.briefing.build_briefing", no_query)
+    monkeypatch.setattr("pmtui.screens.briefing.build_briefing", no_query)
+    shown = await _app_briefing(pmtui_home, START)
+    assert shown.to_dict() == expected
+    assert [row.title for row in shown.overdue.items] == ["Task 1"]
+
+
+async def test_the_app_files_its_briefing_for_the_next_start_and_for_pmtui_briefing(
+    pmtui_home: Path, clock: Clock, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Store(_cache(pmtui_home)) as store:
+        store.upsert_tasks(
+            [_task(1, due=START + timedelta(hours=2)), _task(2, due=START - timedelta(days=2))]
+        )
+    answer = answers.answer_path(answers.BRIEFING_FILE)
+    assert not answer.exists()
+    shown = await _app_briefing(pmtui_home, START)
+    assert answer.exists(), "the app computed its briefing but filed nothing for the next start"
+    expected = _fresh("briefing", capsys)
+    answers.answer_path(answers.BRIEFING_FILE).unlink()
+    await _app_briefing(pmtui_home, START)
+
+    def no_store(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the app's answer should have served this")
+
+    monkeypatch.setattr("pmtui.core.store.Store.__init__", no_store)
+    assert _run("briefing", capsys) == expected
+    assert shown.to_dict()["counts"]["overdue"] == 1
+
+
+async def test_the_apps_filed_briefing_is_never_stale_after_a_write_or_a_tick(
+    pmtui_home: Path, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each start sees a cache changed by another writer, or a clock past a due instant: what it shows
+    is exactly what a computation from the cache gives at that instant."""
+    with Store(_cache(pmtui_home)) as store:
+        store.upsert_tasks([_task(1, due=START + timedelta(minutes=30))])
+    _run("briefing", capsys)
+    steps: list[tuple[datetime, Task | None]] = [
+        (START, _task(2, due=START + timedelta(hours=1), priority=Priority.URGENT)),  # another writer
+        (START, None),  # nothing changed: the answer the previous start filed
+        (START + timedelta(minutes=45), None),  # task 1 became overdue meanwhile
+        (START + timedelta(minutes=45), _task(1, due=None, status=Status.DONE)),  # completed elsewhere
+        (START + timedelta(days=1), None),  # the next day
+    ]
+    for at, write in steps:
+        if write is not None:
+            with Store(_cache(pmtui_home)) as store:
+                store.upsert_tasks([write])
+        shown = await _app_briefing(pmtui_home, at)
+        assert shown.to_dict() == _computed(pmtui_home, at), (at, write)

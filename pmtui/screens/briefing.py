@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.widgets import Footer, Label, OptionList, Sparkline, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
+from pmtui.answers import app_briefing
 from pmtui.core.board import ago, due_text
 from pmtui.core.briefing import Briefing, TaskRow, build_briefing, configured_services
 from pmtui.models import ActionResult, CompleteTask, TaskChanges, UpdateTask
@@ -121,13 +122,15 @@ class BriefingScreen(EngineScreen):
         # of the first frame); a service that has synced shows its real state either way.
         now = self.backend.now()
         tz = self.backend.tz()
-        briefing = build_briefing(
-            self.backend.store,
-            today=now.astimezone(tz).date(),
-            now=now,
-            tz=tz,
-            configured=[s.value for s in configured_services(self.backend.engine.settings)],
-        )
+        engine = self.backend.engine
+        configured = tuple(s.value for s in configured_services(engine.settings))
+        if engine.files_answers:  # the data folder's cache: the answer `pmtui briefing` files is this one
+            briefing = app_briefing(
+                engine.store, timezone=engine.settings.timezone, configured=configured, now=now, tz=tz
+            )
+        else:
+            today = now.astimezone(tz).date()
+            briefing = build_briefing(engine.store, today=today, now=now, tz=tz, configured=configured)
         self.post_message(self.Built(briefing))
 
     def on_briefing_screen_built(self, event: Built) -> None:
@@ -247,6 +250,9 @@ class BriefingScreen(EngineScreen):
             sync.append("\nGitLab code: ", style="bold")
             sync.append(clean_line(code), style="red" if b.gitlab_activity.failing_pipelines else "")
         self.query_one("#briefing-sync", Static).update(sync)
+        start_background = getattr(self.app, "start_background", None)
+        if callable(start_background):  # the app's first data is drawn: its background work may start
+            self.call_after_refresh(start_background)
 
     def _show_milestones(self, b: Briefing) -> None:
         """One line per milestone, soonest due first: name, bar, done/total, its state in words (at risk
