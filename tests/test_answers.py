@@ -433,10 +433,10 @@ async def test_the_app_files_the_answers_after_a_change(pmtui_home: Path) -> Non
             assert done.returncode == 0, done.stderr
             answer = answers.answer_path(answers.BRIEFING_FILE)
             started = time.monotonic()
-            while not (answer.exists() and _open_count(answer) == 2):
-                assert time.monotonic() - started < 30, "the app never filed the new answer"
+            conflicts = answers.answer_path(answers.CONFLICTS_FILE)
+            while not (answer.exists() and _open_count(answer) == 2 and conflicts.exists()):
+                assert time.monotonic() - started < 30, "the app never filed the new answers"
                 await asyncio.sleep(0.2)
-            assert answers.answer_path(answers.CONFLICTS_FILE).exists()
             await pilot.press("q")
 
 
