@@ -32,6 +32,7 @@ TINY = {
     "store.board_query": 200,
     "tui.board": 200,
     "tui.first_frame": 200,
+    "tui.first_frame_cold": 200,
     "mirror.merge_1pct": 300,
     "mirror.files": 3,
     "agent.rules": 50,

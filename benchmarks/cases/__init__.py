@@ -244,6 +244,17 @@ CASES: tuple[Case, ...] = (
         target_n=FIFTY_K,
     ),
     Case(
+        "tui.first_frame_cold",
+        "TUI: the same with no briefing answer filed (the app computes it from the cache)",
+        tui.first_frame_cold,
+        (Metric("seconds", "s"),),
+        full_n=FIFTY_K,
+        quick_n=5000,
+        full_reps=5,
+        quick_reps=2,
+        target_n=FIFTY_K,
+    ),
+    Case(
         "mirror.merge_1pct",
         "Delta mirror: MERGE of N/100 changed tasks into N",
         mirror.merge_changed,
