@@ -40,6 +40,14 @@ the `api_key` key of the service's section, which it reads only if the config fi
 """
 
 
+NO_KEYRING = """
+On a machine with no OS keyring (a server that runs `pmtui sync` from cron, a container), set
+`PMTUI_NO_KEYRING=1`: pmtui then skips the keyring. Importing keyring and searching for a backend
+costs each process about a quarter of a second of CPU even where none exists (measured on a 2-core
+Linux VM; part of it is the `ldconfig`, `gcc` and `ld` runs of keyring's macOS module looking for its
+libraries), and finds nothing."""
+
+
 def _type_name(annotation: Any) -> str:
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType):
@@ -107,6 +115,7 @@ def render() -> str:
     """The whole reference as Markdown."""
     out = [HEADER.rstrip("\n")]
     out.extend(f"| {service.value} | `{env}` |" for service, env in SECRET_ENV.items())
+    out.append(NO_KEYRING)
     _section(Settings, (), out)
     out.append("\n## Routing rules\n")
     out.append(
