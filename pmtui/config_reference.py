@@ -42,10 +42,10 @@ the `api_key` key of the service's section, which it reads only if the config fi
 
 NO_KEYRING = """
 On a machine with no OS keyring (a server that runs `pmtui sync` from cron, a container), set
-`PMTUI_NO_KEYRING=1`: pmtui then skips the keyring. Importing keyring and searching for a backend
-costs each process about a quarter of a second of CPU even where none exists (measured on a 2-core
-Linux VM; part of it is the `ldconfig`, `gcc` and `ld` runs of keyring's macOS module looking for its
-libraries), and finds nothing."""
+`PMTUI_NO_KEYRING=1`: pmtui then skips the keyring. A process that looks for a key the environment
+does not hold imports keyring and searches for a backend, which costs about a quarter of a second of
+CPU even where none exists (measured on a 2-core Linux VM; part of it is the `ldconfig`, `gcc` and
+`ld` runs of keyring's macOS module looking for its libraries)."""
 
 
 def _type_name(annotation: Any) -> str:
