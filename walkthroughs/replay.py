@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console
+from textual.worker import WorkerCancelled
 
 from pmtui import paths
 from pmtui.app import PmtuiApp, make_app
@@ -118,8 +119,22 @@ async def replay(walkthrough: Walkthrough, run: DemoRun, *, poll: float = 0.05) 
             elif isinstance(step, Fault | ClearFaults | RemoteEdit):
                 await asyncio.to_thread(run.admin.apply, step)
             # Caption, Pause and KeyFrame only shape the recording.
-        await pilot.app.workers.wait_for_complete()
+        await _settle(pilot)
     return result
+
+
+async def _settle(pilot: Any) -> None:
+    """Let the app's workers finish before it closes.
+
+    A screen's exclusive worker replaced by a newer one (a reload after a sync the app started itself)
+    is cancelled on purpose, and ``wait_for_complete`` raises for it: wait again for its replacement.
+    """
+    for _attempt in range(10):
+        try:
+            await pilot.app.workers.wait_for_complete()
+            return
+        except WorkerCancelled:
+            await pilot.pause()
 
 
 async def _wait_for(pilot: Any, step: WaitFor, number: int, walkthrough: Walkthrough, poll: float) -> str:

@@ -126,3 +126,33 @@ def test_a_redraw_repaints_only_changed_rows_and_the_caption() -> None:
     assert "\x1b[2;1H\x1b[0mTWO" in drawn
     assert "\x1b[4;1H\x1b[0;1;7m caption  \x1b[0m" in drawn  # the narration row, padded to the width
     assert plain("\x1b[38;2;1;2;3mok\x1b[0m") == "ok"
+
+
+async def test_the_replay_settles_past_a_worker_replaced_at_the_end() -> None:
+    """CI once failed a replay after its last step: a sync the app had started itself finished while the
+    replay waited for the workers, a screen reloaded, and its exclusive worker's cancellation was raised
+    as the replay's failure. A cancelled, replaced worker is the app working as meant."""
+    import asyncio
+
+    from textual import work
+    from textual.app import App
+    from textual.worker import WorkerState
+
+    from walkthroughs.replay import _settle
+
+    class Reloading(App[None]):
+        loads = 0
+
+        @work(exclusive=True, group="load")
+        async def load(self) -> None:
+            await asyncio.sleep(0.3)
+            self.loads += 1
+
+    app = Reloading()
+    async with app.run_test() as pilot:
+        first = app.load()
+        app.set_timer(0.1, app.load)  # a reload lands while the replay waits
+        await _settle(pilot)
+        assert first.state is WorkerState.CANCELLED
+        assert app.loads == 1
+        assert all(worker.state is WorkerState.SUCCESS for worker in app.workers)
