@@ -589,12 +589,8 @@ def app_briefing(
     hit = read_briefing(key, now=now, tz=tz)
     if hit is not None:
         return hit[0]
-    if key is None:  # not settled: nothing could be filed under it
-        from pmtui.core.briefing import build_briefing
-
-        return build_briefing(store, today=today, now=now, tz=tz, configured=configured)
     result, until = compute_briefing(store, day=today, now=now, tz=tz, configured=configured, is_today=True)
-    write_briefing(key, result, until, now=now, rerender=True)
+    write_briefing(key, result, until, now=now, rerender=True)  # files nothing when the key is None
     return result
 
 

@@ -38,9 +38,10 @@ NO_SERVICES_TEXT = (
 """What a sync says when there is nothing to sync, instead of "pulled 0"."""
 
 SCREENS = Binding.Group("Screens", compact=True)
+"""The number keys, shown together in the footer as ``1234 Screens``."""
+
 BACKGROUND_AFTER_S = 1.0
 """The latest moment after start at which the status read and the recovery begin, data drawn or not."""
-"""The number keys, shown together in the footer as ``1234 Screens``."""
 
 MODES: tuple[tuple[str, str, str], ...] = (
     # (mode, key, title)
@@ -149,6 +150,10 @@ class PmtuiApp(App[None]):
         self.set_timer(BACKGROUND_AFTER_S, self.start_background)
         if self.auto_sync:
             self.set_interval(self.settings.sync.interval_seconds, self._periodic_sync)
+
+    def on_briefing_screen_built(self, _event: Message) -> None:
+        # The briefing's data is on screen once this refresh is drawn: background work may start.
+        self.call_after_refresh(self.start_background)
 
     def start_background(self) -> None:
         """Read the status line and settle the journal, once (the first frame's data comes first)."""

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from benchmarks.harness import Run, Sample, Skip
 from benchmarks.workloads import fill_cache
+from pmtui.answers import BRIEFING_FILE
 from pmtui.core.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,7 +99,7 @@ def _first_frame(run: Run, *, filed_answer: bool) -> Iterator[Sample]:
             os.environ["PMTUI_HOME"] = previous
     command = [sys.executable, "-m", "benchmarks.first_frame_probe"]
     subprocess.run(command, env=env, capture_output=True, timeout=300, cwd=ROOT, check=True)  # warm-up
-    answer = home / "cache" / "briefing-answer.json"
+    answer = home / "cache" / BRIEFING_FILE  # paths.cache_dir() under this PMTUI_HOME
     run.notes["filed_answer"] = filed_answer
     for _ in range(run.reps):
         if not filed_answer:

@@ -250,9 +250,6 @@ class BriefingScreen(EngineScreen):
             sync.append("\nGitLab code: ", style="bold")
             sync.append(clean_line(code), style="red" if b.gitlab_activity.failing_pipelines else "")
         self.query_one("#briefing-sync", Static).update(sync)
-        start_background = getattr(self.app, "start_background", None)
-        if callable(start_background):  # the app's first data is drawn: its background work may start
-            self.call_after_refresh(start_background)
 
     def _show_milestones(self, b: Briefing) -> None:
         """One line per milestone, soonest due first: name, bar, done/total, its state in words (at risk
