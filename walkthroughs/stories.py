@@ -19,13 +19,14 @@ from walkthroughs.steps import (
     Walkthrough,
 )
 
-SYNCED = WaitFor("GitLab ✓", timeout=60)
-"""The status line after the first sync has reached GitLab, the last service in the first sync's order."""
+SYNCED = tuple(WaitFor(f"{label} ✓", timeout=60) for label in ("Linear", "GitLab", "Notion", "Motion"))
+"""The status line once the first sync has finished on every service (they sync concurrently, so one
+service's mark says nothing of the others': a story's edit must not race the start-up sync)."""
 
 START = (
     Caption("pmtui demo: four local emulators with demo data; the app pulls all of them at start"),
     WaitFor("Briefing"),
-    SYNCED,
+    *SYNCED,
 )
 
 MORNING_BRIEFING = Walkthrough(

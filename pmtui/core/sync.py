@@ -373,17 +373,20 @@ class SyncEngine:
 
         An older stamp is. The same stamp is only if the values are what the ref last agreed: Notion
         stamps to the minute, so a page edited again in the minute it was read keeps its stamp. A ref
-        just adopted from this very item (pmtui's own create, a link) took the local task's values as its
-        base, and its stamp from the item: nothing to merge.
+        just adopted from this very item took its stamp from the item: pmtui's own create took the local
+        task's values as its base (nothing to merge); a link took only the fields both sides hold alike,
+        and the ones left out still need their merge (:meth:`_agreed`).
         """
         theirs, ours = remote.ref.remote_updated_at, ref.remote_updated_at
         if remote.deleted or theirs is None or ours is None or theirs > ours:
             return False
-        if theirs < ours or adopted:
+        if theirs < ours:
             return True
         names = self._fields(service, ref)
         if any(name not in ref.base for name in names):
-            return False
+            return False  # a field without a base (where a link's two sides disagree) needs its merge
+        if adopted:
+            return True
         values = project_for(service, fields_of(remote.task, names))
         return all(same_value(name, ref.base[name], values[name]) for name in names)
 
@@ -403,13 +406,27 @@ class SyncEngine:
             owner = self._task_for_url(url.rstrip(".,;"))
             if owner is not None and not any(r.service is service for r in self.store.refs_for(owner.id)):
                 ref = remote.ref.model_copy(update={"entity_id": owner.id, "origin": False})
-                ref.base = project_for(service, fields_of(owner, self._fields(service, ref)))
+                ref.base = self._agreed(service, ref, owner, remote)
                 self.store.upsert_refs([ref])
                 self._decide(
                     owner.id, service, f"linked {service.label} task to {owner.title!r} (it links {url})"
                 )
                 return ref
         return None
+
+    def _agreed(self, service: Service, ref: ExternalRef, task: Task, remote: RemoteTask) -> dict[str, Any]:
+        """The base of a link between two items that never agreed on anything: the fields they hold alike.
+
+        A field the two hold differently has no common value to merge from, so it is left out of the
+        base and the merge that follows treats it as added on both sides: an empty side takes the other's
+        value, two different values are a conflict. Taking either side's value as the base would make
+        the other's look like a change later and overwrite it (a colleague's rename made before the link
+        was pushed over; the scheduled twin's due date and priority replaced the issue's own).
+        """
+        names = self._fields(service, ref)
+        local = project_for(service, fields_of(task, names))
+        theirs = project_for(service, fields_of(remote.task, names))
+        return {name: theirs[name] for name in names if same_value(name, local[name], theirs[name])}
 
     def _task_for_url(self, url: str) -> Task | None:
         rows = self.store._rows(

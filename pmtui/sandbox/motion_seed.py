@@ -58,12 +58,12 @@ class DemoTask:
 
 
 DEMO_TASKS: tuple[DemoTask, ...] = (
-    DemoTask(
+    DemoTask(  # agrees with ENG-3 on the fields twins exchange (due, priority): linking files no conflict
         "Fix login redirect loop",
         "Q1 launch",
         "In Progress",
-        "HIGH",
-        (0, "17:00"),
+        "ASAP",
+        (1, "00:00"),
         90,
         ("Deep work",),
         slot=("09:00", "10:30"),
