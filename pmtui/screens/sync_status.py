@@ -20,8 +20,24 @@ from pmtui.models import REMOTE_SERVICES, JournalEntry, JournalState, Service, S
 from pmtui.screens.base import Backend, EngineScreen, error_text
 from pmtui.text import clean_block, clean_line
 from pmtui.widgets.status_line import StatusLine
+from pmtui.widgets.table import refill
 
 GENERIC_HINT = "`pmtui doctor` checks the key, the ids and the connection"
+
+SERVICE_COLUMNS = (
+    "Service",
+    "On",
+    "Health",
+    "Last sync",
+    "Took",
+    "↓ / ↑",
+    "Outbox",
+    "Conflicts",
+    "Rate left",
+    "Cursor",
+)
+HISTORY_COLUMNS = ("When", "Service", "Status", "Took", "Pulled", "Pushed", "Conflicts", "Requests", "Error")
+ATTENTION_COLUMNS = ("Service", "Step", "Attempts", "Error")
 
 
 @dataclass
@@ -107,22 +123,9 @@ class SyncStatusScreen(EngineScreen):
     def on_mount(self) -> None:
         super().on_mount()
         services = self.query_one("#sync-services", DataTable)
-        services.add_columns(
-            "Service",
-            "On",
-            "Health",
-            "Last sync",
-            "Took",
-            "↓ / ↑",
-            "Outbox",
-            "Conflicts",
-            "Rate left",
-            "Cursor",
-        )
-        self.query_one("#sync-history", DataTable).add_columns(
-            "When", "Service", "Status", "Took", "Pulled", "Pushed", "Conflicts", "Requests", "Error"
-        )
-        self.query_one("#sync-attention", DataTable).add_columns("Service", "Step", "Attempts", "Error")
+        services.add_columns(*SERVICE_COLUMNS)
+        self.query_one("#sync-history", DataTable).add_columns(*HISTORY_COLUMNS)
+        self.query_one("#sync-attention", DataTable).add_columns(*ATTENTION_COLUMNS)
         services.focus()
         self.reload()
         self.set_interval(1, self._tick)
@@ -189,47 +192,56 @@ class SyncStatusScreen(EngineScreen):
         self.query_one("#sync-title", Static).update(title)
         table = self.query_one("#sync-services", DataTable)
         row = table.cursor_row
-        table.clear()
-        for status in overview.summary.services:
-            table.add_row(*self._service_cells(status, now), key=status.service.value)
+        statuses = overview.summary.services
+        refill(
+            table,
+            SERVICE_COLUMNS,
+            [self._service_cells(status, now) for status in statuses],
+            keys=[status.service.value for status in statuses],
+        )
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
         self._render_detail()
-        history = self.query_one("#sync-history", DataTable)
-        history.clear()
         tz = self.backend.tz()
+        runs: list[list[Any]] = []
         for run in overview.runs:
             style = {"ok": "green", "failed": "red", "running": "yellow"}.get(run.status, "dim")
-            history.add_row(
-                run.started_at.astimezone(tz).strftime("%d %b %H:%M:%S"),
-                run.service.label,
-                Text(run.status, style=style),
-                duration_text(run.duration_ms),
-                str(run.pulled),
-                str(run.pushed),
-                str(run.conflicts),
-                str(run.requests),
-                (run.error or (f"skipped {len(run.skipped)}: {run.skipped[0]}" if run.skipped else ""))[:60],
+            error = run.error or (f"skipped {len(run.skipped)}: {run.skipped[0]}" if run.skipped else "")
+            runs.append(
+                [
+                    run.started_at.astimezone(tz).strftime("%d %b %H:%M:%S"),
+                    run.service.label,
+                    Text(run.status, style=style),
+                    duration_text(run.duration_ms),
+                    str(run.pulled),
+                    str(run.pushed),
+                    str(run.conflicts),
+                    str(run.requests),
+                    error[:60],
+                ]
             )
         if not overview.runs:
-            history.add_row("no sync has run yet", "", "", "", "", "", "", "", "")
-        attention = self.query_one("#sync-attention", DataTable)
-        attention.clear()
+            runs.append(["no sync has run yet", "", "", "", "", "", "", "", ""])
+        refill(self.query_one("#sync-history", DataTable), HISTORY_COLUMNS, runs)
+        attention: list[list[Any]] = []
         for notice in overview.notices:
-            attention.add_row(notice.source, notice.what, "", clean_line(notice.detail, limit=None)[:80])
+            attention.append([notice.source, notice.what, "", clean_line(notice.detail, limit=None)[:80]])
         for entry in overview.failed_steps:
             error = clean_line(entry.error, limit=None)[:80]
-            attention.add_row(entry.service.label, entry.op, str(entry.attempts), error)
+            attention.append([entry.service.label, entry.op, str(entry.attempts), error])
         failing = [w for w in overview.waiting if w.error]
         for waiting in failing:
-            attention.add_row(
-                waiting.service.label,
-                f"not pushed: {clean_line(waiting.title, limit=None)[:40]}",
-                str(waiting.attempts),
-                clean_line(waiting.error, limit=None)[:80],
+            attention.append(
+                [
+                    waiting.service.label,
+                    f"not pushed: {clean_line(waiting.title, limit=None)[:40]}",
+                    str(waiting.attempts),
+                    clean_line(waiting.error, limit=None)[:80],
+                ]
             )
-        if not overview.failed_steps and not overview.notices and not failing:
-            attention.add_row("nothing needs attention", "", "", "")
+        if not attention:
+            attention.append(["nothing needs attention", "", "", ""])
+        refill(self.query_one("#sync-attention", DataTable), ATTENTION_COLUMNS, attention)
 
     def _service_cells(self, status: ServiceStatus, now: Any) -> list[Any]:
         health = self.health.get(status.service)

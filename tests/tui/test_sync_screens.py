@@ -14,6 +14,7 @@ from pmtui.screens import conflicts as conflicts_module
 from pmtui.screens.conflicts import ConflictsScreen
 from pmtui.screens.sync_status import SyncStatusScreen
 from tests.tui.conftest import SMALL, World, settle, type_text
+from walkthroughs.replay import screen_text
 
 
 def make_title_conflict(world: World, title: str, local: str, remote: str) -> None:
@@ -147,6 +148,27 @@ async def test_sync_now_updates_the_status(world: World) -> None:
         assert screen.overview is not None
         assert screen.overview.runs[0].service is Service.MOTION
         assert any(n.title == "sync done" for n in app._notifications)
+
+
+async def test_a_refilled_table_is_drawn_whole_even_when_a_frame_comes_before_its_idle(world: World) -> None:
+    """A frame drawn right after a refill (a busy machine) used to cache the new rows at header width,
+    and DataTable's later measurement did not invalidate that cache: the table stayed truncated ("ye",
+    "H: che"), which made the sync-status snapshots fail about one run in ten. Each refill now sizes
+    its columns to its rows before the first frame."""
+    app = world.app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SyncStatusScreen)
+        assert screen.overview is not None
+        error = "Motion answered 503 Service Unavailable (retried 3 times)"
+        failed = screen.overview.runs[0].model_copy(update={"status": "failed", "error": error})
+        screen.overview.runs.insert(0, failed)
+        screen._draw()
+        assert error in screen_text(app)  # the frame before the table's idle
+        await settle(pilot)
+        assert error in screen_text(app)  # and every frame after it
 
 
 async def test_a_failing_sync_shows_its_error_and_fix(world: World) -> None:
