@@ -14,6 +14,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from pmtui.widgets.table import refill
+
 
 class ChoiceModal(ModalScreen[str | None]):
     """Pick one value from a list; typing filters it. Returns the value, or None on escape."""
@@ -186,8 +188,7 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#help-table", DataTable)
-        table.add_columns("Key", "Does", "Binding id")
-        table.add_rows(self.rows)
+        refill(table, ("Key", "Does", "Binding id"), list(self.rows))
         table.focus()
 
     def action_close(self) -> None:
