@@ -7,6 +7,7 @@ the stories survive restyling; a change that breaks one is caught by ``tests/tui
 from __future__ import annotations
 
 from walkthroughs.steps import (
+    SERVICE_LABELS,
     Caption,
     ClearFaults,
     Fault,
@@ -19,7 +20,7 @@ from walkthroughs.steps import (
     Walkthrough,
 )
 
-SYNCED = tuple(WaitFor(f"{label} ✓", timeout=60) for label in ("Linear", "GitLab", "Notion", "Motion"))
+SYNCED = tuple(WaitFor(f"{label} ✓", timeout=60) for label in SERVICE_LABELS.values())
 """The status line once the first sync has finished on every service (they sync concurrently, so one
 service's mark says nothing of the others': a story's edit must not race the start-up sync)."""
 

@@ -87,8 +87,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Template]:
         yield Template(sandbox, snapshots, cache, settings)
 
 
-@pytest.fixture
-def world(template: Template, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+def restore_sandbox(template: Template, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    """The module's emulators back to their state after the first sync, faults cleared, keys set."""
     sandbox = template.sandbox
     for name, value in sandbox.env().items():
         monkeypatch.setenv(name, value)
@@ -96,6 +96,12 @@ def world(template: Template, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         emulator = sandbox.emulator(name)
         emulator.restore(snapshot)
         emulator.clear_faults()
+    return sandbox
+
+
+@pytest.fixture
+def world(template: Template, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    sandbox = restore_sandbox(template, monkeypatch)
     cache = tmp_path / "cache.duckdb"
     shutil.copy(template.cache, cache)
     with Engine(template.settings, Store(cache)) as engine:

@@ -22,8 +22,10 @@ from hypothesis import strategies as st
 
 from pmtui.core.engine import Engine
 from pmtui.core.store import Store
+from pmtui.integrations.linear_mapping import PRIORITY_FROM_LINEAR
+from pmtui.integrations.motion_mapping import PRIORITY_TO_MOTION
 from pmtui.models import Service
-from tests.core.conftest import Template
+from tests.core.conftest import Template, World, restore_sandbox
 
 TWIN = "Fix login redirect loop"
 """The demo's Motion task whose description links Linear's ENG-3 (they agree on every exchanged field)."""
@@ -33,42 +35,38 @@ FIELDS = ("name", "priority", "dueDate")
 
 
 @contextmanager
-def _unlinked(template: Template) -> Iterator[tuple[Engine, Any, Any, str]]:
+def _unlinked(template: Template) -> Iterator[tuple[World, Any, Any, str]]:
     """The demo's emulators as seeded and an empty cache: the next sync makes the link."""
-    sandbox = template.sandbox
-    for name, snapshot in template.snapshots.items():
-        sandbox.emulator(name).restore(snapshot)
-        sandbox.emulator(name).clear_faults()
-    motion, linear = sandbox.emulator("motion"), sandbox.emulator("linear")
-    twin = next(t["id"] for t in motion.state["tasks"].values() if t["name"] == TWIN)
     with pytest.MonkeyPatch.context() as patch, tempfile.TemporaryDirectory() as folder:
-        for name, value in sandbox.env().items():  # the keys
-            patch.setenv(name, value)
+        sandbox = restore_sandbox(template, patch)
+        motion, linear = sandbox.emulator("motion"), sandbox.emulator("linear")
+        twin = next(t["id"] for t in motion.state["tasks"].values() if t["name"] == TWIN)
         with Engine(template.settings, Store(Path(folder) / "c.duckdb")) as engine:
-            yield engine, motion, linear, twin
+            yield World(sandbox, engine), motion, linear, twin
 
 
-def _sync(engine: Engine, template: Template) -> None:
-    template.sandbox.clock.advance(120)
-    runs = engine.sync([Service.LINEAR, Service.MOTION])
-    assert all(run.status == "ok" for run in runs), runs
+def _sync(world: World) -> None:
+    world.later()
+    runs = world.sync(Service.LINEAR, Service.MOTION)
+    assert all(run.status == "ok" for run in runs.values()), runs
 
 
-def _eng3(linear: Any) -> dict[str, Any]:
-    return linear.admin_mutate({"op": "update", "kind": "issue", "id": "ENG-3", "fields": {}})  # type: ignore[no-any-return]
+def _open_fields(world: World) -> set[str]:
+    return {c.field for c in world.engine.store.conflicts()}
 
 
-def _open_fields(engine: Engine) -> set[str]:
-    return {c.field for c in engine.store.conflicts()}
+def _as_motion(linear_priority: float) -> str:
+    """A Linear priority as Motion names it."""
+    return PRIORITY_TO_MOTION[PRIORITY_FROM_LINEAR[int(linear_priority)]]
 
 
 def test_a_rename_in_motion_before_the_link_is_never_pushed_over(template: Template) -> None:
     """The replay's race: Kim renamed the twin before the first sync saw it, Sam renamed ENG-3 after."""
-    with _unlinked(template) as (engine, motion, linear, twin):
+    with _unlinked(template) as (world, motion, linear, twin):
         motion.admin_mutate(
             {"op": "update", "kind": "task", "id": twin, "fields": {"name": "Fix SSO login redirect loop"}}
         )
-        _sync(engine, template)
+        _sync(world)
         linear.admin_mutate(
             {
                 "op": "update",
@@ -77,29 +75,29 @@ def test_a_rename_in_motion_before_the_link_is_never_pushed_over(template: Templ
                 "fields": {"title": "Fix login redirect loop on Safari"},
             }
         )
-        _sync(engine, template)
-        _sync(engine, template)
+        _sync(world)
+        _sync(world)
         assert motion.state["tasks"][twin]["name"] == "Fix SSO login redirect loop"
-        assert _eng3(linear)["title"] == "Fix login redirect loop on Safari"
-        assert _open_fields(engine) == {"title"}
+        assert world.linear_issue("ENG-3")["title"] == "Fix login redirect loop on Safari"
+        assert _open_fields(world) == {"title"}
 
 
 def test_a_change_in_motion_after_the_link_brings_only_itself(template: Template) -> None:
     """The twin's first change after the link is a rename: ENG-3's due date and priority stay its own."""
-    with _unlinked(template) as (engine, motion, linear, twin):
+    with _unlinked(template) as (world, motion, _linear, twin):
         motion.admin_mutate({"op": "update", "kind": "task", "id": twin, "fields": {"priority": "LOW"}})
-        _sync(engine, template)
-        before = _eng3(linear)
+        _sync(world)
+        before = world.linear_issue("ENG-3")
         motion.admin_mutate(
             {"op": "update", "kind": "task", "id": twin, "fields": {"name": "Fix SSO login redirect loop"}}
         )
-        _sync(engine, template)
-        _sync(engine, template)
-        after = _eng3(linear)
+        _sync(world)
+        _sync(world)
+        after = world.linear_issue("ENG-3")
         assert after["title"] == "Fix SSO login redirect loop"
         assert (after["priority"], after["dueDate"]) == (before["priority"], before["dueDate"])
         assert motion.state["tasks"][twin]["priority"] == "LOW"
-        assert _open_fields(engine) == {"priority"}
+        assert _open_fields(world) == {"priority"}
 
 
 _DAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -122,26 +120,29 @@ def test_linking_twins_that_disagree_loses_nothing(
     """Whatever the twin held when it was linked, and whichever side is renamed next: after the syncs,
     each field both sides exchange is either the same on both, or differs with an open conflict on it,
     and neither side has lost a value it held to the other without one."""
-    with _unlinked(template) as (engine, motion, linear, twin):
+    with _unlinked(template) as (world, motion, linear, twin):
         if before_link:
             motion.admin_mutate({"op": "update", "kind": "task", "id": twin, "fields": before_link})
-        _sync(engine, template)
-        held = {"motion": {k: motion.state["tasks"][twin][k] for k in FIELDS}, "linear": _eng3(linear)}
+        _sync(world)
+        held = {
+            "motion": {k: motion.state["tasks"][twin][k] for k in FIELDS},
+            "linear": world.linear_issue("ENG-3"),
+        }
         if later in ("linear", "both"):
             linear.admin_mutate(
                 {"op": "update", "kind": "issue", "id": "ENG-3", "fields": {"title": "Renamed by Sam"}}
             )
-            held["linear"] = _eng3(linear)
+            held["linear"] = world.linear_issue("ENG-3")
         if later in ("motion", "both"):
             motion.admin_mutate(
                 {"op": "update", "kind": "task", "id": twin, "fields": {"name": "Renamed by Kim"}}
             )
             held["motion"]["name"] = "Renamed by Kim"
-        _sync(engine, template)
-        _sync(engine, template)
-        task = next(t for t in engine.store.find_tasks("ENG-3") if t.title)
-        conflicted = {c.field for c in engine.store.conflicts(task_id=task.id)}
-        now_motion, now_linear = motion.state["tasks"][twin], _eng3(linear)
+        _sync(world)
+        _sync(world)
+        task = next(t for t in world.engine.store.find_tasks("ENG-3") if t.title)
+        conflicted = {c.field for c in world.engine.store.conflicts(task_id=task.id)}
+        now_motion, now_linear = motion.state["tasks"][twin], world.linear_issue("ENG-3")
         pairs = {
             "title": (
                 now_motion["name"],
@@ -151,9 +152,9 @@ def test_linking_twins_that_disagree_loses_nothing(
             ),
             "priority": (
                 now_motion["priority"],
-                {1: "ASAP", 2: "HIGH", 3: "MEDIUM", 4: "LOW"}.get(int(now_linear["priority"])),
+                _as_motion(now_linear["priority"]),
                 held["motion"]["priority"],
-                {1: "ASAP", 2: "HIGH", 3: "MEDIUM", 4: "LOW"}.get(int(held["linear"]["priority"])),
+                _as_motion(held["linear"]["priority"]),
             ),
             "due": (
                 _day(now_motion["dueDate"]),
