@@ -6,6 +6,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,12 +71,77 @@ here rather than in each file so the list is one reviewable place; single slow t
 `@pytest.mark.slow` themselves."""
 
 
+UNTRACED = frozenset(
+    {
+        # The key map: 123 cases over the screens whose own tests measure them.
+        "tests/tui/test_keymap.py::test_keys_do_what_the_map_says",
+        # Pictures of screens that the screen tests measure.
+        "tests/tui/test_snapshots.py",
+        # Explorations: many examples through code the example tests of the same module measure.
+        "tests/faults/test_kill9_do.py::test_kill_9_anywhere_in_a_request_then_rerun",
+        "tests/faults/test_kill9_sync.py::test_kill_9_during_sync_converges_without_duplicates",
+        "tests/faults/test_cache_fuzz.py",
+        "tests/faults/test_exit_while_closing.py::test_ending_at_any_moment_around_the_close_never_aborts",
+        "tests/core/test_write_model.py::test_model_every_write_is_on_every_side_or_a_conflict",
+        "tests/core/test_link_adoption.py::test_linking_twins_that_disagree_loses_nothing",
+        "tests/test_answers.py::test_any_write_or_tick_followed_by_a_briefing_is_never_stale",
+    }
+)
+"""Tests that run without coverage's line tracing (`untraced`), in this process and in the processes
+they start. On Python 3.11 the tracer is called for every line of every frame, Textual's and DuckDB's
+included, and made these tests 1.2-1.8x slower (the durations of one run with and one without `--cov`)
+while adding nothing to the measure: the lines they run are the lines their module's example tests run.
+They are a third of the suite's time, and tracing them put CI over its 20 minutes. They still run, and
+fail the run, like every other test."""
+
+
+def _listed(node_id: str, entries: frozenset[str]) -> bool:
+    return any(
+        node_id == entry or node_id.startswith((entry + "/", entry + "::", entry + "[")) for entry in entries
+    )
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    root = Path(str(config.rootpath))
     for item in items:
-        relative = Path(str(item.path)).relative_to(root).as_posix()
-        if any(relative == module or relative.startswith(module + "/") for module in SLOW_MODULES):
+        if _listed(item.nodeid, SLOW_MODULES):
             item.add_marker(pytest.mark.slow)
+        if _listed(item.nodeid, UNTRACED):
+            item.add_marker(pytest.mark.untraced)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Pause every coverage collector of this process while an `untraced` test runs. pytest-cov's own
+    `no_cover` is not enough: it stops only its collector, and coverage then resumes the one beneath it
+    (an xdist worker also measures itself, started by `patch = subprocess`), which traces on."""
+    if item.get_closest_marker("untraced") is None:
+        return (yield)
+    paused = _pause_coverage()
+    try:
+        return (yield)
+    finally:
+        if paused:
+            paused[-1].resume()  # only the top one was tracing
+
+
+def _pause_coverage() -> list[Any]:
+    try:
+        from coverage.collector import Collector
+    except ImportError:
+        return []
+    stack = list(Collector._collectors)
+    for collector in stack:
+        collector.pause()
+    return stack
+
+
+@pytest.fixture(autouse=True)
+def untraced_children(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An `untraced` test starts its processes untraced too: coverage's `patch = subprocess` measures a
+    child when it finds COVERAGE_PROCESS_CONFIG (or _START) in the environment it inherits."""
+    if request.node.get_closest_marker("untraced") is not None:
+        monkeypatch.delenv("COVERAGE_PROCESS_CONFIG", raising=False)
+        monkeypatch.delenv("COVERAGE_PROCESS_START", raising=False)
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ the snapshots) show the same thing on every run and every day.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -180,6 +181,33 @@ async def settle(pilot: Any, rounds: int = 2) -> None:
                 await pilot.pause()
         await pilot.pause()
     await _tables_measured(pilot)
+
+
+async def quiesce(pilot: Any, quiet: int = 2, limit: int = 200) -> None:
+    """Let the app come to rest: until ``quiet`` checks in a row find no worker left and no message waiting
+    on the app or its screen. `settle`'s fixed rounds wait as long on a quiet app as on a busy one; this
+    waits only while something is still happening (a result that starts more work keeps it waiting), so
+    the key-map cases, hundreds of presses in a row, spend their time on the keys and not on pauses."""
+    from textual.worker import WorkerCancelled
+
+    calm = 0
+    for _ in range(limit):
+        await pilot.pause()
+        app = pilot.app
+        if len(app.workers) or _messages_waiting(app):
+            calm = 0
+            # An exclusive worker replaced by a newer one is cancelled; the next check waits for that one.
+            with contextlib.suppress(WorkerCancelled):
+                await app.workers.wait_for_complete()
+            continue
+        calm += 1
+        if calm >= quiet:
+            break
+    await _tables_measured(pilot)
+
+
+def _messages_waiting(app: Any) -> bool:
+    return any(node._message_queue.qsize() for node in (app, *app.screen.walk_children(with_self=True)))
 
 
 async def _tables_measured(pilot: Any) -> None:

@@ -32,7 +32,7 @@ from pmtui.screens.task_detail import TaskDetailScreen
 from pmtui.screens.task_form import TaskForm
 from pmtui.widgets.kanban import Kanban
 from pmtui.widgets.task_table import TaskTable
-from tests.tui.conftest import Template, World, build_world, settle, type_text
+from tests.tui.conftest import Template, World, build_world, quiesce, type_text
 from tests.tui.test_sync_screens import make_title_conflict
 
 KEYS_PAGE = Path(__file__).resolve().parents[2] / "docs" / "keys.md"
@@ -82,41 +82,41 @@ def tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 async def open_screen(pilot: Any, world: World, name: str) -> None:
     """Bring up screen ``name`` the way a person would (board rows filtered to one known task)."""
-    await settle(pilot)
+    await quiesce(pilot)
     if name in MAIN_SCREENS:
         await pilot.press(MAIN_SCREENS[name])
-        await settle(pilot)
+        await quiesce(pilot)
     elif name == "board-one":
         await pilot.press("2")
-        await settle(pilot)
+        await quiesce(pilot)
         await pilot.press("slash")
         await type_text(pilot, "electr")
         await pilot.press("enter")
-        await settle(pilot)
+        await quiesce(pilot)
     elif name == "board-done":
         await open_screen(pilot, world, "board-one")
         await pilot.press("x")
-        await settle(pilot)
+        await quiesce(pilot)
         await pilot.press("f")
-        await settle(pilot)
+        await quiesce(pilot)
         await type_text(pilot, "status: all")
         await pilot.press("enter")
-        await settle(pilot)
+        await quiesce(pilot)
         assert world.task("Pay electricity bill").status is Status.DONE
     elif name == "detail":
         task = world.task("Pay electricity bill")
         pilot.app.push_screen(TaskDetailScreen(pilot.app.backend, task.id))
-        await settle(pilot)
+        await quiesce(pilot)
     elif name == "prompt":
         await pilot.press("colon")
         await type_text(pilot, "task Buy coffee beans")
         await pilot.press("enter")
-        await settle(pilot)
+        await quiesce(pilot)
     elif name == "kanban":
         await pilot.press("2")
-        await settle(pilot)
+        await quiesce(pilot)
         await pilot.press("t")
-        await settle(pilot)
+        await quiesce(pilot)
 
 
 def on(kind: type[Any]) -> Check:
@@ -460,7 +460,7 @@ async def _fresh_case(
     """Put the running app back to how a new app starts, over a new world: the sandbox restored, a new
     copy of the synced cache, new main screens (no cursor, filter, sort or toggle survives), no toasts,
     no clipboard, no prompt history, no messages."""
-    await settle(pilot)
+    await quiesce(pilot)
     await app.switch_mode(BLANK)
     for mode in MAIN_SCREENS:
         factory = app._modes[mode]
@@ -490,7 +490,7 @@ async def _fresh_case(
     await app.switch_mode(BASE_MODE.get(screen, screen))
     app.refresh_status()
     app._recover()
-    await settle(pilot)
+    await quiesce(pilot)
     return world
 
 
@@ -521,8 +521,8 @@ async def test_keys_do_what_the_map_says(
                 await open_screen(pilot, current, screen)
                 for key in keys:
                     await pilot.press(key)
-                    await settle(pilot)
-                await settle(pilot, rounds=6)  # under load a worker's result can take a few rounds to land
+                    await quiesce(pilot)
+                await quiesce(pilot)
                 result = check(Run(app, pilot, current, messages, tools))
                 if result is not None:
                     await result
