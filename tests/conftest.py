@@ -90,9 +90,10 @@ UNTRACED = frozenset(
 """Tests that run without coverage's line tracing (`untraced`), in this process and in the processes
 they start. On Python 3.11 the tracer is called for every line of every frame, Textual's and DuckDB's
 included, and made these tests 1.2-1.8x slower (the durations of one run with and one without `--cov`)
-while adding nothing to the measure: the lines they run are the lines their module's example tests run.
-They are a third of the suite's time, and tracing them put CI over its 20 minutes. They still run, and
-fail the run, like every other test."""
+while adding little to the measure: nearly all the lines they run are lines their module's example tests
+run (the total went from 91.75 % to 91.03 % when they stopped being traced). They were a third of the
+suite's time, and tracing them put CI over its 20 minutes. They still run, and fail the run, like every
+other test."""
 
 
 def _listed(node_id: str, entries: frozenset[str]) -> bool:
