@@ -519,19 +519,58 @@ def file_is_private(path: Path) -> bool:
 
 
 def _keyring_get(name: str) -> str | None:
-    # Headless Linux has no keyring backend; that is normal, not an error (STACK.md).
+    # Headless Linux has no keyring backend; that is normal, not an error (STACK.md). Where a search
+    # found none, pmtui.keyring_memo remembers it, and the next process skips keyring's import.
     if os.environ.get("PMTUI_NO_KEYRING"):
         return None
+    from pmtui import keyring_memo
+
+    if keyring_memo.known_absent(keyring_memo.fingerprint()):
+        return None
+    backend = _keyring_search()
+    if backend is None:
+        return None
+    from keyring.errors import KeyringError
+
+    try:
+        value: str | None = backend.get_password(KEYRING_SERVICE, name)
+    except (KeyringError, RuntimeError):
+        return None
+    return value
+
+
+def _keyring_search() -> Any | None:
+    """keyring's backend after a full search (the memo updated with the outcome), or None if none exists."""
+    from pmtui import keyring_memo
+
+    memo_key = keyring_memo.fingerprint()
     try:
         import keyring
         from keyring.errors import KeyringError
 
-        try:
-            return keyring.get_password(KEYRING_SERVICE, name)
-        except (KeyringError, RuntimeError):
-            return None
+        backend = keyring.get_keyring()
     except ImportError:
         return None
+    except (KeyringError, RuntimeError):
+        return None
+    absent = type(backend).__module__ in keyring_memo.NO_BACKEND_MODULES
+    keyring_memo.remember(memo_key, absent=absent)
+    return None if absent else backend
+
+
+def keyring_backend() -> str | None:
+    """The OS keyring backend a fresh search finds (the memo forgotten first), or None if there is none.
+
+    For `pmtui doctor`: it always searches afresh, so after installing or unlocking a keyring one doctor
+    run is enough for every later command to use it.
+    """
+    if os.environ.get("PMTUI_NO_KEYRING"):
+        return None
+    from pmtui import keyring_memo
+
+    keyring_memo.forget()
+    backend = _keyring_search()
+    return None if backend is None else f"{type(backend).__module__}.{type(backend).__qualname__}"
 
 
 def service_enabled(settings: Settings, service: Service) -> bool:

@@ -41,11 +41,13 @@ the `api_key` key of the service's section, which it reads only if the config fi
 
 
 NO_KEYRING = """
-On a machine with no OS keyring (a server that runs `pmtui sync` from cron, a container), set
-`PMTUI_NO_KEYRING=1`: pmtui then skips the keyring. A process that looks for a key the environment
-does not hold imports keyring and searches for a backend, which costs about a quarter of a second of
-CPU even where none exists (measured on a 2-core Linux VM; part of it is the `ldconfig`, `gcc` and
-`ld` runs of keyring's macOS module looking for its libraries)."""
+A process that looks for a key the environment does not hold imports keyring and searches for a
+backend, which costs about a quarter of a second of CPU even where none exists (measured on a 2-core
+Linux VM; part of it is the `ldconfig`, `gcc` and `ld` runs of keyring's macOS module looking for its
+libraries). On a machine with no OS keyring and no desktop session (a server that runs `pmtui sync`
+from cron, a container), pmtui remembers that the search found nothing and skips it until something it
+depends on changes (an installed package, keyring's config file, `PYTHON_KEYRING_BACKEND`, a D-Bus
+session); `pmtui doctor` always searches afresh. `PMTUI_NO_KEYRING=1` skips the keyring altogether."""
 
 
 def _type_name(annotation: Any) -> str:

@@ -209,10 +209,28 @@ def _health_check(settings: Settings, service: Service, detail: str, missing: li
     return Check(name, "ok", text)
 
 
+def check_keyring() -> Check:
+    """Which OS keyring holds keys, searched afresh (a remembered "none" is forgotten first)."""
+    if os.environ.get("PMTUI_NO_KEYRING"):
+        return Check("keyring", "off", "skipped: PMTUI_NO_KEYRING is set")
+    from pmtui.config import keyring_backend
+
+    backend = keyring_backend()
+    if backend is None:
+        return Check(
+            "keyring",
+            "off",
+            "no OS keyring on this machine",
+            "keys come from the PMTUI_*_API_KEY variables or a private config file",
+        )
+    return Check("keyring", "ok", backend)
+
+
 def run_checks(*, online: bool = True) -> list[Check]:
     """Every check, in the order a user should fix them; ``online`` also asks each configured service."""
+    keyring = check_keyring()  # first: the secrets the config check resolves use its fresh search
     config_check, settings = check_config()
-    checks = [config_check, *check_folders(), check_store()]
+    checks = [config_check, keyring, *check_folders(), check_store()]
     scan = check_scan(settings) if settings is not None else None
     if scan is not None:
         checks.append(scan)
