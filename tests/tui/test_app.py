@@ -8,13 +8,14 @@ import sys
 import pytest
 from textual.widgets import DataTable
 
+from pmtui.app import PmtuiApp
 from pmtui.screens.agent_prompt import AgentPrompt
 from pmtui.screens.board import BoardScreen
 from pmtui.screens.briefing import BriefingScreen
 from pmtui.screens.conflicts import ConflictsScreen
 from pmtui.screens.modals import HelpScreen
 from pmtui.screens.sync_status import SyncStatusScreen
-from tests.tui.conftest import SMALL, World, settle
+from tests.tui.conftest import SMALL, World, quiesce, settle
 
 
 @pytest.mark.slow
@@ -84,6 +85,49 @@ async def test_command_palette_lists_screens_and_actions(world: World) -> None:
         assert "Go to Board" in titles
         assert "Board: Done" in titles
         assert "Ask pmtui" in titles
+
+
+async def _first_visits(app: PmtuiApp, theme_change: str | None) -> tuple[list[str], int]:
+    """Visit every screen for the first time (``theme_change`` applied after the board); the pictures of
+    each first frame and how many times the whole stylesheet was parsed again meanwhile."""
+    pictures: list[str] = []
+    reparses = 0
+    async with app.run_test(size=SMALL) as pilot:
+        await quiesce(pilot)
+        original = app.stylesheet.reparse
+
+        def counted() -> None:
+            nonlocal reparses
+            reparses += 1
+            original()
+
+        app.stylesheet.reparse = counted  # type: ignore[method-assign]
+        pictures.append(app.export_screenshot())
+        for key in "234":
+            await pilot.press(key)
+            await quiesce(pilot)
+            pictures.append(app.export_screenshot())
+            if key == "2" and theme_change:
+                app.theme = theme_change
+                await quiesce(pilot)
+                reparses -= 1  # the theme change's own pass, which Textual must make
+    return pictures, reparses
+
+
+@pytest.mark.parametrize(("theme", "theme_change"), [("textual-dark", None), ("nord", "gruvbox")])
+async def test_a_first_visit_draws_as_textual_would_without_restyling_the_app(
+    world: World, monkeypatch: pytest.MonkeyPatch, theme: str, theme_change: str | None
+) -> None:
+    world.settings.ui.theme = theme
+    pictures, reparses = await _first_visits(world.app(), theme_change)
+    assert reparses == 0
+    # Textual's own way: each new mode screen restyles the whole app (what the app skips).
+    monkeypatch.setattr(PmtuiApp, "_mode_screen", lambda self, factory, backend: factory(backend))
+    expected, textual_reparses = await _first_visits(world.app(), theme_change)
+    assert textual_reparses >= 3
+    assert pictures == expected
+    if theme_change:
+        assert pictures[2] != pictures[1]  # the theme did change the picture
 
 
 async def test_unknown_theme_is_a_warning_not_a_crash(world: World) -> None:
