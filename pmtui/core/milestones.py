@@ -235,7 +235,10 @@ def project_tracks(store: Store, today: date, *, only: str | None = None) -> dic
 
 def absorb_milestones(store: Store, service: Service, remotes: Sequence[RemoteMilestone]) -> int:
     """Store a service's complete milestone listing: upsert each (keeping its local id), forget the ones
-    no longer listed. Returns how many were stored. Runs inside the sync's page transaction."""
+    no longer listed. Returns how many were written. Runs inside the sync's page transaction.
+
+    Every sync lists the milestones whole, and they rarely change: a milestone and a ref equal to the
+    stored ones are not written again, so a quiet sync leaves both tables (and the file) untouched."""
     from pmtui.models import new_id  # the sync's path, not the briefing's: keeps pydantic off the latter
 
     known = store.refs_by_external(service, [r.ref.external_id for r in remotes], EntityType.MILESTONE)
@@ -258,6 +261,9 @@ def absorb_milestones(store: Store, service: Service, remotes: Sequence[RemoteMi
     gone = [
         ref for ref in store.refs_for_service(service, EntityType.MILESTONE) if ref.external_id not in listed
     ]
+    stored = {milestone.id: milestone for milestone in store.list_milestones()} if known else {}
+    rows = [row for row in rows if stored.get(row.id) != row]
+    refs = [ref for ref in refs if known.get(ref.external_id) != ref]
     with store.transaction():
         store.upsert_milestones(rows)
         store.upsert_refs(refs)

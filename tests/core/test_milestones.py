@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -355,6 +356,42 @@ def test_milestone_changes_arrive_at_no_extra_request(world: World) -> None:
     assert moved.milestone_id == refs[ga["id"]].entity_id
     stored = {m.id: m for m in store.list_milestones()}
     assert stored[refs[ga["id"]].entity_id].due == date(2027, 1, 15)
+
+
+def test_a_quiet_sync_rewrites_no_milestone_and_a_changed_one_alone(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = world.engine.store
+    written: list[tuple[str, int]] = []
+    many = type(store)._many
+
+    def recording(self: Store, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        written.append((sql.split(" (")[0].split(" VALUES")[0], len(rows)))
+        many(self, sql, rows)
+
+    monkeypatch.setattr(type(store), "_many", recording)
+    before = {m.id: m for m in store.list_milestones()}
+    world.later()
+    assert world.sync(Service.LINEAR)[Service.LINEAR].status == "ok"
+    assert not [w for w in written if "milestones" in w[0] or "external_refs" in w[0]], written
+    assert {m.id: m for m in store.list_milestones()} == before
+    ga = next(m for m in linear_milestones(world).values() if m["name"] == "GA")
+    linear_graphql(
+        world,
+        "mutation($id: String!, $input: ProjectMilestoneUpdateInput!) "
+        "{ projectMilestoneUpdate(id: $id, input: $input) { success } }",
+        {"id": ga["id"], "input": {"name": "General availability"}},
+    )
+    world.later()
+    assert world.sync(Service.LINEAR)[Service.LINEAR].status == "ok"
+    assert ("INSERT OR REPLACE INTO milestones", 1) in written
+    renamed = store.ref_by_external(Service.LINEAR, ga["id"], EntityType.MILESTONE)
+    assert renamed is not None
+    after = {m.id: m for m in store.list_milestones()}
+    assert after[renamed.entity_id].name == "General availability"
+    assert {k: v for k, v in after.items() if k != renamed.entity_id} == {
+        k: v for k, v in before.items() if k != renamed.entity_id
+    }
 
 
 def test_a_deleted_linear_milestone_is_forgotten(world: World) -> None:
