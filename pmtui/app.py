@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App, InvalidThemeError, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.worker import WorkerState
 
 from pmtui.core.board import StatusSummary, status_summary
+from pmtui.idle_gc import IdleCollector
 from pmtui.screens.base import Backend, Clock, error_text, system_clock
 
 if TYPE_CHECKING:
@@ -115,6 +116,7 @@ class PmtuiApp(App[None]):
         self._cache_token: tuple[int, int] | None = None
         self._history: list[str] | None = None
         self._background_started = False
+        self._collector = IdleCollector()
         from pmtui.screens.board import BoardScreen
         from pmtui.screens.briefing import BriefingScreen
         from pmtui.screens.conflicts import ConflictsScreen
@@ -152,6 +154,7 @@ class PmtuiApp(App[None]):
     def on_mount(self) -> None:
         self._cache_token = self.backend.engine.store.change_token()
         self.set_interval(1.0, self._watch_cache)
+        self.set_interval(1.0, self._collector.tick)
         theme = self.settings.ui.theme
         try:
             self.theme = theme
@@ -164,6 +167,14 @@ class PmtuiApp(App[None]):
         self.set_timer(BACKGROUND_AFTER_S, self.start_background)
         if self.auto_sync:
             self.set_interval(self.settings.sync.interval_seconds, self._periodic_sync)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseEvent | events.Paste):
+            self._collector.touched()  # no full garbage collection while a person is typing (pmtui.idle_gc)
+        await super().on_event(event)
+
+    def on_unmount(self) -> None:
+        self._collector.release()
 
     def on_briefing_screen_built(self, _event: Message) -> None:
         # The briefing's data is on screen once this refresh is drawn: background work may start.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 
@@ -128,6 +129,24 @@ async def test_a_first_visit_draws_as_textual_would_without_restyling_the_app(
     assert pictures == expected
     if theme_change:
         assert pictures[2] != pictures[1]  # the theme did change the picture
+
+
+async def test_the_app_collects_garbage_only_at_rest_and_gives_it_all_back_at_exit(world: World) -> None:
+    app = world.app()
+    async with app.run_test(size=SMALL) as pilot:
+        await quiesce(pilot)
+        app._collector.idle_seconds = 3.0
+        app._collector.touched()
+        await pilot.pause(2.0)
+        await pilot.press("2")  # a key 2 s after the last input, then 2 s more: never 3 s at rest
+        await pilot.pause(2.0)
+        assert gc.get_freeze_count() == 0
+        await pilot.pause(2.5)  # at rest: the once-a-second check collects and freezes
+        assert gc.get_freeze_count() > 10_000
+        await pilot.press("3")
+        await quiesce(pilot)
+        assert isinstance(app.screen, SyncStatusScreen)
+    assert gc.get_freeze_count() == 0
 
 
 async def test_unknown_theme_is_a_warning_not_a_crash(world: World) -> None:
