@@ -59,6 +59,8 @@ def tui_board(run: Run) -> Iterator[Sample]:
             "board_open_s": measured["board_open_s"],
             "key_to_frame_ms_p50": measured["key_to_frame_ms_p50"],
             "key_to_frame_ms_max": measured["key_to_frame_ms_max"],
+            "rested_key_to_frame_ms_p50": measured["rested_key_to_frame_ms_p50"],
+            "rested_key_to_frame_ms_max": measured["rested_key_to_frame_ms_max"],
             "peak_rss_mb": measured["peak_rss_mb"],
         }
 
