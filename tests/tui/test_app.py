@@ -133,15 +133,27 @@ async def test_a_first_visit_draws_as_textual_would_without_restyling_the_app(
 
 async def test_the_app_collects_garbage_only_at_rest_and_gives_it_all_back_at_exit(world: World) -> None:
     app = world.app()
+    now = [1000.0]
+    app._collector._clock = lambda: now[0]  # rest is measured on this clock: only the test moves it
+    app._collector.touched()
+
+    async def frozen_within(seconds: float) -> bool:
+        """Whether the app's once-a-second check froze anything within ``seconds`` of real time."""
+        for _ in range(int(seconds * 10)):
+            if gc.get_freeze_count():
+                return True
+            await pilot.pause(0.1)
+        return bool(gc.get_freeze_count())
+
     async with app.run_test(size=SMALL) as pilot:
         await quiesce(pilot)
-        app._collector.idle_seconds = 3.0
-        app._collector.touched()
-        await pilot.pause(2.0)
-        await pilot.press("2")  # a key 2 s after the last input, then 2 s more: never 3 s at rest
-        await pilot.pause(2.0)
-        assert gc.get_freeze_count() == 0
-        await pilot.pause(2.5)  # at rest: the once-a-second check collects and freezes
+        now[0] += 1.5
+        await pilot.press("2")  # 1.5 s after the last input: the rest starts again here
+        await quiesce(pilot)
+        now[0] += 1.5  # 3 s since the first input, 1.5 s since the key: typing, not rest
+        assert not await frozen_within(1.5)
+        now[0] += 1.0  # 2.5 s since the key: at rest
+        assert await frozen_within(10)
         assert gc.get_freeze_count() > 10_000
         await pilot.press("3")
         await quiesce(pilot)
