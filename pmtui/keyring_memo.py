@@ -66,7 +66,7 @@ def _stat(path: Path) -> str:
 
 def _config_root(environ: Mapping[str, str]) -> Path:
     """keyring's config folder on Linux and the BSDs (``keyring.util.platform_``), without importing it."""
-    base = environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    base = environ.get("XDG_CONFIG_HOME") or str(Path(environ.get("HOME") or Path.home(), ".config"))
     return Path(base, "python_keyring")
 
 
