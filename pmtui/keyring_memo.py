@@ -8,10 +8,10 @@ every backend, which for keyring's macOS module runs ``ldconfig``, ``gcc`` and `
 So when the search ends in keyring's *fail* (or *null*) backend on a machine with no desktop session (no
 D-Bus session bus to reach, no display), the answer is remembered in a small file in the cache folder,
 keyed by everything keyring's choice depends on: the platform and interpreter, the variables keyring and
-D-Bus read, whether a session bus socket exists, keyring's own config file, and the installed packages (a
-new backend arrives as a package: installing one changes a folder on ``sys.path``). The next command whose
-key matches skips the import. Any change to those inputs, or a search that finds a backend, forgets the
-answer. ``pmtui doctor`` always searches afresh.
+D-Bus read, whether a session bus socket exists, keyring's own config file, and the installed packages
+(a new backend arrives as a package: installing one changes a site-packages folder on ``sys.path``).
+The next command whose key matches skips the import. Any change to those inputs, or a search that finds
+a backend, forgets the answer. ``pmtui doctor`` always searches afresh.
 
 Where a session bus exists the answer is never remembered: a keyring daemon (GNOME Keyring, KWallet) can
 start on that bus later without any of the inputs above changing.
@@ -46,6 +46,9 @@ _ENVIRON = (
 )
 """The variables that steer keyring's choice: its own override, where its config lives, and whether a
 D-Bus session (Secret Service, KWallet) can be reached or autolaunched."""
+
+_PACKAGE_FOLDERS = frozenset({"site-packages", "dist-packages"})
+"""The folders pip installs into (``dist-packages``: Debian's system Python)."""
 
 NO_BACKEND_MODULES = frozenset({"keyring.backends.fail", "keyring.backends.null"})
 """keyring's stand-ins for "no keyring": every lookup through them finds nothing."""
@@ -93,10 +96,11 @@ def fingerprint(environ: Mapping[str, str] | None = None) -> str:
         digest.update(f"{name}={env.get(name, '')}\0".encode())
     digest.update(f"bus:{_stat(_runtime_bus(env))}\0".encode())
     digest.update(f"rc:{_stat(_config_root(env) / 'keyringrc.cfg')}\0".encode())
-    # sys.path[0] is the program's own place (the script's folder, or the working folder for -m and -c),
-    # not where packages are installed: left out, every way of starting pmtui shares one answer.
-    for entry in sys.path if sys.flags.safe_path else sys.path[1:]:
-        if entry and os.path.isdir(entry):
+    # Packages, keyring's backends among them, are installed into the site-packages folders on sys.path.
+    # Only those: a source checkout on sys.path (an editable install, the working folder of -m) changes
+    # whenever a file is written there, and would make every process search again.
+    for entry in sys.path:
+        if Path(entry).name in _PACKAGE_FOLDERS:
             digest.update(f"path:{entry}:{_stat(Path(entry))}\0".encode())
     return digest.hexdigest()
 

@@ -16,7 +16,7 @@ from pmtui.kinds import Service
 
 
 def _without_httpx_cli() -> None:
-    """Keep httpx's command-line client out of this process (all four clients import httpx).
+    """Keep httpx's command-line client out of this process (every client library imports httpx).
 
     ``import httpx`` also imports ``httpx._main``, its ``httpx`` shell command, which pulls in click, rich
     and pygments whenever they are installed (Typer installs them): about 0.1 s of CPU in every process
@@ -26,8 +26,6 @@ def _without_httpx_cli() -> None:
     if "httpx" not in sys.modules:
         sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
-
-_without_httpx_cli()
 
 if TYPE_CHECKING:
     from pmtui.config import Settings
@@ -45,6 +43,7 @@ _CLASSES = {
 def integration_class(service: Service) -> type[Integration]:
     """The class implementing ``service`` (its module is imported now)."""
     module_name, class_name = _CLASSES[service]
+    _without_httpx_cli()
     module = importlib.import_module(module_name)
     return getattr(module, class_name)  # type: ignore[no-any-return]
 

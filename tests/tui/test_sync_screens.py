@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from textual.message import Message
@@ -15,6 +15,8 @@ from pmtui.screens.conflicts import ConflictsScreen
 from pmtui.screens.sync_status import SyncStatusScreen
 from tests.tui.conftest import SMALL, World, settle, type_text
 from walkthroughs.replay import screen_text
+
+ScreenT = TypeVar("ScreenT")
 
 
 def make_title_conflict(world: World, title: str, local: str, remote: str) -> None:
@@ -29,12 +31,21 @@ def make_title_conflict(world: World, title: str, local: str, remote: str) -> No
     world.engine.sync([Service.MOTION])
 
 
-async def open_conflicts(pilot: Any) -> ConflictsScreen:
-    await pilot.press("4")
+async def open_screen(pilot: Any, key: str, kind: type[ScreenT]) -> ScreenT:
+    """Press ``key`` and let the screen load: the screen it opened, which must be a ``kind``."""
+    await pilot.press(key)
     await settle(pilot)
     screen = pilot.app.screen
-    assert isinstance(screen, ConflictsScreen)
+    assert isinstance(screen, kind)
     return screen
+
+
+async def open_sync(pilot: Any) -> SyncStatusScreen:
+    return await open_screen(pilot, "3", SyncStatusScreen)
+
+
+async def open_conflicts(pilot: Any) -> ConflictsScreen:
+    return await open_screen(pilot, "4", ConflictsScreen)
 
 
 @pytest.mark.parametrize(
@@ -157,10 +168,7 @@ async def test_a_refilled_table_is_drawn_whole_even_when_a_frame_comes_before_it
     its columns to its rows before the first frame."""
     app = world.app()
     async with app.run_test(size=(200, 60)) as pilot:
-        await pilot.press("3")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, SyncStatusScreen)
+        screen = await open_sync(pilot)
         assert screen.overview is not None
         error = "Motion answered 503 Service Unavailable (retried 3 times)"
         failed = screen.overview.runs[0].model_copy(update={"status": "failed", "error": error})
@@ -169,6 +177,28 @@ async def test_a_refilled_table_is_drawn_whole_even_when_a_frame_comes_before_it
         assert error in screen_text(app)  # the frame before the table's idle
         await settle(pilot)
         assert error in screen_text(app)  # and every frame after it
+
+
+async def test_a_reload_keeps_each_tables_cursor_where_the_person_left_it(world: World) -> None:
+    """A write by any process reloads the screen (within a second); each table used to be rebuilt with
+    its cursor back on the first cell and its view scrolled home, under the person reading it."""
+    app = world.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_sync(pilot)
+        services = screen.query_one("#sync-services", DataTable)
+        history = screen.query_one("#sync-history", DataTable)
+        assert history.row_count >= 4
+        await pilot.press("down", "down")
+        await pilot.press("tab", "tab")
+        assert history.has_focus
+        await pilot.press("down", "down", "down", *["right"] * 8)
+        await settle(pilot)
+        where = (services.cursor_coordinate, history.cursor_coordinate, history.scroll_offset)
+        assert history.cursor_coordinate.row == 3
+        assert history.scroll_offset.x > 0  # a row cursor: right scrolls the view
+        app.bump_data()  # what the app does when another process wrote to the cache
+        await settle(pilot)
+        assert (services.cursor_coordinate, history.cursor_coordinate, history.scroll_offset) == where
 
 
 async def test_a_failing_sync_shows_its_error_and_fix(world: World) -> None:
