@@ -176,6 +176,11 @@ class PmtuiApp(App[None]):
     def on_unmount(self) -> None:
         self._collector.release()
 
+    def on_board_screen_rows_loaded(self, _event: Message) -> None:
+        # The board's rows are drawn (the screen handled the message first): they stay alive, so the
+        # collections before the next rest need not scan them (pmtui.idle_gc).
+        self._collector.freeze()
+
     def on_briefing_screen_built(self, _event: Message) -> None:
         # The briefing's data is on screen once this refresh is drawn: background work may start.
         self.call_after_refresh(self.start_background)
@@ -185,6 +190,7 @@ class PmtuiApp(App[None]):
         if self._background_started:
             return
         self._background_started = True
+        self._collector.freeze()  # what the start made stays alive: no collection scans it again
         self.refresh_status()
         self._recover()
 

@@ -9,7 +9,9 @@ since the last time, :class:`IdleCollector` collects everything and freezes what
 (:func:`gc.freeze`): the collections that still come during typing look only at what is newer, about
 15 ms. Frozen objects are never lost: the next idle collection unfreezes them first, so garbage that
 became unreachable meanwhile is reclaimed then, and :meth:`IdleCollector.release` hands everything
-back when the app ends.
+back when the app ends. Right after a large load (the first frame, the board's rows) the app also
+freezes what is alive without collecting (:meth:`IdleCollector.freeze`, no pause at all), so the
+collections that come before the first rest skip the load too.
 """
 
 from __future__ import annotations
@@ -63,6 +65,15 @@ class IdleCollector:
             },
         )
         return True
+
+    def freeze(self) -> None:
+        """Take every object alive now out of the collections to come, with no pause (nothing is collected).
+
+        For the moment right after a large load (the first frame, the board's rows), when nearly all of
+        it stays alive: the full collections before the next rest then skip it. Garbage among it is
+        reclaimed at that rest, which unfreezes first.
+        """
+        gc.freeze()
 
     def release(self) -> None:
         """Give every frozen object back to the collector (the app is ending)."""

@@ -89,3 +89,11 @@ def test_release_hands_every_object_back(collector: tuple[IdleCollector, Clock])
     assert gc.get_freeze_count() > 0
     idle.release()
     assert gc.get_freeze_count() == 0
+
+
+def test_a_freeze_after_a_load_collects_nothing(collector: tuple[IdleCollector, Clock]) -> None:
+    idle, _clock = collector
+    full = gc.get_stats()[2]["collections"]
+    idle.freeze()
+    assert gc.get_freeze_count() > 1000
+    assert gc.get_stats()[2]["collections"] == full
