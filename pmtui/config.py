@@ -519,15 +519,10 @@ def file_is_private(path: Path) -> bool:
 
 
 def _keyring_get(name: str) -> str | None:
-    # Headless Linux has no keyring backend; that is normal, not an error (STACK.md). Where a search
-    # found none, pmtui.keyring_memo remembers it, and the next process skips keyring's import.
+    # Headless Linux has no keyring backend; that is normal, not an error (STACK.md).
     if os.environ.get("PMTUI_NO_KEYRING"):
         return None
-    from pmtui import keyring_memo
-
-    if keyring_memo.known_absent(keyring_memo.fingerprint()):
-        return None
-    backend = _keyring_search()
+    backend = _keyring()
     if backend is None:
         return None
     from keyring.errors import KeyringError
@@ -539,19 +534,24 @@ def _keyring_get(name: str) -> str | None:
     return value
 
 
-def _keyring_search() -> Any | None:
-    """keyring's backend after a full search (the memo updated with the outcome), or None if none exists."""
+@functools.cache
+def _keyring() -> Any | None:
+    """This process's keyring backend, or None where there is none.
+
+    Searched once per process, as keyring itself keeps its choice; skipped outright where
+    :mod:`pmtui.keyring_memo` remembers that a search under the same conditions found none.
+    """
     from pmtui import keyring_memo
 
     memo_key = keyring_memo.fingerprint()
+    if keyring_memo.known_absent(memo_key):
+        return None
     try:
         import keyring
         from keyring.errors import KeyringError
 
         backend = keyring.get_keyring()
-    except ImportError:
-        return None
-    except (KeyringError, RuntimeError):
+    except (ImportError, KeyringError, RuntimeError):
         return None
     absent = type(backend).__module__ in keyring_memo.NO_BACKEND_MODULES
     keyring_memo.remember(memo_key, absent=absent)
@@ -564,12 +564,11 @@ def keyring_backend() -> str | None:
     For `pmtui doctor`: it always searches afresh, so after installing or unlocking a keyring one doctor
     run is enough for every later command to use it.
     """
-    if os.environ.get("PMTUI_NO_KEYRING"):
-        return None
     from pmtui import keyring_memo
 
     keyring_memo.forget()
-    backend = _keyring_search()
+    _keyring.cache_clear()
+    backend = _keyring()
     return None if backend is None else f"{type(backend).__module__}.{type(backend).__qualname__}"
 
 

@@ -14,7 +14,6 @@ No secret is written: the stamp holds a digest, a zone name and service names.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -81,13 +80,5 @@ def read_facts(key: str) -> SettingsFacts | None:
 
 def write_facts(key: str, facts: SettingsFacts) -> None:
     """Remember ``facts`` under ``key`` (atomically; a folder that cannot be written just means no stamp)."""
-    target = stamp_path()
     body = json.dumps({"key": key, "timezone": facts.timezone, "configured": list(facts.configured)})
-    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp.write_text(body, encoding="utf-8")
-        os.replace(temp, target)
-    except OSError:
-        with contextlib.suppress(OSError):
-            temp.unlink()
+    paths.replace_quietly(stamp_path(), body)

@@ -120,20 +120,10 @@ def remember(key: str, *, absent: bool) -> None:
 
     Writes only on a change, atomically; a cache folder that cannot be written just means no memo.
     """
-    target = memo_path()
     if not absent or desktop_session():
         forget()
-        return
-    if known_absent(key):
-        return
-    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp.write_text(json.dumps({"key": key}), encoding="utf-8")
-        os.replace(temp, target)
-    except OSError:
-        with contextlib.suppress(OSError):
-            temp.unlink()
+    elif not known_absent(key):
+        paths.replace_quietly(memo_path(), json.dumps({"key": key}))
 
 
 def forget() -> None:

@@ -6,6 +6,7 @@ loading the settings model.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -52,3 +53,16 @@ def log_dir() -> Path:
 def config_file() -> Path:
     """The TOML settings file."""
     return config_dir() / "config.toml"
+
+
+def replace_quietly(target: Path, text: str) -> None:
+    """Write ``text`` to ``target`` atomically, for a file that is only a shortcut (a stamp, a memo):
+    a folder that cannot be written means no shortcut, never an error."""
+    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp.write_text(text, encoding="utf-8")
+        os.replace(temp, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temp.unlink()

@@ -190,17 +190,13 @@ class SyncStatusScreen(EngineScreen):
         if busy:
             title.append(f" · {busy}", style="yellow")
         self.query_one("#sync-title", Static).update(title)
-        table = self.query_one("#sync-services", DataTable)
-        row = table.cursor_row
         statuses = overview.summary.services
-        refill(
-            table,
+        refill(  # keeps the cursor where it was
+            self.query_one("#sync-services", DataTable),
             SERVICE_COLUMNS,
             [self._service_cells(status, now) for status in statuses],
             keys=[status.service.value for status in statuses],
         )
-        if table.row_count:
-            table.move_cursor(row=min(row, table.row_count - 1))
         self._render_detail()
         tz = self.backend.tz()
         runs: list[list[Any]] = []
