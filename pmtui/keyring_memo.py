@@ -91,7 +91,9 @@ def fingerprint(environ: Mapping[str, str] | None = None) -> str:
     """A digest of every input keyring's backend search reads (see the module docstring)."""
     env = os.environ if environ is None else environ
     digest = hashlib.sha256()
-    digest.update(f"{__version__}\0{sys.platform}\0{sys.executable}\0".encode())
+    # The interpreter as installed, not as named: `pmtui` runs bin/python3, `python -m pmtui` bin/python.
+    interpreter = f"{os.path.realpath(sys.executable)}\0{sys.prefix}"
+    digest.update(f"{__version__}\0{sys.platform}\0{interpreter}\0".encode())
     for name in _ENVIRON:
         digest.update(f"{name}={env.get(name, '')}\0".encode())
     digest.update(f"bus:{_stat(_runtime_bus(env))}\0".encode())

@@ -199,3 +199,15 @@ def test_doctor_searches_afresh_and_names_what_it_found(headless: dict[str, str]
     }
     assert checks["notion"]["detail"].startswith("key from keyring")
     assert not memo.exists()
+
+
+def test_every_name_of_the_same_interpreter_shares_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `pmtui` starts bin/python3 and `python -m pmtui` bin/python: one interpreter, one answer.
+    alias = tmp_path / "python"
+    alias.symlink_to(os.path.realpath(sys.executable))
+    env = {"HOME": str(tmp_path)}
+    direct = keyring_memo.fingerprint(env)
+    monkeypatch.setattr(sys, "executable", str(alias))
+    assert keyring_memo.fingerprint(env) == direct
