@@ -35,7 +35,7 @@ ENV_PREFIX = "PMTUI_"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 class ServiceSettings(_Section):
@@ -244,7 +244,6 @@ class Settings(BaseSettings):
         env_prefix=ENV_PREFIX,
         env_nested_delimiter="__",
         extra="forbid",
-        use_attribute_docstrings=True,
         validate_default=True,
     )
 

@@ -16,6 +16,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from pmtui.config import ENV_PREFIX, SECRET_ENV, RoutingSettings, Settings
+from pmtui.docstrings import field_docstrings
 
 HEADER = """\
 # Configuration reference
@@ -99,7 +100,8 @@ def _section(model: type[BaseModel], path: tuple[str, ...], out: list[str]) -> N
         env = ENV_PREFIX + "__".join(part.upper() for part in (*path, name))
         if name == "api_key" and path:
             env = f"{ENV_PREFIX}{path[0].upper()}_API_KEY"
-        doc = (field.description or "").replace("\n", " ").replace("|", "\\|")
+        doc = field.description or field_docstrings(model).get(name, "")
+        doc = doc.replace("\n", " ").replace("|", "\\|")
         rows.append(f"| `{name}` | {_type_name(annotation)} | {_default(field)} | `{env}` | {doc} |")
     if rows:
         title = f"[{'.'.join(path)}]" if path else "top level"

@@ -12,14 +12,11 @@ never at module level: this module stays cheap to import and off the ``briefing`
 
 from __future__ import annotations
 
-import ast
 import inspect
-import itertools
 import json
 import logging
 import os
 import re
-import textwrap
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from copy import deepcopy
@@ -31,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
+from pmtui import docstrings
 from pmtui.errors import PmtuiError
 from pmtui.logs import redact
 from pmtui.models import ACTION_TYPES, Action, CreateProject, CreateTask, Plan
@@ -178,34 +176,9 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
     return out
 
 
-@cache
 def field_docstrings(cls: type[BaseModel]) -> dict[str, str]:
-    """Attribute docstrings (the string under a field) of ``cls`` and its model bases, by field name.
-
-    The action models do not set ``use_attribute_docstrings``, so these are read from the source.
-    """
-    docs: dict[str, str] = {}
-    for klass in reversed(cls.__mro__):
-        if (
-            not (isinstance(klass, type) and issubclass(klass, BaseModel))
-            or klass.__module__ != cls.__module__
-        ):
-            continue
-        try:
-            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
-        except (OSError, TypeError, SyntaxError):
-            continue
-        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
-        for stmt, after in itertools.pairwise(body):
-            if (
-                isinstance(stmt, ast.AnnAssign)
-                and isinstance(stmt.target, ast.Name)
-                and isinstance(after, ast.Expr)
-                and isinstance(after.value, ast.Constant)
-                and isinstance(after.value.value, str)
-            ):
-                docs[stmt.target.id] = inspect.cleandoc(after.value.value).replace("``", "`")
-    return docs
+    """Attribute docstrings of ``cls``'s fields, with reST's double backticks made Markdown's single ones."""
+    return {name: doc.replace("``", "`") for name, doc in docstrings.field_docstrings(cls).items()}
 
 
 # --------------------------------------------------------------------------------------------- prompt
