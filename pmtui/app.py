@@ -6,6 +6,7 @@ engine; every engine call runs in a thread worker, so no frame waits on the netw
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -51,6 +52,21 @@ MODES: tuple[tuple[str, str, str], ...] = (
     ("sync", "3", "Sync"),
     ("conflicts", "4", "Conflicts"),
 )
+
+
+SCREEN_CLASSES: dict[str, str] = {
+    "briefing": "pmtui.screens.briefing:BriefingScreen",
+    "board": "pmtui.screens.board:BoardScreen",
+    "sync": "pmtui.screens.sync_status:SyncStatusScreen",
+    "conflicts": "pmtui.screens.conflicts:ConflictsScreen",
+}
+"""Each mode's screen class, as ``module:name``: imported when first needed (see ``_mode_screen``)."""
+
+
+def _screen_class(path: str) -> Callable[[Backend], Screen[Any]]:
+    module, _, name = path.partition(":")
+    factory: Callable[[Backend], Screen[Any]] = getattr(importlib.import_module(module), name)
+    return factory
 
 
 class EngineEventMessage(Message):
@@ -117,26 +133,20 @@ class PmtuiApp(App[None]):
         self._history: list[str] | None = None
         self._background_started = False
         self._collector = IdleCollector()
-        from pmtui.screens.board import BoardScreen
-        from pmtui.screens.briefing import BriefingScreen
-        from pmtui.screens.conflicts import ConflictsScreen
-        from pmtui.screens.sync_status import SyncStatusScreen
-
-        screens: dict[str, Callable[..., Screen[Any]]] = {
-            "briefing": BriefingScreen,
-            "board": BoardScreen,
-            "sync": SyncStatusScreen,
-            "conflicts": ConflictsScreen,
-        }
-        for mode, factory in screens.items():
-            self.add_mode(mode, partial(self._mode_screen, factory, backend))
+        self._screens_imported = False
+        for mode, screen_class in SCREEN_CLASSES.items():
+            self.add_mode(mode, partial(self._mode_screen, screen_class, backend))
         backend.listeners.append(self._engine_event)
         keymap = dict(self.settings.ui.keymap)
         if keymap:
             self.set_keymap(keymap)
 
-    def _mode_screen(self, factory: Callable[..., Screen[Any]], backend: Backend) -> Screen[Any]:
+    def _mode_screen(self, screen_class: str, backend: Backend) -> Screen[Any]:
         """A mode's screen, made at its first visit, marked as styled by the app's current stylesheet.
+
+        The screen's module is imported here, not with the app: only the briefing is needed for the
+        first frame, and the other three screens' modules took 35-50 ms of the start (the app imports
+        them at its first rest, :meth:`_at_rest`, so a first visit rarely waits for them).
 
         Textual compares a new mode screen's stylesheet generation (-1 until styled) with the app's and
         reparses and reapplies the whole stylesheet when they differ: twice at the first press of 2, 3
@@ -145,6 +155,7 @@ class PmtuiApp(App[None]):
         work a person waits for (80-90 ms per first visit at 50,000 tasks). A theme change still
         reaches it: that raises the app's generation, and Textual refreshes the screen then.
         """
+        factory = _screen_class(screen_class)
         screen = factory(backend)
         screen._css_update_count = self._css_update_count
         return screen
@@ -154,7 +165,7 @@ class PmtuiApp(App[None]):
     def on_mount(self) -> None:
         self._cache_token = self.backend.engine.store.change_token()
         self.set_interval(1.0, self._watch_cache)
-        self.set_interval(1.0, self._collector.tick)
+        self.set_interval(1.0, self._at_rest)
         theme = self.settings.ui.theme
         try:
             self.theme = theme
@@ -172,6 +183,15 @@ class PmtuiApp(App[None]):
         if isinstance(event, events.Key | events.MouseEvent | events.Paste):
             self._collector.touched()  # no full garbage collection while a person is typing (pmtui.idle_gc)
         await super().on_event(event)
+
+    def _at_rest(self) -> None:
+        """Once a second: at rest (no key or mouse for a while), collect garbage (:mod:`pmtui.idle_gc`);
+        at the first rest, also import the screens not shown yet, so their first visit does not."""
+        self._collector.tick()
+        if not self._screens_imported and self._collector.resting():
+            self._screens_imported = True
+            for path in SCREEN_CLASSES.values():
+                _screen_class(path)
 
     def on_unmount(self) -> None:
         self._collector.release()

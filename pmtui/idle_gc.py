@@ -47,9 +47,13 @@ class IdleCollector:
         """A person did something: no collection for the next :attr:`idle_seconds`."""
         self._last_input = self._clock()
 
+    def resting(self) -> bool:
+        """Whether :attr:`idle_seconds` have passed since the last input."""
+        return self._clock() - self._last_input >= self.idle_seconds
+
     def tick(self) -> bool:
         """Collect and freeze if the app is at rest and objects survived since last time; True if it did."""
-        if self._clock() - self._last_input < self.idle_seconds or _survivals() == self._seen:
+        if not self.resting() or _survivals() == self._seen:
             return False
         started = time.perf_counter()
         gc.unfreeze()

@@ -512,6 +512,39 @@ async def test_the_apps_first_frame_is_drawn_from_the_answer_pmtui_briefing_file
     assert [row.title for row in shown.overdue.items] == ["Task 1"]
 
 
+async def test_with_a_current_answer_the_apps_very_first_frame_has_the_data(
+    pmtui_home: Path, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Read on the screen's mount, a current answer is in the first frame drawn. Read in a worker thread
+    it took 60 ms at start (each file call waits for the GIL while the UI thread mounts), and the first
+    frames showed an empty briefing."""
+    from pmtui.app import fixed_clock, make_app
+    from pmtui.config import load_settings
+
+    with Store(_cache(pmtui_home)) as store:
+        overdue, soon = _task(1, due=START - timedelta(days=2)), _task(2, due=START + timedelta(hours=3))
+        store.upsert_tasks([overdue, soon])
+    _run("briefing", capsys)  # files the answer
+    app = make_app(load_settings(), clock=fixed_clock(START), auto_sync=False, history_path=pmtui_home / "h")
+    frames: list[Any] = []
+    display = app._display
+
+    def recording_display(screen: Any, renderable: Any) -> None:
+        frames.append(getattr(app.screen, "briefing", None))
+        display(screen, renderable)
+
+    app._display = recording_display  # type: ignore[method-assign]
+    try:
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            assert frames, "the app drew no frame"
+            assert frames[0] is not None, "the first frame was drawn without the briefing"
+            assert frames[0].to_dict() == _computed(pmtui_home, START)
+            await pilot.press("q")
+    finally:
+        app.backend.engine.close()
+
+
 async def test_the_app_files_its_briefing_for_the_next_start_and_for_pmtui_briefing(
     pmtui_home: Path, clock: Clock, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -160,6 +160,48 @@ def test_first_frame_of_the_app_imports_no_client_library(pmtui_home: Path) -> N
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_the_app_imports_the_other_screens_at_its_first_rest_not_before_its_first_frame(
+    pmtui_home: Path,
+) -> None:
+    """Only the briefing draws the first frame; the board, sync and conflicts screens' modules (35-50 ms)
+    are imported once the app is at rest, so neither the first frame nor, usually, a first visit waits."""
+    code = (
+        "import asyncio, sys\n"
+        "from pmtui.app import make_app\n"
+        "from pmtui.config import load_settings\n"
+        "SCREENS = ('pmtui.screens.board', 'pmtui.screens.sync_status', 'pmtui.screens.conflicts')\n"
+        "async def main():\n"
+        "    app = make_app(load_settings(), auto_sync=False)\n"
+        "    now = [0.0]\n"
+        "    app._collector._clock = lambda: now[0]  # only this script moves the app's idea of rest\n"
+        "    app._collector.touched()\n"
+        "    async with app.run_test(size=(100, 30)) as pilot:\n"
+        "        await pilot.pause()\n"
+        "        await app.workers.wait_for_complete()\n"
+        "        await pilot.pause(1.5)  # the once-a-second check runs, and finds no rest\n"
+        "        assert getattr(app.screen, 'briefing', None) is not None\n"
+        "        print(sorted(m for m in SCREENS if m in sys.modules))\n"
+        "        now[0] = 60.0\n"
+        "        for _ in range(50):\n"
+        "            await pilot.pause(0.1)\n"
+        "            if all(m in sys.modules for m in SCREENS):\n"
+        "                break\n"
+        "        print(sorted(m for m in SCREENS if m in sys.modules))\n"
+        "        await pilot.press('2')\n"
+        "        await pilot.pause()\n"
+        "        print(type(app.screen).__name__)\n"
+        "asyncio.run(main())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(pmtui_home), timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    before, after, shown = done.stdout.strip().splitlines()[-3:]
+    assert before == "[]"
+    assert after == "['pmtui.screens.board', 'pmtui.screens.conflicts', 'pmtui.screens.sync_status']"
+    assert shown == "BoardScreen"
+
+
 @pytest.mark.parametrize(
     ("argv", "fast"),
     [

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import ContentSwitcher, Footer, Input, Static
+from textual.widgets import ContentSwitcher, Input, Static
 
 from pmtui.core.board import (
     STATUS_FACETS,
@@ -52,6 +52,7 @@ from pmtui.screens.task_actions import (
     task_links,
 )
 from pmtui.screens.task_form import TaskForm, parse_due
+from pmtui.widgets.footer import KeyFooter
 from pmtui.widgets.kanban import STATUS_COLUMNS, ColumnSpec, Kanban
 from pmtui.widgets.status_line import StatusLine
 from pmtui.widgets.task_table import TaskTable
@@ -170,7 +171,7 @@ class BoardScreen(EngineScreen):
                 empty_text="No tasks match. n: new task · F: clear facets · S: sync",
             )
         yield StatusLine(clock)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         super().on_mount()

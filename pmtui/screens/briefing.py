@@ -11,10 +11,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Label, OptionList, Sparkline, Static
+from textual.widgets import Label, OptionList, Sparkline, Static
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
-from pmtui.answers import app_briefing
+from pmtui.answers import app_briefing, filed_app_briefing
 from pmtui.core.board import ago, due_text
 from pmtui.core.briefing import Briefing, TaskRow, build_briefing, configured_services
 from pmtui.models import ActionResult, CompleteTask, TaskChanges, UpdateTask
@@ -22,6 +22,7 @@ from pmtui.render.briefing import milestone_due_text, milestone_state_text, prog
 from pmtui.screens.base import Backend, EngineScreen, result_line, severity_of
 from pmtui.screens.task_actions import task_links
 from pmtui.text import clean_line
+from pmtui.widgets.footer import KeyFooter
 from pmtui.widgets.status_line import StatusLine
 
 SECTION_STYLES = {
@@ -100,12 +101,31 @@ class BriefingScreen(EngineScreen):
                 yield Static("Sync", classes="section-title")
                 yield Static("", id="briefing-sync")
         yield StatusLine(self.backend.clock)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#briefing-tasks", OptionList).focus()
-        self.reload()
+        filed = self._filed()
+        if filed is None:
+            self.reload()
+        else:
+            self._show(filed)
+
+    def _filed(self) -> Briefing | None:
+        """The answer filed for this cache, when it is current: read here, before the first frame,
+        so that frame has the data (see :func:`pmtui.answers.filed_app_briefing`)."""
+        engine = self.backend.engine
+        if not engine.files_answers:
+            return None
+        configured = tuple(s.value for s in configured_services(engine.settings))
+        return filed_app_briefing(
+            engine.store,
+            timezone=engine.settings.timezone,
+            configured=configured,
+            now=self.backend.now(),
+            tz=self.backend.tz(),
+        )
 
     def reload(self) -> None:
         self._build()
@@ -134,7 +154,10 @@ class BriefingScreen(EngineScreen):
         self.post_message(self.Built(briefing))
 
     def on_briefing_screen_built(self, event: Built) -> None:
-        self.briefing = b = event.briefing
+        self._show(event.briefing)
+
+    def _show(self, b: Briefing) -> None:
+        self.briefing = b
         tz = self.backend.tz()
         today = b.date
         self.query_one("#briefing-title", Static).update(

@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from pmtui.core.board import ConflictItem, conflict_queue, parse_field_value
@@ -27,6 +27,7 @@ from pmtui.screens.base import Backend, EngineScreen, error_text
 from pmtui.screens.modals import ChoiceModal, InputModal
 from pmtui.text import clean_line
 from pmtui.widgets.field_diff import FieldDiff, human_value, value_text
+from pmtui.widgets.footer import KeyFooter
 from pmtui.widgets.status_line import StatusLine
 
 UNDO_SECONDS = 3.0
@@ -100,7 +101,7 @@ class ConflictsScreen(EngineScreen):
                 yield FieldDiff(id="conflict-diff")
                 yield Static("", id="conflict-pending")
         yield StatusLine(self.backend.clock)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         super().on_mount()

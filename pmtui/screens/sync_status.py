@@ -11,7 +11,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from pmtui.core.board import ServiceStatus, StatusSummary, ago, countdown, status_summary
 from pmtui.core.scan import SCAN_RESOURCE, ScanProgress, scan_progress
@@ -19,6 +19,7 @@ from pmtui.core.sync import Notice, attention_notices
 from pmtui.models import REMOTE_SERVICES, JournalEntry, JournalState, Service, SyncRun
 from pmtui.screens.base import Backend, EngineScreen, error_text
 from pmtui.text import clean_block, clean_line
+from pmtui.widgets.footer import KeyFooter
 from pmtui.widgets.status_line import StatusLine
 from pmtui.widgets.table import refill
 
@@ -118,7 +119,7 @@ class SyncStatusScreen(EngineScreen):
             with TabPane("Needs attention", id="sync-attention-tab"):
                 yield DataTable(id="sync-attention", cursor_type="row", zebra_stripes=True)
         yield StatusLine(self.backend.clock)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from pmtui.core.activity import CachedActivity, activity_for_task, read_cached
 from pmtui.core.board import TaskLocation, ago, due_text, pending_steps_for, task_location
@@ -35,6 +35,7 @@ from pmtui.screens.base import Backend, EngineScreen, result_line, severity_of
 from pmtui.screens.modals import InputModal
 from pmtui.screens.task_actions import edit_description, task_links
 from pmtui.text import clean_block, clean_line, safe_url
+from pmtui.widgets.footer import KeyFooter
 from pmtui.widgets.status_line import StatusLine
 
 
@@ -157,7 +158,7 @@ class TaskDetailScreen(EngineScreen):
             yield Static("", id="detail-sync", classes="detail-section")
             yield Static("", id="detail-decisions", classes="detail-section")
         yield StatusLine(self.backend.clock)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         super().on_mount()

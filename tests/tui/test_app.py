@@ -9,7 +9,7 @@ import sys
 import pytest
 from textual.widgets import DataTable
 
-from pmtui.app import PmtuiApp
+from pmtui.app import PmtuiApp, _screen_class
 from pmtui.screens.agent_prompt import AgentPrompt
 from pmtui.screens.board import BoardScreen
 from pmtui.screens.briefing import BriefingScreen
@@ -123,7 +123,7 @@ async def test_a_first_visit_draws_as_textual_would_without_restyling_the_app(
     pictures, reparses = await _first_visits(world.app(), theme_change)
     assert reparses == 0
     # Textual's own way: each new mode screen restyles the whole app (what the app skips).
-    monkeypatch.setattr(PmtuiApp, "_mode_screen", lambda self, factory, backend: factory(backend))
+    monkeypatch.setattr(PmtuiApp, "_mode_screen", lambda self, path, backend: _screen_class(path)(backend))
     expected, textual_reparses = await _first_visits(world.app(), theme_change)
     assert textual_reparses >= 3
     assert pictures == expected
