@@ -1,5 +1,9 @@
-"""``python -m pmtui``: the same entry point as the ``pmtui`` command (errors: a line and an exit code)."""
+"""``python -m pmtui``: the same entry point as the ``pmtui`` command (errors: a line and an exit code).
 
-from pmtui.cli import main
+The launcher, not the Typer app directly: the instant commands (``briefing``, ``conflicts``, ``sync``)
+skip importing Typer, Click and Rich on this path too.
+"""
+
+from pmtui.launch import main
 
 main()
