@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from pmtui.errors import NotConfiguredError
@@ -25,6 +27,36 @@ def _without_httpx_cli() -> None:
     """
     if "httpx" not in sys.modules:
         sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+
+_IMPORT_LOCK = threading.Lock()
+"""One import under the ``httpx2`` entry at a time: a second would save the entry as what to restore."""
+
+
+@contextmanager
+def _gql_on_httpx() -> Iterator[None]:
+    """Around the import of the Linear module: gql's HTTP transport binds httpx, not httpx2.
+
+    ``gql.transport.httpx`` imports ``httpx2`` when it can and falls back to ``httpx``. httpx2 is a fork
+    that litellm's MCP extra installs; nothing else pmtui runs uses it. Bound to it, Linear alone ran on
+    a second HTTP stack (about 0.15 s of CPU to import in every sync process), trusted the OS store
+    where Motion, Notion (httpx) and GitLab (requests) trust certifi or ``SSL_CERT_FILE``, and logged
+    under a name ``pmtui sync -v`` did not show. A ``None`` entry in ``sys.modules`` makes that one
+    import fail; it is removed again right after, so httpx2 stays importable for anything else.
+    """
+    if "gql.transport.httpx" in sys.modules:
+        yield
+        return
+    with _IMPORT_LOCK:
+        saved = sys.modules.get("httpx2")
+        sys.modules["httpx2"] = None  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            if saved is None:
+                sys.modules.pop("httpx2", None)
+            else:
+                sys.modules["httpx2"] = saved
 
 
 if TYPE_CHECKING:
@@ -44,7 +76,11 @@ def integration_class(service: Service) -> type[Integration]:
     """The class implementing ``service`` (its module is imported now)."""
     module_name, class_name = _CLASSES[service]
     _without_httpx_cli()
-    module = importlib.import_module(module_name)
+    if service is Service.LINEAR:
+        with _gql_on_httpx():
+            module = importlib.import_module(module_name)
+    else:
+        module = importlib.import_module(module_name)
     return getattr(module, class_name)  # type: ignore[no-any-return]
 
 
