@@ -133,7 +133,7 @@ def test_the_console_script_syncs_without_typer_and_answers_as_the_typer_command
 def test_verbose_shows_every_services_requests_on_one_http_stack(sandbox: Sandbox, pmtui_home: Path) -> None:
     """``-v`` prints each HTTP request the client libraries send. gql took ``httpx2`` whenever it was
     installed (litellm's MCP extra installs it), whose logger ``-v`` did not listen to: Linear's requests
-    went unshown, and every sync process imported a second HTTP stack (about 0.15 s of CPU)."""
+    went unshown, and every sync process imported a second HTTP stack."""
     done, modules = _launch_sync(pmtui_home, "-v", "--json")
     assert done.returncode == 0, done.stderr
     requests = [line for line in done.stderr.splitlines() if "HTTP Request:" in line or '"POST /' in line]

@@ -96,7 +96,7 @@ def test_briefing_imports_no_framework_once_its_settings_are_stamped(cache: Path
 
 def test_python_dash_m_pmtui_takes_the_console_scripts_path(cache: Path, pmtui_home: Path) -> None:
     """``python -m pmtui`` went straight to the Typer app: every command paid for Typer, Click and Rich
-    (about 0.13 s of CPU) that ``pmtui`` skips."""
+    (0.26 s of CPU for `briefing` against 0.07 s through the launcher) that ``pmtui`` skips."""
     script, _ = _launch(pmtui_home, ["briefing", "--date", "2026-11-24"])
     done, modules = _launch(pmtui_home, ["briefing", "--date", "2026-11-24"], module="pmtui")
     assert done.returncode == 0, done.stderr

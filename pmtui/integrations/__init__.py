@@ -39,7 +39,7 @@ def _gql_on_httpx() -> Iterator[None]:
 
     ``gql.transport.httpx`` imports ``httpx2`` when it can and falls back to ``httpx``. httpx2 is a fork
     that litellm's MCP extra installs; nothing else pmtui runs uses it. Bound to it, Linear alone ran on
-    a second HTTP stack (about 0.15 s of CPU to import in every sync process), trusted the OS store
+    a second HTTP stack (0.02-0.04 s of CPU in each process that syncs it), trusted the OS store
     where Motion, Notion (httpx) and GitLab (requests) trust certifi or ``SSL_CERT_FILE``, and logged
     under a name ``pmtui sync -v`` did not show. A ``None`` entry in ``sys.modules`` makes that one
     import fail; it is removed again right after, so httpx2 stays importable for anything else.
