@@ -139,7 +139,7 @@ def test_verbose_shows_every_services_requests_on_one_http_stack(sandbox: Sandbo
     requests = [line for line in done.stderr.splitlines() if "HTTP Request:" in line or '"POST /' in line]
     hosts = {sandbox.url(name) for name in ("linear", "notion", "motion")}
     for url in hosts:
-        assert any(url in line for line in requests), f"no request to {url} in -v's output"
+        assert any(url in line for line in requests), f"no request to {url} in -v's output:\n{done.stderr}"
     assert any("/api/v4/" in line for line in done.stderr.splitlines()), "no GitLab request in -v's output"
     assert "httpx2" not in modules
 

@@ -35,10 +35,12 @@ _IMPORT_LOCK = threading.Lock()
 
 @contextmanager
 def _gql_on_httpx() -> Iterator[None]:
-    """Around the import of the Linear module: gql's HTTP transport binds httpx, not httpx2.
+    """Around the import of a service module: gql's HTTP transport binds httpx, not httpx2.
 
     ``gql.transport.httpx`` imports ``httpx2`` when it can and falls back to ``httpx``. httpx2 is a fork
-    that litellm's MCP extra installs; nothing else pmtui runs uses it. Bound to it, Linear alone ran on
+    that litellm's MCP extra installs; nothing else pmtui runs uses it. Both the Linear module and
+    python-gitlab (for its GraphQL client, to which it hands an ``httpx.Client``) import that transport,
+    whichever service's thread comes first. Bound to httpx2, Linear alone ran on
     a second HTTP stack (0.02-0.04 s of CPU in each process that syncs it), trusted the OS store
     where Motion, Notion (httpx) and GitLab (requests) trust certifi or ``SSL_CERT_FILE``, and logged
     under a name ``pmtui sync -v`` did not show. A ``None`` entry in ``sys.modules`` makes that one
@@ -76,10 +78,7 @@ def integration_class(service: Service) -> type[Integration]:
     """The class implementing ``service`` (its module is imported now)."""
     module_name, class_name = _CLASSES[service]
     _without_httpx_cli()
-    if service is Service.LINEAR:
-        with _gql_on_httpx():
-            module = importlib.import_module(module_name)
-    else:
+    with _gql_on_httpx():
         module = importlib.import_module(module_name)
     return getattr(module, class_name)  # type: ignore[no-any-return]
 
