@@ -58,6 +58,15 @@ def _launch(
     return done, modules
 
 
+def _python(home: Path, code: str) -> list[str]:
+    """Run ``code`` in a fresh interpreter on ``home``; it must succeed. Its output lines."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(home), timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip().splitlines()
+
+
 @pytest.fixture
 def cache(pmtui_home: Path) -> Path:
     from datetime import UTC, datetime
@@ -167,11 +176,7 @@ def test_first_frame_of_the_app_imports_no_client_library(pmtui_home: Path) -> N
         "asyncio.run(main())\n"
         f"print(sorted(m for m in {CLIENTS!r} if m in sys.modules))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(pmtui_home), timeout=120
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert _python(pmtui_home, code)[-1] == "[]"
 
 
 def test_the_app_imports_the_other_screens_at_its_first_rest_not_before_its_first_frame(
@@ -206,11 +211,7 @@ def test_the_app_imports_the_other_screens_at_its_first_rest_not_before_its_firs
         "        print(type(app.screen).__name__)\n"
         "asyncio.run(main())\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(pmtui_home), timeout=120
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    before, after, shown = done.stdout.strip().splitlines()[-3:]
+    before, after, shown = _python(pmtui_home, code)[-3:]
     assert before == "[]"
     assert after == "['pmtui.screens.board', 'pmtui.screens.conflicts', 'pmtui.screens.sync_status']"
     assert shown == "BoardScreen"
@@ -277,10 +278,7 @@ def _write_task(home: Path, title: str, *, through_engine: bool) -> None:
         "        task = store.get_task('a')\n"
         "        store.upsert_tasks([task.model_copy(update={'title': title})])\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(home), timeout=120
-    )
-    assert done.returncode == 0, done.stderr
+    _python(home, code)
 
 
 @pytest.mark.slow

@@ -16,36 +16,32 @@ from typing import TYPE_CHECKING
 from pmtui.errors import NotConfiguredError
 from pmtui.kinds import Service
 
-
-def _without_httpx_cli() -> None:
-    """Keep httpx's command-line client out of this process (every client library imports httpx).
-
-    ``import httpx`` also imports ``httpx._main``, its ``httpx`` shell command, which pulls in click, rich
-    and pygments whenever they are installed (Typer installs them): about 0.1 s of CPU in every process
-    that syncs, for a command pmtui never runs. A ``None`` entry in ``sys.modules`` makes that import
-    fail, and httpx falls back to the stub it has for installs without its ``cli`` extra.
-    """
-    if "httpx" not in sys.modules:
-        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
-
-
 _IMPORT_LOCK = threading.Lock()
-"""One import under the ``httpx2`` entry at a time: a second would save the entry as what to restore."""
+"""One service module's import at a time under the ``httpx2`` entry: a second would save the entry as
+what to restore."""
 
 
 @contextmanager
-def _gql_on_httpx() -> Iterator[None]:
-    """Around the import of a service module: gql's HTTP transport binds httpx, not httpx2.
+def _client_imports() -> Iterator[None]:
+    """Around the import of a service module: the HTTP libraries its client library gets.
 
-    ``gql.transport.httpx`` imports ``httpx2`` when it can and falls back to ``httpx``. httpx2 is a fork
-    that litellm's MCP extra installs; nothing else pmtui runs uses it. Both the Linear module and
-    python-gitlab (for its GraphQL client, to which it hands an ``httpx.Client``) import that transport,
-    whichever service's thread comes first. Bound to httpx2, Linear alone ran on
-    a second HTTP stack (0.02-0.04 s of CPU in each process that syncs it), trusted the OS store
-    where Motion, Notion (httpx) and GitLab (requests) trust certifi or ``SSL_CERT_FILE``, and logged
-    under a name ``pmtui sync -v`` did not show. A ``None`` entry in ``sys.modules`` makes that one
-    import fail; it is removed again right after, so httpx2 stays importable for anything else.
+    - **httpx's command line stays out.** ``import httpx`` also imports ``httpx._main``, its ``httpx``
+      shell command, which pulls in click, rich and pygments whenever they are installed (Typer
+      installs them): about 0.1 s of CPU in every process that syncs, for a command pmtui never runs. A
+      ``None`` entry in ``sys.modules`` makes that import fail, and httpx falls back to the stub it has
+      for installs without its ``cli`` extra. The entry stays.
+    - **gql's HTTP transport binds httpx, not httpx2.** ``gql.transport.httpx`` imports ``httpx2`` when
+      it can and falls back to ``httpx``. httpx2 is a fork that litellm's MCP extra installs; nothing
+      else pmtui runs uses it. Both the Linear module and python-gitlab (for its GraphQL client, to
+      which it hands an ``httpx.Client``) import that transport, whichever service's thread comes first.
+      Bound to httpx2, Linear alone ran on a second HTTP stack (0.02-0.04 s of CPU in each process that
+      syncs it), trusted the OS store where Motion, Notion (httpx) and GitLab (requests) trust certifi
+      or ``SSL_CERT_FILE``, and logged under a name ``pmtui sync -v`` did not show. A ``None`` entry
+      makes that one import fail; it is removed right after, so httpx2 stays importable for anything
+      else.
     """
+    if "httpx" not in sys.modules:
+        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     if "gql.transport.httpx" in sys.modules:
         yield
         return
@@ -77,8 +73,7 @@ _CLASSES = {
 def integration_class(service: Service) -> type[Integration]:
     """The class implementing ``service`` (its module is imported now)."""
     module_name, class_name = _CLASSES[service]
-    _without_httpx_cli()
-    with _gql_on_httpx():
+    with _client_imports():
         module = importlib.import_module(module_name)
     return getattr(module, class_name)  # type: ignore[no-any-return]
 

@@ -118,14 +118,18 @@ class BriefingScreen(EngineScreen):
         engine = self.backend.engine
         if not engine.files_answers:
             return None
-        configured = tuple(s.value for s in configured_services(engine.settings))
         return filed_app_briefing(
             engine.store,
             timezone=engine.settings.timezone,
-            configured=configured,
+            configured=self._configured(),
             now=self.backend.now(),
             tz=self.backend.tz(),
         )
+
+    def _configured(self) -> tuple[str, ...]:
+        # The same "configured" hint as `pmtui briefing` (no OS keyring: its import alone costs ~0.1 s
+        # of the first frame); a service that has synced shows its real state either way.
+        return tuple(s.value for s in configured_services(self.backend.engine.settings))
 
     def reload(self) -> None:
         self._build()
@@ -138,12 +142,10 @@ class BriefingScreen(EngineScreen):
         description="building the briefing",
     )
     def _build(self) -> None:
-        # The same "configured" hint as `pmtui briefing` (no OS keyring: its import alone costs ~0.1 s
-        # of the first frame); a service that has synced shows its real state either way.
         now = self.backend.now()
         tz = self.backend.tz()
         engine = self.backend.engine
-        configured = tuple(s.value for s in configured_services(engine.settings))
+        configured = self._configured()
         if engine.files_answers:  # the data folder's cache: the answer `pmtui briefing` files is this one
             briefing = app_briefing(
                 engine.store, timezone=engine.settings.timezone, configured=configured, now=now, tz=tz

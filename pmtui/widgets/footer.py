@@ -1,6 +1,6 @@
 """The key footer under every screen, rebuilt only when the keys it shows change.
 
-Textual's :class:`~textual.widgets.Footer` removes and mounts all its keys (about 20 widgets, 20-30 ms
+Textual's :class:`~textual.widgets.Footer` removes and mounts all its keys (about 20 widgets, 20-35 ms
 here) on every "bindings changed" signal, and the screen sends that signal on every focus move, app
 focus change and reactive with ``bindings=True``. Right after the first frame that was three rebuilds of
 the same keys, about 70 ms of the first half second in which a person starts typing; and each signal
@@ -28,8 +28,6 @@ class KeyFooter(Footer):
         super().__init__(**kwargs)
         self._shown: Shown | None = None
         self._check_pending = False
-        self.rebuilds = 0
-        """How many times the keys were rebuilt (read by tests)."""
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
         """Textual's handler, with one check per burst of signals instead of one rebuild per signal."""
@@ -68,5 +66,4 @@ class KeyFooter(Footer):
         if shown == self._shown:
             return
         self._shown = shown
-        self.rebuilds += 1
         await self.recompose()
