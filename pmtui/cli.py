@@ -153,6 +153,7 @@ EXIT_CONFLICTS = 3
 
 @app.command()
 def sync(
+    ctx: typer.Context,
     watch: Annotated[bool, typer.Option("--watch", help="Keep syncing every --interval seconds.")] = False,
     interval: Annotated[
         int | None, typer.Option("--interval", help="Seconds between runs with --watch (default: config).")
@@ -172,10 +173,11 @@ def sync(
     """
     import threading
 
-    from pmtui import headless
+    from pmtui import engine_link, headless
     from pmtui.core.engine import Engine
     from pmtui.models import Service
 
+    key = engine_link.request_key()  # before the settings load: a change in between only declines
     settings = _load_settings()
     _configure_logging(settings)
     try:
@@ -184,6 +186,12 @@ def sync(
         _err(f"--service takes motion, linear, notion or gitlab, not {', '.join(service or [])}")
         raise typer.Exit(EXIT_USAGE) from None
     if not watch:  # the same function `pmtui sync` runs without Typer (pmtui.launch)
+        root = ctx.find_root().obj or {}
+        asked = [name.lower() for name in service or []]
+        quiet = not (verbose or root.get("verbose"))  # -v shows this process's requests: it syncs itself
+        handed = engine_link.ask_engine(asked, json_output=json_output, say=_err) if quiet else None
+        if handed is not None:
+            raise typer.Exit(handed)
         raise typer.Exit(
             headless.sync_once(settings, services, json_output=json_output, verbose=verbose, say=_err)
         )
@@ -207,6 +215,7 @@ def sync(
             output=output,
             wakeups=wakeups,
             after_run=mirror,
+            serve_key=key,
         )
         code = headless.exit_code(runs, len(engine.store.conflicts()))
         raise typer.Exit(EXIT_OK if code == headless.EXIT_CANCELLED else code)

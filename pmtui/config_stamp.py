@@ -23,7 +23,7 @@ from pathlib import Path
 from pmtui import __version__, paths
 
 STAMP_NAME = "settings-stamp.json"
-_SECRET_SUFFIXES = ("API_KEY", "_SECRET", "_TOKEN")
+SECRET_SUFFIXES = ("API_KEY", "_SECRET", "_TOKEN")
 """Variables whose value is a secret: only whether they are set enters the key (never their value)."""
 
 
@@ -57,7 +57,7 @@ def fingerprint(config_file: Path, environ: dict[str, str] | None = None) -> str
     except FileNotFoundError:
         digest.update(b"\0absent\0")
     for name in sorted(k for k in env if k.upper().startswith("PMTUI_")):
-        secret = name.upper().endswith(_SECRET_SUFFIXES)
+        secret = name.upper().endswith(SECRET_SUFFIXES)
         value = "set" if secret and env[name] else ("" if secret else env[name])
         digest.update(f"\0{name}={value}".encode())
     return digest.hexdigest()

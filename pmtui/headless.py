@@ -7,8 +7,6 @@ threads: on a terminal a Rich progress display, otherwise JSON lines with the sa
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import queue
 import signal
@@ -20,22 +18,28 @@ from typing import Any
 
 from pmtui.config import Settings
 from pmtui.models import Service, SyncRun
+from pmtui.sync_output import (
+    EXIT_CANCELLED,
+    EXIT_CONFLICTS,
+    EXIT_FAILED,
+    EXIT_OK,
+    NOT_OK,
+    SyncOutput,
+    exit_code_of,
+    progress_of,
+)
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_CONFLICTS = 3
-EXIT_CANCELLED = 130
-
-NOT_OK = ("failed", "rate-limited", "cancelled", "skipped")
+__all__ = ["EXIT_CANCELLED", "EXIT_CONFLICTS", "EXIT_FAILED", "EXIT_OK", "NOT_OK", "SyncOutput"]
 
 
 def exit_code(runs: Sequence[SyncRun], open_conflicts: int) -> int:
     """130 when the user stopped it, 1 when a service did not sync, 3 when conflicts wait, else 0."""
-    if any(run.status == "cancelled" for run in runs):
-        return EXIT_CANCELLED
-    if any(run.status in NOT_OK for run in runs):
-        return EXIT_FAILED
-    return EXIT_CONFLICTS if open_conflicts else EXIT_OK
+    return exit_code_of((run.status for run in runs), open_conflicts)
+
+
+def plain(runs: Sequence[SyncRun]) -> list[dict[str, Any]]:
+    """The runs in their JSON form, as :meth:`SyncOutput.runs` shows them."""
+    return [run.model_dump(mode="json") for run in runs]
 
 
 class Interrupts:
@@ -68,107 +72,6 @@ class Interrupts:
         self._say("stopping after the current write… (Ctrl-C again to quit at once)")
 
 
-class SyncOutput:
-    """Shows a sync as it goes and the runs when they end: Rich on a terminal, JSON lines otherwise."""
-
-    def __init__(self, *, as_json: bool, verbose: bool = False) -> None:
-        self.as_json = as_json
-        self._lock = threading.Lock()
-        self._progress: Any = None
-        self._tasks: dict[str, Any] = {}
-        if verbose:
-            _log_requests()
-
-    # The engine calls this from the services' threads.
-    def event(self, event: Any) -> None:
-        """One engine event: a service started, stored a page, or ended."""
-        service = event.data.get("service")
-        if not service:
-            return
-        if self.as_json:
-            if event.kind == "sync-page":
-                counts = {k: event.data[k] for k in ("pages", "items", "skipped", "requests", "budget_left")}
-                self._line(json.dumps({"event": "progress", "service": service, **counts}))
-            return
-        progress = self._ensure_progress()
-        with self._lock:
-            task = self._tasks.get(service)
-            if task is None:
-                task = self._tasks[service] = progress.add_task(
-                    Service(service).label, total=None, counts="starting"
-                )
-        if event.kind == "sync-page":
-            data = event.data
-            progress.update(
-                task,
-                counts=f"{data['pages']} page(s) · {data['items']} item(s) · {data['requests']} request(s) · "
-                f"{data['budget_left']} left in the budget",
-            )
-        elif event.kind == "sync-done":
-            run: SyncRun = event.data["run"]
-            progress.update(task, counts=run.status, total=1, completed=1)
-
-    def _ensure_progress(self) -> Any:
-        with self._lock:
-            if self._progress is None:
-                from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-                self._progress = Progress(
-                    SpinnerColumn(),
-                    TextColumn("{task.description:<7}"),
-                    TextColumn("{task.fields[counts]}"),
-                    TimeElapsedColumn(),
-                    transient=True,
-                )
-                self._progress.start()
-            return self._progress
-
-    def _line(self, text: str) -> None:
-        with self._lock:
-            sys.stdout.write(text + "\n")
-            sys.stdout.flush()
-
-    def finish(self) -> None:
-        """Take the live display down (before the summary lines)."""
-        with self._lock:
-            if self._progress is not None:
-                self._progress.stop()
-                self._progress = None
-                self._tasks.clear()
-
-    def runs(self, runs: Sequence[SyncRun], open_conflicts: int) -> None:
-        """One line (or JSON object) per service run, then what waits for the user."""
-        self.finish()
-        for run in runs:
-            if self.as_json:
-                self._line(json.dumps(run.model_dump(mode="json")))
-                continue
-            mark = {"ok": "ok  ", "cancelled": "STOP", "rate-limited": "WAIT", "skipped": "SKIP"}.get(
-                run.status, "FAIL"
-            )
-            self._line(
-                f"[{mark}] {run.service.label:<7} {run.pulled} pulled · {run.pushed} pushed · "
-                f"{run.conflicts} conflicts · {run.requests} requests · {run.duration_ms / 1000:.1f} s"
-            )
-            if run.error:
-                self._line(f"       {run.error}")
-            for item in run.skipped[:5]:
-                self._line(f"       skipped {item}")
-            if len(run.skipped) > 5:
-                self._line(f"       … and {len(run.skipped) - 5} more skipped")
-        if self.as_json:
-            return
-        if any(run.status == "cancelled" for run in runs):
-            done = [run.service.label for run in runs if run.status == "ok"]
-            stopped = [run.service.label for run in runs if run.status == "cancelled"]
-            self._line(
-                f"stopped: {', '.join(done) or 'nothing'} synced; {', '.join(stopped)} not finished "
-                "(the pages stored so far are kept; `pmtui sync` resumes)"
-            )
-        if open_conflicts:
-            self._line(f"{open_conflicts} conflict(s) wait for you: `pmtui conflicts`, or press 4 in `pmtui`")
-
-
 def sync_once(
     settings: Settings,
     services: Sequence[Service] | None,
@@ -196,7 +99,7 @@ def sync_once(
         if not stop.is_set():
             mirror_after_sync(engine, settings, quiet=output.as_json, say=say)
         open_conflicts = len(engine.store.conflicts())
-        output.runs(runs, open_conflicts)
+        output.runs(plain(runs), open_conflicts)
         return exit_code(runs, open_conflicts)
 
 
@@ -215,19 +118,6 @@ def mirror_after_sync(engine: Any, settings: Settings, *, quiet: bool, say: Call
         say(f"[ok  ] mirror: {report.merged} row(s) merged into {report.target} in {report.seconds:.1f} s")
 
 
-def _log_requests() -> None:
-    """``-v``: every HTTP request the client libraries send, on stderr (secrets redacted as in the log)."""
-    from pmtui.logs import redaction_filter
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("  %(name)s: %(message)s"))
-    handler.addFilter(redaction_filter())
-    for name, level in (("httpx", logging.INFO), ("urllib3", logging.DEBUG), ("pmtui.limits", logging.INFO)):
-        logger = logging.getLogger(name)
-        logger.setLevel(level)
-        logger.addHandler(handler)
-
-
 def watch(
     engine: Any,
     services: Sequence[Service],
@@ -237,23 +127,65 @@ def watch(
     output: SyncOutput,
     wakeups: Any = None,
     after_run: Callable[[], None] = lambda: None,
+    serve_key: str | None = None,
 ) -> list[SyncRun]:
     """Keep every service syncing on its own schedule until ``stop``; returns each service's last run.
 
     The first round syncs all of them together (Motion after the others); then each service waits its
     interval (or its rate limit's end, if later) in its own thread, and a webhook delivery wakes its
-    service at once. Between runs no process holds the cache.
+    service at once. Between runs no process holds the cache. With ``serve_key`` (the
+    :func:`pmtui.engine_link.request_key` the settings were loaded under), a `pmtui sync` of this home
+    hands its round to this loop (:class:`RoundBook`).
     """
     from pmtui.answers import refresh_quietly  # after each run: the next briefing then skips DuckDB
-    from pmtui.core.sync_runner import run_services
+    from pmtui.engine_link import EngineServer
 
     last: dict[Service, SyncRun] = {}
-    first = engine.sync(list(services), on_progress=output.event, cancel=stop)
-    last.update({run.service: run for run in first})
-    output.runs(first, len(engine.store.conflicts()))
-    after_run()
-    refresh_quietly(engine.store)
     wake = {service: threading.Event() for service in services}
+    book = RoundBook(engine, wake, stop)
+    server = EngineServer(serve_key, book.admit, book.run) if serve_key else None
+    if server is not None:
+        server.start()  # before the first round: a `pmtui sync` meanwhile waits for its own runs
+    try:
+        first = engine.sync(list(services), on_progress=output.event, cancel=stop)
+        last.update({run.service: run for run in first})
+        output.runs(plain(first), len(engine.store.conflicts()))
+        after_run()
+        refresh_quietly(engine.store)
+        return _loop(
+            engine,
+            services,
+            wake,
+            book,
+            last,
+            interval=interval,
+            stop=stop,
+            output=output,
+            wakeups=wakeups,
+            after_run=after_run,
+        )
+    finally:
+        if server is not None:
+            server.close()
+
+
+def _loop(
+    engine: Any,
+    services: Sequence[Service],
+    wake: dict[Service, threading.Event],
+    book: RoundBook,
+    last: dict[Service, SyncRun],
+    *,
+    interval: float,
+    stop: threading.Event,
+    output: SyncOutput,
+    wakeups: Any,
+    after_run: Callable[[], None],
+) -> list[SyncRun]:
+    """:func:`watch` after its first round: a thread per service, webhooks and rounds waking them."""
+    from pmtui.answers import refresh_quietly
+    from pmtui.core.sync_runner import run_services
+
     print_lock = threading.Lock()
 
     def loop(service: Service) -> None:
@@ -268,12 +200,14 @@ def watch(
             wake[service].clear()
             if stop.is_set():
                 return
-            runs = run_services(engine, [service], emit=output.event, cancel=stop)
+            asked = book.starting(service)
+            runs = run_services(engine, [service], emit=book.tee(output.event, asked), cancel=stop)
             with print_lock:
                 last.update({r.service: r for r in runs})
-                output.runs(runs, len(engine.store.conflicts()))
+                output.runs(plain(runs), len(engine.store.conflicts()))
                 after_run()
                 refresh_quietly(engine.store)
+            book.ended(asked, runs)
 
     threads = [
         threading.Thread(target=loop, args=(service,), name=f"pmtui-watch-{service.value}", daemon=True)
@@ -281,6 +215,7 @@ def watch(
     ]
     for thread in threads:
         thread.start()
+    book.threads = {service: thread for service, thread in zip(services, threads, strict=True)}
     while not stop.is_set():
         if wakeups is None:
             stop.wait(0.5)
@@ -294,6 +229,111 @@ def watch(
     for thread in threads:
         thread.join()
     return [last[s] for s in services if s in last]
+
+
+class _Round:
+    """One `pmtui sync` a running watch serves: a run of each service asked for, started after it asked."""
+
+    def __init__(self, services: list[Service], send: Callable[[Any], None]) -> None:
+        self.services = services
+        self.send = send
+        self.started: set[Service] = set()
+        self.runs: dict[Service, SyncRun] = {}
+        self.done = threading.Event()
+
+
+class RoundBook:
+    """The rounds `pmtui sync` processes handed to this watch (:mod:`pmtui.engine_link`).
+
+    A round is served by the watch's own service threads, woken at once, never by a second run beside
+    them (which would find the service locked and be ``skipped``). Each service's next run that
+    *starts* after the request belongs to the round; a run already going when it came may have listed
+    before the change the user wants synced, so it does not count. Motion is woken once the others'
+    runs are in (or after :data:`~pmtui.core.sync_runner.MOTION_WAITS_SECONDS`), as in a round here.
+    """
+
+    def __init__(self, engine: Any, wake: dict[Service, threading.Event], stop: threading.Event) -> None:
+        self.engine = engine
+        self.wake = wake
+        self.stop = stop
+        self.threads: dict[Service, threading.Thread] = {}
+        self._lock = threading.Lock()
+        self._open: list[_Round] = []
+
+    def admit(self, asked: list[str] | None) -> list[str] | str:
+        """The services a request's round syncs (every configured one for None), or why not here."""
+        try:
+            wanted = [Service(name) for name in asked] if asked else list(self.engine.configured_services())
+        except ValueError:
+            return "asks for a service pmtui does not know"
+        missing = [service.label for service in wanted if service not in self.wake]
+        if missing or not wanted:
+            return f"not watching {', '.join(missing) or 'any service'}"
+        return [service.value for service in wanted]
+
+    def run(self, names: list[str], send: Callable[[Any], None]) -> dict[str, Any] | str:
+        """Wake the round's services and wait for their runs: what the command prints, or why not."""
+        from pmtui.core.sync import SYNC_ORDER
+        from pmtui.core.sync_runner import MOTION_WAITS_SECONDS
+
+        wanted = [service for service in SYNC_ORDER if service.value in names]
+        round_ = _Round(wanted, send)
+        with self._lock:
+            self._open.append(round_)
+        try:
+            others = [service for service in wanted if service is not Service.MOTION]
+            for service in others:
+                self.wake[service].set()
+            if Service.MOTION in wanted:
+                self._wait(round_, others, MOTION_WAITS_SECONDS)
+                self.wake[Service.MOTION].set()
+            if not self._wait(round_, wanted, None):
+                return "the watch stopped"
+        finally:
+            with self._lock:
+                self._open.remove(round_)
+        runs = [round_.runs[service] for service in wanted]
+        return {"runs": plain(runs), "open_conflicts": len(self.engine.store.conflicts())}
+
+    def _wait(self, round_: _Round, services: Sequence[Service], seconds: float | None) -> bool:
+        """Until ``services`` have their runs (True), the watch stops, a loop died or time is up."""
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while not all(service in round_.runs for service in services):
+            dead = any(s in self.threads and not self.threads[s].is_alive() for s in services)
+            if self.stop.is_set() or dead or (deadline is not None and time.monotonic() >= deadline):
+                return False
+            round_.done.wait(0.2)
+            round_.done.clear()
+        return True
+
+    def starting(self, service: Service) -> list[_Round]:
+        """The rounds the run of ``service`` that starts now belongs to."""
+        with self._lock:
+            asked = [r for r in self._open if service in r.services and service not in r.started]
+            for round_ in asked:
+                round_.started.add(service)
+        return asked
+
+    def ended(self, asked: list[_Round], runs: Sequence[SyncRun]) -> None:
+        """Hand the ended runs to the rounds they belong to."""
+        for round_ in asked:
+            round_.runs.update({run.service: run for run in runs})
+            round_.done.set()
+
+    @staticmethod
+    def tee(show: Callable[[Any], None], asked: list[_Round]) -> Callable[[Any], None]:
+        """The engine's event callback: this process's display, and the progress of each round asked."""
+        if not asked:
+            return show
+
+        def both(event: Any) -> None:
+            show(event)
+            shown = progress_of(event)
+            if shown is not None:
+                for round_ in asked:
+                    round_.send({"progress": shown})
+
+        return both
 
 
 def _now() -> Any:

@@ -77,7 +77,11 @@ SERVICE_NAMES = ("motion", "linear", "notion", "gitlab")
 
 
 def _sync(args: Sequence[str], *, root_verbose: bool = False) -> Command | None:
-    """One round of `pmtui sync`; --watch, --interval, --help and anything unknown are Typer's."""
+    """One round of `pmtui sync`; --watch, --interval, --help and anything unknown are Typer's.
+
+    The round runs in a `pmtui sync --watch` of this home when one runs with the same settings
+    (:mod:`pmtui.engine_link`), else here.
+    """
     json_output = verbose = False
     services: list[str] = []
     rest = list(args)
@@ -95,6 +99,12 @@ def _sync(args: Sequence[str], *, root_verbose: bool = False) -> Command | None:
             return None  # Typer gives the help, or the usage error naming the bad option or service
 
     def sync_command() -> int:
+        if not (verbose or root_verbose):  # -v shows this process's requests: it syncs itself
+            from pmtui.engine_link import ask_engine
+
+            code = ask_engine(services, json_output=json_output, say=_say)
+            if code is not None:
+                return code
         from pmtui import paths
         from pmtui.config import known_secrets, load_settings
         from pmtui.headless import sync_once

@@ -75,6 +75,9 @@ class ServiceReport:
     updated: int = 0
     deleted: int = 0
     held: list[str] = field(default_factory=list)
+    requests_before: int = 0
+    """The service's request count when this run began: a long-lived process (``--watch``, the app)
+    counts from its start, and the run shows only its own."""
 
 
 class SyncEngine:
@@ -142,7 +145,7 @@ class SyncEngine:
         try:
             integration = self.engine.integration(service)
             limiter = getattr(integration, "limiter", None)
-            requests_before = getattr(limiter, "requests", 0)
+            requests_before = report.requests_before = getattr(limiter, "requests", 0)
             self.comments.begin(service)
             spread = SpreadScan.start(self.store, service, integration)
             if spread is not None and spread.spreads:
@@ -221,7 +224,7 @@ class SyncEngine:
                     "pages": pages,
                     "items": report.run.pulled,
                     "skipped": len(report.run.skipped),
-                    "requests": getattr(limiter, "requests", 0),
+                    "requests": max(0, getattr(limiter, "requests", 0) - report.requests_before),
                     "budget_left": int(getattr(limiter, "remaining", 0)),
                 },
             )

@@ -7,6 +7,7 @@ orchestrator (as the TUI and `pmtui do` make them) or straight into the cache (a
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pmtui.models import (
     CompleteTask,
@@ -312,3 +313,19 @@ def test_notion_page_with_a_3000_character_title_syncs_whole(world: World) -> No
     task = world.engine.store.get_task(ref.entity_id)
     assert task is not None
     assert task.title == long_title
+
+
+def test_a_runs_progress_counts_its_own_requests_not_the_whole_process(world: World) -> None:
+    """A long-lived engine (`pmtui sync --watch`, the app) keeps its integrations from run to run: the
+    progress of its tenth quiet run said "35 request(s)" while the run itself made 11."""
+    for _ in range(2):
+        world.sync(Service.LINEAR)
+        world.later()
+    events: list[Any] = []
+    run = world.engine.sync([Service.LINEAR], on_progress=events.append)[0]
+    pages = [event.data for event in events if event.kind == "sync-page"]
+    assert run.status == "ok"
+    assert run.requests > 0
+    assert pages, "a run reports each stored page"
+    assert [page["requests"] for page in pages] == sorted(page["requests"] for page in pages)
+    assert all(0 < page["requests"] <= run.requests for page in pages), (pages, run.requests)
