@@ -123,9 +123,13 @@ class PmtuiApp(App[None]):
     status: reactive[StatusSummary] = reactive(StatusSummary.empty, always_update=True, init=False)
     sync_busy: reactive[str] = reactive("", init=False)
 
-    def __init__(self, backend: Backend, *, auto_sync: bool = True) -> None:
+    def __init__(self, backend: Backend, *, auto_sync: bool = True, serve_key: str | None = None) -> None:
         super().__init__()
         self.backend = backend
+        self.serve_key = serve_key
+        """With it (the key the settings were loaded under), a `pmtui sync` of this home hands its round
+        to the app once its first frame is drawn (:mod:`pmtui.engine_link`)."""
+        self._server: Any = None
         self.settings = backend.engine.settings
         self.auto_sync = auto_sync
         self._syncing = False
@@ -195,6 +199,8 @@ class PmtuiApp(App[None]):
 
     def on_unmount(self) -> None:
         self._collector.release()
+        if self._server is not None:
+            self._server.close()
 
     def on_board_screen_rows_loaded(self, _event: Message) -> None:
         # The board's rows are drawn (the screen handled the message first): they stay alive, so the
@@ -213,6 +219,14 @@ class PmtuiApp(App[None]):
         self._collector.freeze()  # what the start made stays alive: no collection scans it again
         self.refresh_status()
         self._recover()
+        if self.serve_key:
+            from pmtui.engine_link import EngineServer
+
+            backend = self.backend
+            self._server = EngineServer(
+                self.serve_key, backend.admit_round, backend.run_round, by="pmtui app"
+            )
+            self._server.start()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="recover", description="recovering")
     def _recover(self) -> None:
@@ -430,12 +444,14 @@ def make_app(
     clock: Clock | None = None,
     auto_sync: bool = True,
     history_path: Path | None = None,
+    serve_key: str | None = None,
 ) -> PmtuiApp:
     """Build the app over ``engine`` (opened from ``settings`` when not given).
 
     ``clock`` fixes "now" (snapshot tests); ``auto_sync`` runs a sync at start and every
     ``settings.sync.interval_seconds`` once the engine can sync; ``history_path`` keeps the agent
-    prompt's history (default: ``prompt_history.txt`` in the data folder).
+    prompt's history (default: ``prompt_history.txt`` in the data folder); ``serve_key`` lets a
+    `pmtui sync` of this home hand its round to the app (see :class:`PmtuiApp`).
     """
     from pmtui import paths
 
@@ -447,7 +463,7 @@ def make_app(
         history_path = paths.data_dir() / "prompt_history.txt"
     backend = Backend(engine, clock=clock or system_clock, history_path=history_path)
     engine.on_event = backend.emit
-    return PmtuiApp(backend, auto_sync=auto_sync)
+    return PmtuiApp(backend, auto_sync=auto_sync, serve_key=serve_key)
 
 
 def fixed_clock(moment: datetime) -> Clock:

@@ -1,25 +1,26 @@
-"""`pmtui sync` hands its round to a running `pmtui sync --watch` instead of syncing itself.
+"""`pmtui sync` hands its round to a running engine (`pmtui sync --watch`, the app) of the same home.
 
 A quiet `pmtui sync` spends most of its CPU importing the settings model, DuckDB and four client
-libraries, and while a `--watch` process runs a service the command's own run of it is ``skipped``
-(one process syncs a service at a time). So when an engine is running for this home, the command asks
-it over a private Unix socket in the cache folder: the engine wakes the services asked for, runs each
-once more from the moment of the request, streams the progress back and then the runs, and the
-command prints them exactly as it would have (:mod:`pmtui.sync_output`). The command itself imports
-only the standard library.
+libraries; and while another process syncs a service, the command's own run of it came back ``skipped``
+(one process syncs a service at a time), exit 1. So when an engine runs for this home, the command asks
+it over a private Unix socket: the engine syncs the services asked for once more, each run starting
+after the request (the watch wakes its service threads; the app runs the round after its own sync),
+streams the progress back, then the runs, and the command prints them exactly as it would have
+(:mod:`pmtui.sync_output`). The command itself imports only the standard library.
 
-It is only a shortcut, never a second way to sync: the engine runs the round only when it would do
-what the command would do here. The request carries a key of everything the settings are built from
+It is a shortcut, never a second way to sync: the engine runs the round only when it would do what the
+command would do here. The request carries a key of everything the settings are built from
 (:func:`request_key`: the settings file's bytes, every ``PMTUI_*`` variable, secrets by a digest of
-their value, pmtui's version); an engine started with other settings, not watching a service asked
-for, or not answering within :data:`ANSWER_SECONDS` declines, and the command syncs here as before.
-An engine that dies mid-round (its socket closes) makes the command say so and sync here.
+their value, pmtui's version); an engine started with other settings, not syncing a service asked for,
+or not answering within :data:`ANSWER_SECONDS` declines, and the command syncs here as before. An
+engine that dies mid-round (its socket closes) makes the command say so and sync here.
 
-Why a socket and not only files: the command waits for runs that have not happened yet and shows
-their progress; a stale socket costs one refused ``connect``. Only the process holding
-``engine.lock`` (an ``flock``, dropped by the kernel even on ``kill -9``) serves, so two watchers never
-race for the file. The socket is 0600 in the private cache folder, and the engine also checks the
-peer's user id where the OS gives it (``SO_PEERCRED``).
+Why a socket and not files: the command waits for runs that have not happened yet and shows their
+progress, and a stale socket costs one refused ``connect``. Only the process holding the ``flock`` on
+the ``.lock`` file beside the socket serves (the kernel drops it even on ``kill -9``), so two engines
+never race for the socket. The socket is 0600 in the cache folder (or, for a deep home, in a private
+folder of the runtime folder); each side checks the other's user id where the OS gives it
+(``SO_PEERCRED``).
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ from pmtui import paths
 
 PROTOCOL = 1
 SOCKET_NAME = "engine.sock"
-LOCK_NAME = "engine.lock"
 MAX_SOCKET_PATH = 100
 """An ``AF_UNIX`` path holds 104 (macOS) to 108 (Linux) bytes; a home deeper than this syncs here."""
 CONNECT_SECONDS = 1.0
@@ -58,9 +58,36 @@ ended without its runs."""
 
 
 def socket_path() -> Path | None:
-    """Where this home's engine listens; None when the path is too long for a Unix socket."""
-    path = paths.cache_dir().absolute() / SOCKET_NAME
-    return path if len(os.fsencode(path)) <= MAX_SOCKET_PATH else None
+    """Where this home's engine listens: in the cache folder, or, when that path is too long for a
+    Unix socket (a deep ``PMTUI_HOME``), in a private folder of the user's runtime or temporary folder
+    named after the cache folder. None when neither fits or that folder is not private."""
+    cache = paths.cache_dir().absolute()
+    path = cache / SOCKET_NAME
+    if len(os.fsencode(path)) <= MAX_SOCKET_PATH:
+        return path
+    import tempfile
+
+    folder = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / f"pmtui-{os.getuid()}"
+    path = folder / f"{hashlib.sha256(os.fsencode(cache)).hexdigest()[:24]}.sock"
+    if len(os.fsencode(path)) > MAX_SOCKET_PATH or not _private_folder(folder):
+        return None
+    return path
+
+
+def _private_folder(folder: Path) -> bool:
+    """``folder`` exists (made if need be), is no link, is this user's, and only this user's.
+
+    A shared temporary folder lets anyone make ``pmtui-<uid>`` first; a socket in a folder someone
+    else controls could be swapped for theirs, so such a folder is not used at all.
+    """
+    import stat
+
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.lstat(folder)
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077
 
 
 def request_key(environ: Mapping[str, str] | None = None) -> str:
@@ -110,6 +137,8 @@ def ask_engine(services: Sequence[str], *, json_output: bool, say: Callable[[str
     try:
         sock.settimeout(CONNECT_SECONDS)
         sock.connect(os.fspath(path))
+        if not _same_user(sock):
+            raise OSError("the socket's owner is another user")
         request = {
             "protocol": PROTOCOL,
             "op": "sync",
@@ -127,19 +156,19 @@ def ask_engine(services: Sequence[str], *, json_output: bool, say: Callable[[str
         return None  # nobody listens (a socket left by a dead engine), declined, or no answer in time
     with contextlib.closing(sock):
         sock.settimeout(None)
-        return _follow(messages, answer["accepted"], json_output=json_output, say=say)
+        holder = f"{answer.get('by') or 'engine'} (PID {answer['accepted']})"
+        return _follow(messages, holder, json_output=json_output, say=say)
 
 
 def _follow(
-    messages: Iterator[dict[str, Any]], engine: Any, *, json_output: bool, say: Callable[[str], None]
+    messages: Iterator[dict[str, Any]], holder: str, *, json_output: bool, say: Callable[[str], None]
 ) -> int | None:
     """Show the accepted round's progress and runs as they come; None when the engine went away."""
     from pmtui.sync_output import EXIT_CANCELLED, SyncOutput, exit_code_of
 
     output = SyncOutput(as_json=json_output or not sys.stdout.isatty())
-    holder = f"PID {engine}" if isinstance(engine, int) else "the engine"
     if not output.as_json:
-        say(f"syncing in the running `pmtui sync --watch` ({holder})")
+        say(f"syncing in the running {holder}")
     try:
         for message in messages:
             if "progress" in message:
@@ -150,23 +179,37 @@ def _follow(
                 return exit_code_of((run["status"] for run in runs), open_conflicts)
     except KeyboardInterrupt:
         output.finish()
-        say(f"left the round to the running engine ({holder}), which finishes it on its own")
+        say(f"left the round to the running {holder}, which finishes it on its own")
         return EXIT_CANCELLED
     except (OSError, ValueError, KeyError, TypeError):
         pass
     output.finish()
-    say(f"the running engine ({holder}) stopped before the round ended; syncing here")
+    say(f"the running {holder} stopped before the round ended; syncing here")
     return None
 
 
 # ------------------------------------------------------------------------------------- the engine
 
 
-class EngineServer:
-    """Serves `pmtui sync` rounds from a running engine, while this process holds ``engine.lock``."""
+def admit_services(
+    asked: list[str] | None, configured: Sequence[str], running: Sequence[str]
+) -> list[str] | str:
+    """The services a round syncs (``asked``, or every configured one for None) if this engine syncs
+    them all (``running``), else why it declines: the command then syncs them itself."""
+    wanted = list(configured) if asked is None else asked
+    missing = [name for name in wanted if name not in running]
+    if missing:
+        return f"not syncing {', '.join(missing)}"
+    return wanted if wanted else "no service is configured"
 
-    def __init__(self, key: str, admit: Admit, run: Run) -> None:
+
+class EngineServer:
+    """Serves `pmtui sync` rounds from a running engine, while this process holds the socket's lock."""
+
+    def __init__(self, key: str, admit: Admit, run: Run, *, by: str) -> None:
         self.key = key
+        self.by = by
+        """What the command names as running its round (``pmtui sync --watch``, ``the pmtui app``)."""
         self._admit = admit
         self._run = run
         self._lock_file: IO[str] | None = None
@@ -183,7 +226,7 @@ class EngineServer:
             logging.getLogger("pmtui.engine").info("not serving rounds: the socket path is too long")
             return False
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        lock = open(path.with_name(LOCK_NAME), "a+", encoding="utf-8")  # noqa: SIM115 - held while serving
+        lock = open(path.with_suffix(".lock"), "a+", encoding="utf-8")  # noqa: SIM115 - held while serving
         try:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -253,7 +296,7 @@ class EngineServer:
                 _send_quietly(conn, {"declined": admitted})
                 return
             conn.settimeout(None)
-            _send_quietly(conn, {"accepted": os.getpid()})
+            _send_quietly(conn, {"accepted": os.getpid(), "by": self.by})
             result = self._run(admitted, lambda message: _send_quietly(conn, message))
             if isinstance(result, str):
                 log.info("a round ended without its runs: %s", result)

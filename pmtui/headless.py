@@ -143,7 +143,7 @@ def watch(
     last: dict[Service, SyncRun] = {}
     wake = {service: threading.Event() for service in services}
     book = RoundBook(engine, wake, stop)
-    server = EngineServer(serve_key, book.admit, book.run) if serve_key else None
+    server = EngineServer(serve_key, book.admit, book.run, by="`pmtui sync --watch`") if serve_key else None
     if server is not None:
         server.start()  # before the first round: a `pmtui sync` meanwhile waits for its own runs
     try:
@@ -262,14 +262,10 @@ class RoundBook:
 
     def admit(self, asked: list[str] | None) -> list[str] | str:
         """The services a request's round syncs (every configured one for None), or why not here."""
-        try:
-            wanted = [Service(name) for name in asked] if asked else list(self.engine.configured_services())
-        except ValueError:
-            return "asks for a service pmtui does not know"
-        missing = [service.label for service in wanted if service not in self.wake]
-        if missing or not wanted:
-            return f"not watching {', '.join(missing) or 'any service'}"
-        return [service.value for service in wanted]
+        from pmtui.engine_link import admit_services
+
+        configured = [service.value for service in self.engine.configured_services()]
+        return admit_services(asked, configured, [service.value for service in self.wake])
 
     def run(self, names: list[str], send: Callable[[Any], None]) -> dict[str, Any] | str:
         """Wake the round's services and wait for their runs: what the command prints, or why not."""

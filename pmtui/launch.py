@@ -131,12 +131,14 @@ def open_app(*, verbose: bool = False) -> int:
     from pmtui import paths
     from pmtui.app import make_app
     from pmtui.config import known_secrets, load_settings
+    from pmtui.engine_link import request_key
     from pmtui.logs import configure_logging, redaction_filter
 
     configure_logging(paths.log_dir(), mode="tui", verbose=verbose)
+    key = request_key()  # before the settings load: a change in between only declines a round
     settings = load_settings()
     redaction_filter().add_secrets(known_secrets(settings))
-    app = make_app(settings)
+    app = make_app(settings, serve_key=key)
     app.run()
     leave_app(app.backend)
     return 0

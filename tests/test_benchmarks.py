@@ -19,6 +19,7 @@ TINY = {
     "sync.noop": 40,
     "sync.changed_1pct": 40,
     "cli.sync_noop": 40,
+    "cli.sync_noop_engine": 40,
     "motion.budget": 20,
     "cli.briefing": 200,
     "cli.briefing_vs_task_5k": 200,

@@ -29,7 +29,6 @@ import pytest
 from pmtui.sandbox.runner import Sandbox, start_sandbox
 from pmtui.sandbox.server import Fault
 
-pytestmark = pytest.mark.slow  # real pmtui processes: seconds each
 HANG_GUARD = 120.0
 HEAVY = {"duckdb", "pydantic", "pydantic_settings", "gql", "graphql", "gitlab", "httpx", "requests", "typer"}
 """What a quiet `pmtui sync` imports to sync by itself; the command that hands its round over needs none."""
@@ -156,6 +155,7 @@ def _wait_until(condition: Any, what: str, seconds: float = 60) -> None:
         time.sleep(0.02)
 
 
+@pytest.mark.slow  # real pmtui processes: seconds each
 def test_a_sync_while_the_watch_syncs_that_service_is_not_skipped(sandbox: Sandbox, pmtui_home: Path) -> None:
     """The defect: `pmtui sync -s linear` while the watch synced Linear came back SKIP with exit 1."""
     with _watching(pmtui_home, "-s", "linear", "--interval", "1") as watch:
@@ -175,6 +175,7 @@ def test_a_sync_while_the_watch_syncs_that_service_is_not_skipped(sandbox: Sandb
         assert watch.process.poll() is None
 
 
+@pytest.mark.slow  # real pmtui processes: seconds each
 def test_the_round_syncs_a_remote_edit_and_answers_as_a_sync_here(sandbox: Sandbox, pmtui_home: Path) -> None:
     here = _run_sync(pmtui_home, "--json")  # no watch yet: this process syncs
     assert here.code == 0, here.stderr
@@ -204,6 +205,7 @@ def test_the_round_syncs_a_remote_edit_and_answers_as_a_sync_here(sandbox: Sandb
         assert [t.title for t in store.find_tasks("Renamed")] == ["Renamed"]
 
 
+@pytest.mark.slow  # real pmtui processes: seconds each
 def test_other_settings_or_an_unwatched_service_sync_here(sandbox: Sandbox, pmtui_home: Path) -> None:
     with _watching(pmtui_home, "-s", "linear", "--interval", "3600"):
         unwatched = _run_sync(pmtui_home, "-s", "gitlab", "--json")
@@ -222,6 +224,7 @@ def test_other_settings_or_an_unwatched_service_sync_here(sandbox: Sandbox, pmtu
         assert not HEAVY & same.modules
 
 
+@pytest.mark.slow  # real pmtui processes: seconds each
 def test_verbose_syncs_here_to_show_its_own_requests(sandbox: Sandbox, pmtui_home: Path) -> None:
     with _watching(pmtui_home, "-s", "linear", "--interval", "3600"):
         done = _run_sync(pmtui_home, "-s", "linear", "-v", "--json")
@@ -230,6 +233,7 @@ def test_verbose_syncs_here_to_show_its_own_requests(sandbox: Sandbox, pmtui_hom
         assert "duckdb" in done.modules
 
 
+@pytest.mark.slow  # real pmtui processes: seconds each
 def test_the_watch_killed_mid_round_the_command_syncs_here(sandbox: Sandbox, pmtui_home: Path) -> None:
     """kill -9 of the watch at random moments of a handed-over round: the command never hangs, says it
     syncs here, and ends with every run ok; a new watch takes the socket over."""
@@ -255,6 +259,7 @@ def test_the_watch_killed_mid_round_the_command_syncs_here(sandbox: Sandbox, pmt
         assert not HEAVY & again.modules
 
 
+@pytest.mark.slow  # real pmtui processes: seconds each
 def test_ctrl_c_leaves_the_round_to_the_watch(sandbox: Sandbox, pmtui_home: Path) -> None:
     with _watching(pmtui_home, "-s", "linear", "--interval", "3600") as watch:
         sandbox.emulator("linear").add_fault(Fault("latency", value=200, count=None))
@@ -267,3 +272,84 @@ def test_ctrl_c_leaves_the_round_to_the_watch(sandbox: Sandbox, pmtui_home: Path
         assert "finishes it on its own" in done.stderr
         assert watch.next_run("linear")["status"] == "ok"
         assert watch.process.poll() is None
+
+
+@pytest.mark.slow  # real pmtui processes: seconds each
+async def test_the_open_app_runs_the_round_after_its_own_sync(
+    sandbox: Sandbox, pmtui_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same defect with the app open: the app's own sync of Linear made the command's Linear SKIP."""
+    import asyncio
+
+    from pmtui.app import make_app
+    from pmtui.config import load_settings
+    from pmtui.core.engine import Engine
+    from pmtui.engine_link import request_key, socket_path
+    from pmtui.models import Service
+
+    assert _run_sync(pmtui_home, "--json").code == 0  # the cache filled before the app opens
+    monkeypatch.setenv("PMTUI_HOME", str(pmtui_home))
+    monkeypatch.setenv("PMTUI_NO_KEYRING", "1")
+    key = request_key()
+    settings = load_settings()
+    with Engine.open(settings) as engine:
+        app = make_app(settings, engine, auto_sync=False, history_path=pmtui_home / "history", serve_key=key)
+        async with app.run_test() as pilot:
+            socket = socket_path()
+            assert socket is not None
+            while not socket.exists():  # served once the first frame is drawn
+                await pilot.pause(0.05)
+            stall = Fault("latency", value=6000, count=1)
+            sandbox.emulator("linear").add_fault(stall)
+            sandbox.clock.advance(120)
+            app.start_sync([Service.LINEAR])
+            while stall.hits == 0:
+                await pilot.pause(0.05)
+            asked = datetime.now(UTC)
+            done = await asyncio.to_thread(_run_sync, pmtui_home, "-s", "linear", "--json")
+            assert done.code == 0, done.stderr
+            assert [(run["service"], run["status"]) for run in done.runs] == [("linear", "ok")]
+            assert datetime.fromisoformat(done.runs[0]["started_at"]) >= asked
+            assert not HEAVY & done.modules
+            everything = await asyncio.to_thread(_run_sync, pmtui_home, "--json")
+            assert everything.code == 0, everything.stderr
+            assert [run["service"] for run in everything.runs] == ["linear", "gitlab", "notion", "motion"]
+            assert not HEAVY & everything.modules
+            await pilot.press("q")
+        while app.backend.syncing.is_set():
+            await asyncio.sleep(0.05)
+    assert not socket.exists(), "the app removes its socket as it closes"
+
+
+def test_a_deep_home_listens_in_a_private_runtime_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Unix socket's path holds about 104 bytes: a deeper home listens in ``$XDG_RUNTIME_DIR``, in a
+    folder only this user may use, never in one someone else made or can write."""
+    import tempfile
+
+    from pmtui.engine_link import socket_path
+
+    monkeypatch.setenv("PMTUI_HOME", "/h")
+    assert socket_path() == Path("/h/cache/engine.sock")
+    runtime = Path(tempfile.mkdtemp(prefix="rt", dir="/tmp"))
+    try:
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+        monkeypatch.setenv("PMTUI_HOME", str(tmp_path / ("deep" * 30)))
+        deep = socket_path()
+        assert deep is not None
+        assert deep.parent == runtime / f"pmtui-{os.getuid()}"
+        assert deep.parent.stat().st_mode & 0o777 == 0o700
+        monkeypatch.setenv("PMTUI_HOME", str(tmp_path / ("other" * 30)))
+        assert socket_path() not in (None, deep)  # one socket per home
+
+        deep.parent.chmod(0o777)  # anyone may swap a socket in here: not used
+        assert socket_path() is None
+        deep.parent.rmdir()
+        (runtime / "elsewhere").mkdir(mode=0o700)
+        deep.parent.symlink_to(runtime / "elsewhere")
+        assert socket_path() is None
+    finally:
+        import shutil
+
+        shutil.rmtree(runtime)

@@ -108,6 +108,23 @@ CASES: tuple[Case, ...] = (
         target_n=4000,
     ),
     Case(
+        # Issue #22, the same row with an engine running: the command hands its round to the watch.
+        "cli.sync_noop_engine",
+        "`pmtui sync`, whole process, nothing changed, `pmtui sync --watch` running, N/2 Linear + N/2 GitLab",
+        sync.cli_sync_noop_engine,
+        (
+            Metric("cpu_s", "s", Target("<=", 0.6)),
+            Metric("engine_cpu_s", "s"),
+            Metric("peak_rss_mb", "MB", Target("<=", 200)),
+            Metric("list_requests", "req"),
+        ),
+        full_n=4000,
+        quick_n=400,
+        full_reps=5,
+        quick_reps=2,
+        target_n=4000,
+    ),
+    Case(
         "motion.budget",
         "Motion's scan spread over syncs under a rate limit (scaled 50/min; real 12/min); a write during it",
         sync.motion_budget,

@@ -11,6 +11,7 @@ import os
 import random
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -385,3 +386,94 @@ def cli_sync_noop(run: Run) -> Iterator[Sample]:
                 "peak_rss_mb": usage["maxrss_mb"],
                 "list_requests": sum(lists.values()),
             }
+
+
+@contextmanager
+def _watching(env: dict[str, str]) -> Iterator[int]:
+    """`pmtui sync --watch --json --interval 3600` with its first round done; its PID (stopped after)."""
+    watch = subprocess.Popen(
+        [*_pmtui_command(), "sync", "--watch", "--json", "--interval", "3600"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert watch.stdout is not None
+        runs = 0
+        while runs < 2:  # Linear and GitLab
+            line = watch.stdout.readline()
+            if not line:
+                raise RuntimeError(f"pmtui sync --watch ended with {watch.wait()}")
+            runs += "event" not in json.loads(line)
+        socket = engine_socket(env)
+        while not socket.exists():
+            time.sleep(0.01)
+        threading.Thread(target=lambda: watch.stdout and watch.stdout.read(), daemon=True).start()
+        yield watch.pid
+    finally:
+        watch.terminate()
+        watch.wait(timeout=60)
+
+
+def engine_socket(env: dict[str, str]) -> Path:
+    """Where the watch of the home in ``env`` (``PMTUI_HOME``: the world's own) listens."""
+    from pmtui import engine_link
+
+    home = os.environ.get("PMTUI_HOME")
+    os.environ["PMTUI_HOME"] = env["PMTUI_HOME"]
+    try:
+        path = engine_link.socket_path()
+    finally:
+        if home is None:
+            os.environ.pop("PMTUI_HOME", None)
+        else:
+            os.environ["PMTUI_HOME"] = home
+    if path is None:
+        raise RuntimeError("no socket path for this home: pmtui sync would sync itself")
+    return path
+
+
+def _process_cpu(pid: int) -> float:
+    """A running process's CPU seconds so far, all its threads (user + system, from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cli_sync_noop_engine(run: Run) -> Iterator[Sample]:
+    """``pmtui sync`` with nothing to do while ``pmtui sync --watch`` runs for the same home.
+
+    As :func:`cli_sync_noop`, with a watch process started after the first syncs: the command hands its
+    round to it (:mod:`pmtui.engine_link`). ``cpu_s`` is the command's own CPU; ``engine_cpu_s`` what
+    the watch spent meanwhile (its round), from /proc, so the round's whole cost is on record.
+    """
+    per = run.n // 2
+    with sandbox_world(per, run.tmp, services=("linear", "gitlab")) as world:
+        world.sandbox.write_config(local_budgets=True)
+        root = Path(pmtui.__file__).parent.parent
+        env = dict(os.environ, NO_COLOR="1", COLUMNS="100", PYTHONPATH=str(root))
+        env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: see cli_sync_noop
+        command = [*_pmtui_command(), "sync"]
+        run.notes["command"] = "pmtui sync (python -m pmtui.launch sync), pmtui sync --watch running"
+        for _ in range(2):
+            first = _child_usage(command, env)
+            if first["returncode"] != 0:
+                raise RuntimeError(f"pmtui sync exited {first['returncode']}: {first['stderr']}")
+            world.later()
+        with _watching(env) as watch:
+            for _ in range(run.reps):
+                world.later()
+                world.sandbox.reset_counts()
+                before = _process_cpu(watch)
+                usage = _child_usage(command, env)
+                engine_cpu = _process_cpu(watch) - before
+                if usage["returncode"] != 0:
+                    raise RuntimeError(f"pmtui sync exited {usage['returncode']}: {usage['stderr']}")
+                lists = world.list_requests()
+                run.notes.setdefault("list_requests", []).append(lists)
+                yield {
+                    "cpu_s": usage["user_s"] + usage["sys_s"],
+                    "engine_cpu_s": engine_cpu,
+                    "peak_rss_mb": usage["maxrss_mb"],
+                    "list_requests": sum(lists.values()),
+                }

@@ -54,6 +54,8 @@ class Backend:
         """Set when the app quits: a running sync stops at its next safe point (nothing half-written)."""
         self.syncing = threading.Event()
         """Set while a sync runs in a worker thread (the quit path waits a moment for it)."""
+        self._turn = threading.Lock()
+        """One sync at a time in this process: the app's own, or a round a `pmtui sync` handed over."""
 
     def emit(self, event: EngineEvent) -> None:
         """The engine's event callback: hands each event to every listener (any thread)."""
@@ -98,12 +100,42 @@ class Backend:
         runner = getattr(self.engine, "sync", None)
         if not callable(runner):
             return None
-        self.syncing.set()
-        try:
-            runs: list[SyncRun] = runner(services, on_progress=on_progress, cancel=self.cancel)
-        finally:
-            self.syncing.clear()
+        with self._turn:
+            self.syncing.set()
+            try:
+                runs: list[SyncRun] = runner(services, on_progress=on_progress, cancel=self.cancel)
+            finally:
+                self.syncing.clear()
         return runs
+
+    # A `pmtui sync` of this home hands its round to the open app (pmtui.engine_link).
+    def admit_round(self, asked: list[str] | None) -> list[str] | str:
+        """The services a handed-over round syncs: any the app syncs (every configured one)."""
+        from pmtui.engine_link import admit_services
+
+        configured = [service.value for service in self.engine.configured_services()]
+        return admit_services(asked, configured, configured)
+
+    def run_round(self, names: list[str], send: Callable[[Any], None]) -> dict[str, Any] | str:
+        """Sync ``names`` after the app's own sync, if one runs; what the command prints, or why not.
+
+        Its progress reaches the app's listeners too (the status line), and its writes the open screens
+        through the change marker, as any sync's.
+        """
+        from pmtui.models import Service
+        from pmtui.sync_output import progress_of
+
+        def both(event: EngineEvent) -> None:
+            self.emit(event)
+            shown = progress_of(event)
+            if shown is not None:
+                send({"progress": shown})
+
+        runs = self.sync([Service(name) for name in names], on_progress=both)
+        if runs is None or self.cancel.is_set():
+            return "the app is closing" if runs is not None else "this engine cannot sync"
+        runs_json = [run.model_dump(mode="json") for run in runs]
+        return {"runs": runs_json, "open_conflicts": len(self.store.conflicts())}
 
 
 def error_text(error: BaseException, doing: str | None = None) -> str:
