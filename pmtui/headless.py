@@ -143,7 +143,7 @@ def watch(
     last: dict[Service, SyncRun] = {}
     wake = {service: threading.Event() for service in services}
     book = RoundBook(engine, wake, stop)
-    server = EngineServer(serve_key, book.admit, book.run, by="`pmtui sync --watch`") if serve_key else None
+    server = EngineServer(serve_key, book.admit, book.run, by="pmtui sync --watch") if serve_key else None
     if server is not None:
         server.start()  # before the first round: a `pmtui sync` meanwhile waits for its own runs
     try:
