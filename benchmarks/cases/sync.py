@@ -6,6 +6,7 @@ process (and the GIL), so the times are an upper bound on pmtui's own work.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -358,6 +359,11 @@ def cli_sync_noop(run: Run) -> Iterator[Sample]:
     windows (and writes the bytecode); then each repetition moves the emulators' clock on and runs a
     quiet sync: CPU (user + sys) and peak RSS of that process alone.
     """
+    return _quiet_syncs(run, with_watch=False)
+
+
+def _quiet_syncs(run: Run, *, with_watch: bool) -> Iterator[Sample]:
+    """:func:`cli_sync_noop`, or :func:`cli_sync_noop_engine` with a watch started after the first syncs."""
     per = run.n // 2
     with sandbox_world(per, run.tmp, services=("linear", "gitlab")) as world:
         world.sandbox.write_config(local_budgets=True)
@@ -367,25 +373,33 @@ def cli_sync_noop(run: Run) -> Iterator[Sample]:
         # compile every pmtui module from source in every process, ~0.3 s that no user pays.
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         command = [*_pmtui_command(), "sync"]
-        run.notes["command"] = "pmtui sync (python -m pmtui.launch sync)"
+        run.notes["command"] = "pmtui sync (python -m pmtui.launch sync)" + (
+            ", pmtui sync --watch running" if with_watch else ""
+        )
         for _ in range(2):
             first = _child_usage(command, env)
             if first["returncode"] != 0:
                 raise RuntimeError(f"pmtui sync exited {first['returncode']}: {first['stderr']}")
             world.later()
-        for _ in range(run.reps):
-            world.later()
-            world.sandbox.reset_counts()
-            usage = _child_usage(command, env)
-            if usage["returncode"] != 0:
-                raise RuntimeError(f"pmtui sync exited {usage['returncode']}: {usage['stderr']}")
-            lists = world.list_requests()
-            run.notes.setdefault("list_requests", []).append(lists)
-            yield {
-                "cpu_s": usage["user_s"] + usage["sys_s"],
-                "peak_rss_mb": usage["maxrss_mb"],
-                "list_requests": sum(lists.values()),
-            }
+        with _watching(env) if with_watch else contextlib.nullcontext(None) as watch:
+            for _ in range(run.reps):
+                world.later()
+                world.sandbox.reset_counts()
+                before = _process_cpu(watch) if watch else 0.0
+                usage = _child_usage(command, env)
+                engine_cpu = _process_cpu(watch) - before if watch else None
+                if usage["returncode"] != 0:
+                    raise RuntimeError(f"pmtui sync exited {usage['returncode']}: {usage['stderr']}")
+                lists = world.list_requests()
+                run.notes.setdefault("list_requests", []).append(lists)
+                sample: Sample = {
+                    "cpu_s": usage["user_s"] + usage["sys_s"],
+                    "peak_rss_mb": usage["maxrss_mb"],
+                    "list_requests": sum(lists.values()),
+                }
+                if engine_cpu is not None:
+                    sample["engine_cpu_s"] = engine_cpu
+                yield sample
 
 
 @contextmanager
@@ -447,33 +461,4 @@ def cli_sync_noop_engine(run: Run) -> Iterator[Sample]:
     round to it (:mod:`pmtui.engine_link`). ``cpu_s`` is the command's own CPU; ``engine_cpu_s`` what
     the watch spent meanwhile (its round), from /proc, so the round's whole cost is on record.
     """
-    per = run.n // 2
-    with sandbox_world(per, run.tmp, services=("linear", "gitlab")) as world:
-        world.sandbox.write_config(local_budgets=True)
-        root = Path(pmtui.__file__).parent.parent
-        env = dict(os.environ, NO_COLOR="1", COLUMNS="100", PYTHONPATH=str(root))
-        env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: see cli_sync_noop
-        command = [*_pmtui_command(), "sync"]
-        run.notes["command"] = "pmtui sync (python -m pmtui.launch sync), pmtui sync --watch running"
-        for _ in range(2):
-            first = _child_usage(command, env)
-            if first["returncode"] != 0:
-                raise RuntimeError(f"pmtui sync exited {first['returncode']}: {first['stderr']}")
-            world.later()
-        with _watching(env) as watch:
-            for _ in range(run.reps):
-                world.later()
-                world.sandbox.reset_counts()
-                before = _process_cpu(watch)
-                usage = _child_usage(command, env)
-                engine_cpu = _process_cpu(watch) - before
-                if usage["returncode"] != 0:
-                    raise RuntimeError(f"pmtui sync exited {usage['returncode']}: {usage['stderr']}")
-                lists = world.list_requests()
-                run.notes.setdefault("list_requests", []).append(lists)
-                yield {
-                    "cpu_s": usage["user_s"] + usage["sys_s"],
-                    "engine_cpu_s": engine_cpu,
-                    "peak_rss_mb": usage["maxrss_mb"],
-                    "list_requests": sum(lists.values()),
-                }
+    return _quiet_syncs(run, with_watch=True)
