@@ -33,6 +33,19 @@ class Skip(Exception):
     """The case cannot run here (what it measures is not built yet); the message says why."""
 
 
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a process a case starts: this one's plus ``extra``, as an installed pmtui runs.
+
+    pip compiles pmtui's bytecode when it installs it. A checkout run from a shell that sets
+    ``PYTHONDONTWRITEBYTECODE`` (some do) would compile every module that has no ``.pyc`` yet, in every
+    process a case starts: a new or changed module costs each run its compile time, and a fresh second
+    checkout (the "before" of a comparison) all of pmtui's, which no user pays.
+    """
+    env = {**os.environ, **extra}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 @dataclass(frozen=True)
 class Target:
     """A bound on a metric's median: ``<=`` for times, ``>=`` for rates, ``==`` for exact counts."""

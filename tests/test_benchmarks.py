@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -123,3 +124,21 @@ def test_every_case_runs_at_a_tiny_size(case: Case) -> None:
         json.dumps(document)
         assert document["n"] == TINY[case.name]
         assert {"median", "spread_pct", "target", "ratio", "verdict"} <= set(document["metrics"][0])
+
+
+def test_a_case_starts_its_processes_as_an_installed_pmtui_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pip compiles pmtui's bytecode; a shell with PYTHONDONTWRITEBYTECODE set made every process a case
+    started compile each module that had no .pyc yet, in every run (for a fresh second checkout, the
+    "before" of a comparison, that is all of pmtui)."""
+    from benchmarks.harness import child_env
+
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    env = child_env(PYTHONPATH="/checkout", NO_COLOR="1")
+    assert "PYTHONDONTWRITEBYTECODE" not in env
+    assert env["PYTHONPATH"] == "/checkout"
+    assert env["NO_COLOR"] == "1"
+    assert env["PATH"] == os.environ["PATH"]
+    cases = Path(__file__).resolve().parent.parent / "benchmarks" / "cases"
+    for source in cases.glob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        assert "dict(os.environ" not in text or "TASKRC" in text.split("dict(os.environ", 1)[1][:40], source

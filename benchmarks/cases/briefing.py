@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from benchmarks.harness import Run, Sample, Skip
+from benchmarks.harness import Run, Sample, Skip, child_env
 from benchmarks.workloads import fill_cache, make_projects
 from pmtui import paths
 from pmtui.core.store import Store, store_path
@@ -34,7 +34,7 @@ def cli_briefing(run: Run) -> Iterator[Sample]:
     """Median wall time of ``pmtui briefing`` (one warm-up run first, so the OS file cache is warm)."""
     with Store(store_path(paths.data_dir())) as store:
         fill_cache(store, run.n)
-    env = dict(os.environ, NO_COLOR="1", COLUMNS="100")
+    env = child_env(NO_COLOR="1", COLUMNS="100")
     command = [*briefing_command(), "briefing"]
     run.notes["command"] = " ".join(command[-2:])
     subprocess.run(command, env=env, capture_output=True, check=True, timeout=120)
@@ -168,7 +168,7 @@ def _versus(run: Run, mode: Mode) -> Iterator[Sample]:
     tw_env = dict(os.environ, TASKRC=str(rc), TASKDATA=str(data))
     imported = [task_binary, "import", str(export)]
     subprocess.run(imported, env=tw_env, capture_output=True, check=True, timeout=900)
-    pm_env = dict(os.environ, NO_COLOR="1", COLUMNS="100")
+    pm_env = child_env(NO_COLOR="1", COLUMNS="100")
     pmtui_command = [*briefing_command(), "briefing"]
     task_command = [task_binary, "next"]
     run.notes["task_version"] = subprocess.run(

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pmtui
-from benchmarks.harness import Run, Sample
+from benchmarks.harness import Run, Sample, child_env
 from benchmarks.workloads import SERVICES, SandboxWorld, change_remotely, pages, sandbox_world
 from pmtui.core.engine import Engine
 from pmtui.core.store import Store
@@ -368,10 +368,7 @@ def _quiet_syncs(run: Run, *, with_watch: bool) -> Iterator[Sample]:
     with sandbox_world(per, run.tmp, services=("linear", "gitlab")) as world:
         world.sandbox.write_config(local_budgets=True)
         root = Path(pmtui.__file__).parent.parent
-        env = dict(os.environ, NO_COLOR="1", COLUMNS="100", PYTHONPATH=str(root))
-        # As installed (pip compiles the bytecode): a checkout under PYTHONDONTWRITEBYTECODE would
-        # compile every pmtui module from source in every process, ~0.3 s that no user pays.
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env = child_env(NO_COLOR="1", COLUMNS="100", PYTHONPATH=str(root))
         command = [*_pmtui_command(), "sync"]
         run.notes["command"] = "pmtui sync (python -m pmtui.launch sync)" + (
             ", pmtui sync --watch running" if with_watch else ""

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from benchmarks.harness import Run, Sample, Skip
+from benchmarks.harness import Run, Sample, Skip, child_env
 from benchmarks.workloads import fill_cache
 from pmtui.answers import BRIEFING_FILE
 from pmtui.core.store import Store
@@ -40,7 +40,7 @@ def tui_board(run: Run) -> Iterator[Sample]:
     cache = run.tmp / "tui.duckdb"
     with Store(cache) as store:
         fill_cache(store, run.n)
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = child_env(PYTHONPATH=str(ROOT))
     for _ in range(run.reps):
         done = subprocess.run(
             [sys.executable, "-m", "benchmarks.tui_probe", str(cache), str(run.tmp)],
@@ -85,7 +85,7 @@ def _first_frame(run: Run, *, filed_answer: bool) -> Iterator[Sample]:
     if reason:
         raise Skip(reason)
     home = run.tmp / "home"
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PMTUI_HOME=str(home), PMTUI_TIMEZONE="UTC")
+    env = child_env(PYTHONPATH=str(ROOT), PMTUI_HOME=str(home), PMTUI_TIMEZONE="UTC")
     from pmtui import paths
     from pmtui.core.store import store_path
 
