@@ -168,6 +168,9 @@ def sync(
 ) -> None:
     """Sync every enabled service once (headless mode), or keep syncing with --watch.
 
+    While `pmtui sync --watch` or the app runs for this home with the same settings, a single round
+    runs there and its runs are printed here (-v syncs in this process).
+
     Exit codes: 0 clean, 1 a service did not sync (failed, rate-limited), 3 conflicts are waiting,
     5 another process never releases the cache, 130 stopped by Ctrl-C.
     """
