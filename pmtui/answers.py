@@ -570,21 +570,21 @@ def compute_briefing(
 
 
 def _app_key(
-    store: Store, *, timezone: str | None, configured: tuple[str, ...], now: datetime, tz: tzinfo
+    db: Path | None, *, timezone: str | None, configured: tuple[str, ...], now: datetime, tz: tzinfo
 ) -> str | None:
-    """The key `pmtui briefing` uses, built from the app's own settings and clock, so either front
-    end's answer serves the other."""
-    if store.path is None:
+    """The key `pmtui briefing` uses for the cache file ``db``, built from the app's own settings and
+    clock, so either front end's answer serves the other."""
+    if db is None:
         return None
     from pmtui.config_stamp import SettingsFacts
 
     today = now.astimezone(tz).date()
     facts = SettingsFacts(timezone=timezone, configured=configured)
-    return briefing_key(store.path, facts, tz=tz, day=today, today=today, clock=now)
+    return briefing_key(db, facts, tz=tz, day=today, today=today, clock=now)
 
 
 def filed_app_briefing(
-    store: Store, *, timezone: str | None, configured: tuple[str, ...], now: datetime, tz: tzinfo
+    db: Path | None, *, timezone: str | None, configured: tuple[str, ...], now: datetime, tz: tzinfo
 ) -> Briefing | None:
     """The filed answer when it is this cache's current one, else None; never queries the cache.
 
@@ -592,7 +592,7 @@ def filed_app_briefing(
     when its first screen mounts and draws the data in the very first frame. In a worker thread the
     same read took 60 ms while the UI thread was mounting: each file call then waits for the GIL.
     """
-    key = _app_key(store, timezone=timezone, configured=configured, now=now, tz=tz)
+    key = _app_key(db, timezone=timezone, configured=configured, now=now, tz=tz)
     hit = read_briefing(key, now=now, tz=tz)
     return None if hit is None else hit[0]
 
@@ -603,7 +603,7 @@ def app_briefing(
     """The briefing the app's first screen shows: the filed answer when it is current, else computed
     from the cache and filed for the next start (at 50,000 tasks computing it takes longer than
     drawing the rest of the first frame)."""
-    key = _app_key(store, timezone=timezone, configured=configured, now=now, tz=tz)
+    key = _app_key(store.path, timezone=timezone, configured=configured, now=now, tz=tz)
     hit = read_briefing(key, now=now, tz=tz)
     if hit is not None:
         return hit[0]

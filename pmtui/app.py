@@ -130,7 +130,9 @@ class PmtuiApp(App[None]):
         """With it (the key the settings were loaded under), a `pmtui sync` of this home hands its round
         to the app once its first frame is drawn (:mod:`pmtui.engine_link`)."""
         self._server: Any = None
-        self.settings = backend.engine.settings
+        self.start_error: Exception | None = None
+        """Why the cache could not be opened after the first frame (the app then exits with it)."""
+        self.settings = backend.settings
         self.auto_sync = auto_sync
         self._syncing = False
         self._cache_token: tuple[int, int] | None = None
@@ -167,7 +169,7 @@ class PmtuiApp(App[None]):
     # --------------------------------------------------------------------------------- lifecycle
 
     def on_mount(self) -> None:
-        self._cache_token = self.backend.engine.store.change_token()
+        self._cache_token = self.backend.change_token()
         self.set_interval(1.0, self._watch_cache)
         self.set_interval(1.0, self._at_rest)
         theme = self.settings.ui.theme
@@ -211,12 +213,40 @@ class PmtuiApp(App[None]):
         # The briefing's data is on screen once this refresh is drawn: background work may start.
         self.call_after_refresh(self.start_background)
 
+    def on_briefing_screen_shown_filed(self, _event: Message) -> None:
+        # The first frame has the filed briefing: open the cache and read the status line right after it.
+        self.call_after_refresh(self.start_background)
+
     def start_background(self) -> None:
         """Read the status line and settle the journal, once (the first frame's data comes first)."""
         if self._background_started:
             return
         self._background_started = True
         self._collector.freeze()  # what the start made stays alive: no collection scans it again
+        if self.backend.engine_open:
+            self._engine_ready()
+        else:
+            self._open_engine()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="open", description="opening the cache")
+    def _open_engine(self) -> None:
+        """Open the cache after the first frame; one that cannot be opened ends the app with its error,
+        as it ended the start before (a damaged cache, another process that never lets go)."""
+        from pmtui.errors import PmtuiError
+
+        try:
+            self.backend.engine  # noqa: B018 - opens it
+        except PmtuiError as exc:
+            self.call_from_thread(self._cannot_open, exc)
+            return
+        self.call_from_thread(self._engine_ready)
+
+    def _cannot_open(self, error: Exception) -> None:
+        self.start_error = error
+        self.exit(return_code=getattr(error, "exit_code", 1))
+
+    def _engine_ready(self) -> None:
+        """The engine is open: read the status line, settle the journal, take `pmtui sync` rounds."""
         self.refresh_status()
         self._recover()
         if self.serve_key:
@@ -262,7 +292,7 @@ class PmtuiApp(App[None]):
 
     def _watch_cache(self) -> None:
         """Notice a write by any process (a sync, `pmtui do`, a webhook) within a second, and reload."""
-        token = self.backend.engine.store.change_token()
+        token = self.backend.change_token()
         if token != self._cache_token:
             self._cache_token = token
             self.bump_data()
@@ -446,7 +476,8 @@ def make_app(
     history_path: Path | None = None,
     serve_key: str | None = None,
 ) -> PmtuiApp:
-    """Build the app over ``engine`` (opened from ``settings`` when not given).
+    """Build the app over ``engine`` (when not given, the data folder's, opened once the first frame is
+    drawn: :meth:`PmtuiApp.start_background`).
 
     ``clock`` fixes "now" (snapshot tests); ``auto_sync`` runs a sync at start and every
     ``settings.sync.interval_seconds`` once the engine can sync; ``history_path`` keeps the agent
@@ -455,15 +486,30 @@ def make_app(
     """
     from pmtui import paths
 
-    if engine is None:
-        from pmtui.core.engine import Engine
-
-        engine = Engine.open(settings)
     if history_path is None:
         history_path = paths.data_dir() / "prompt_history.txt"
-    backend = Backend(engine, clock=clock or system_clock, history_path=history_path)
-    engine.on_event = backend.emit
+    if engine is None:
+        from pmtui.answers import cache_file
+
+        backend = Backend(
+            None,
+            clock=clock or system_clock,
+            history_path=history_path,
+            opener=partial(_open_engine, settings),
+            settings=settings,
+            cache_path=cache_file(paths.data_dir()),
+        )
+    else:
+        backend = Backend(engine, clock=clock or system_clock, history_path=history_path)
+        engine.on_event = backend.emit
     return PmtuiApp(backend, auto_sync=auto_sync, serve_key=serve_key)
+
+
+def _open_engine(settings: Settings) -> Engine:
+    """The data folder's engine: opened after the first frame, in the thread that first needs it."""
+    from pmtui.core.engine import Engine
+
+    return Engine.open(settings)
 
 
 def fixed_clock(moment: datetime) -> Clock:

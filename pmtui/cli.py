@@ -565,7 +565,10 @@ def demo(
             app.run()
         finally:
             # Closed before the sandbox stops and the throwaway home is removed under it.
-            app.backend.engine.close()
+            if app.backend.engine_open:
+                app.backend.engine.close()
+        if app.start_error is not None:
+            raise app.start_error
 
     run_demo(keep=keep, echo=_out, open_app=open_app)
 

@@ -141,6 +141,8 @@ def open_app(*, verbose: bool = False) -> int:
     app = make_app(settings, serve_key=key)
     app.run()
     leave_app(app.backend)
+    if app.start_error is not None:
+        raise app.start_error  # the same line and exit code as a command that cannot open the cache
     return 0
 
 

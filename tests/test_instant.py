@@ -179,6 +179,40 @@ def test_first_frame_of_the_app_imports_no_client_library(pmtui_home: Path) -> N
     assert _python(pmtui_home, code)[-1] == "[]"
 
 
+def test_the_first_frame_shows_the_filed_briefing_before_the_cache_is_opened(
+    cache: Path, pmtui_home: Path
+) -> None:
+    """Issue #22: the first frame is drawn from the filed answer; importing DuckDB and opening the cache
+    (about 0.13 s) came before it all the same, and now come after it."""
+    assert _launch(pmtui_home, ["briefing"])[0].returncode == 0  # files the answer
+    code = (
+        "import asyncio, sys\n"
+        "from pmtui.app import make_app\n"
+        "from pmtui.config import load_settings\n"
+        "from pmtui.screens.briefing import BriefingScreen\n"
+        "seen = []\n"
+        "show = BriefingScreen._show\n"
+        "def spy(self, briefing):\n"
+        "    seen.append(('duckdb' in sys.modules, self.backend.engine_open, briefing.is_empty))\n"
+        "    show(self, briefing)\n"
+        "BriefingScreen._show = spy\n"
+        "async def main():\n"
+        "    app = make_app(load_settings(), auto_sync=False)\n"
+        "    async with app.run_test(size=(100, 30)) as pilot:\n"
+        "        for _ in range(100):\n"
+        "            await pilot.pause(0.05)\n"
+        "            await app.workers.wait_for_complete()\n"
+        "            if app.status.tasks:\n"
+        "                break\n"
+        "        print(seen[0])\n"
+        "        print(app.backend.engine_open, 'duckdb' in sys.modules, app.status.tasks)\n"
+        "asyncio.run(main())\n"
+    )
+    first, later = _python(pmtui_home, code)[-2:]
+    assert first == "(False, False, False)"  # the data (not empty), with no DuckDB and no cache open
+    assert later == "True True 2"  # then opened, and the status line read from it
+
+
 def test_the_app_imports_the_other_screens_at_its_first_rest_not_before_its_first_frame(
     pmtui_home: Path,
 ) -> None:

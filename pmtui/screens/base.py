@@ -21,6 +21,7 @@ from textual.worker import WorkerState
 from pmtui.errors import PmtuiError
 
 if TYPE_CHECKING:
+    from pmtui.config import Settings
     from pmtui.core.engine import Engine, EngineEvent
     from pmtui.core.orchestrator import AgentOrchestrator
     from pmtui.models import Action, ActionResult, Service, SyncRun
@@ -39,11 +40,28 @@ class Backend:
     """The engine plus what the screens need around it: the clock, the orchestrator (built lazily).
 
     The orchestrator's planner may import heavy modules (litellm), so it is built on first use, in a
-    worker thread, never on the start path.
+    worker thread, never on the start path. So may the engine itself (:meth:`deferred`): the app's first
+    frame is drawn from the filed answer, and importing DuckDB and opening the cache (about 0.13 s of
+    CPU) then happen after it, in the thread that first needs the engine.
     """
 
-    def __init__(self, engine: Engine, *, clock: Clock = system_clock, history_path: Path | None = None):
-        self.engine = engine
+    def __init__(
+        self,
+        engine: Engine | None,
+        *,
+        clock: Clock = system_clock,
+        history_path: Path | None = None,
+        opener: Callable[[], Engine] | None = None,
+        settings: Settings | None = None,
+        cache_path: Path | None = None,
+    ):
+        if engine is None and (opener is None or settings is None):
+            raise ValueError("a Backend needs an engine, or an opener and the settings")
+        self._engine = engine
+        self._opener = opener
+        self._opening = threading.Lock()
+        self._settings = settings
+        self._cache_path = cache_path
         self.clock = clock
         self.history_path = history_path
         self._orchestrator: AgentOrchestrator | None = None
@@ -56,6 +74,59 @@ class Backend:
         """Set while a sync runs in a worker thread (the quit path waits a moment for it)."""
         self._turn = threading.Lock()
         """One sync at a time in this process: the app's own, or a round a `pmtui sync` handed over."""
+
+    @property
+    def engine(self) -> Engine:
+        """The engine, opened on first use (by whichever thread needs it first) when deferred."""
+        engine = self._engine
+        if engine is None:
+            with self._opening:
+                if self._engine is None:
+                    assert self._opener is not None
+                    opened = self._opener()
+                    opened.on_event = self.emit
+                    self._engine = opened
+                engine = self._engine
+        return engine
+
+    @engine.setter
+    def engine(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @property
+    def settings(self) -> Settings:
+        """The engine's settings, known before it is open."""
+        if self._engine is not None:
+            return self._engine.settings
+        assert self._settings is not None
+        return self._settings
+
+    @property
+    def cache_path(self) -> Path | None:
+        """The cache file (None in memory), known before the engine is open: its change marker and the
+        answers filed for it."""
+        return self._engine.store.path if self._engine is not None else self._cache_path
+
+    @property
+    def engine_open(self) -> bool:
+        """Whether the engine has been opened (a deferred one opens on first use)."""
+        return self._engine is not None
+
+    @property
+    def files_answers(self) -> bool:
+        """Whether this cache is the data folder's, whose answers `pmtui briefing` files: a deferred
+        engine is always opened from the data folder."""
+        return self._engine.files_answers if self._engine is not None else self.cache_path is not None
+
+    def change_token(self) -> tuple[int, int] | None:
+        """The cache's change marker (as :meth:`Store.change_token`), read without opening the engine."""
+        if self.cache_path is None:
+            return None
+        try:
+            info = self.cache_path.with_name(self.cache_path.name + ".changed").stat()
+        except OSError:
+            return None
+        return (info.st_ino, info.st_mtime_ns)
 
     def emit(self, event: EngineEvent) -> None:
         """The engine's event callback: hands each event to every listener (any thread)."""
@@ -75,7 +146,7 @@ class Backend:
 
     def tz(self) -> tzinfo:
         """The user's time zone."""
-        zone: tzinfo = self.engine.settings.tzinfo()
+        zone: tzinfo = self.settings.tzinfo()
         return zone
 
     def orchestrator(self) -> AgentOrchestrator:

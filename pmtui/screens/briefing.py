@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, time, timedelta
 from typing import ClassVar
 
@@ -17,6 +18,7 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 from pmtui.answers import app_briefing, filed_app_briefing
 from pmtui.core.board import ago, due_text
 from pmtui.core.briefing import Briefing, TaskRow, build_briefing, configured_services
+from pmtui.errors import PmtuiError
 from pmtui.models import ActionResult, CompleteTask, TaskChanges, UpdateTask
 from pmtui.render.briefing import milestone_due_text, milestone_state_text, progress_bar
 from pmtui.screens.base import Backend, EngineScreen, result_line, severity_of
@@ -78,6 +80,9 @@ class BriefingScreen(EngineScreen):
             super().__init__()
             self.briefing = briefing
 
+    class ShownFiled(Message):
+        """The first frame shows the filed answer: the app's background work may start after it."""
+
     class ActionDone(Message):
         def __init__(self, what: str, result: ActionResult) -> None:
             super().__init__()
@@ -108,19 +113,25 @@ class BriefingScreen(EngineScreen):
         self.query_one("#briefing-tasks", OptionList).focus()
         filed = self._filed()
         if filed is None:
+            # Nothing to show without a query: open the cache here, as the start did before the first
+            # frame (in the worker, DuckDB's import would wait for the GIL while this thread mounts).
+            # One that cannot be opened fails the worker too, and the app ends with its error.
+            with contextlib.suppress(PmtuiError):
+                self.backend.engine  # noqa: B018 - opens it
             self.reload()
         else:
             self._show(filed)
+            self.post_message(self.ShownFiled())
 
     def _filed(self) -> Briefing | None:
         """The answer filed for this cache, when it is current: read here, before the first frame,
         so that frame has the data (see :func:`pmtui.answers.filed_app_briefing`)."""
-        engine = self.backend.engine
-        if not engine.files_answers:
+        backend = self.backend
+        if not backend.files_answers:
             return None
         return filed_app_briefing(
-            engine.store,
-            timezone=engine.settings.timezone,
+            backend.cache_path,
+            timezone=backend.settings.timezone,
             configured=self._configured(),
             now=self.backend.now(),
             tz=self.backend.tz(),
@@ -129,7 +140,7 @@ class BriefingScreen(EngineScreen):
     def _configured(self) -> tuple[str, ...]:
         # The same "configured" hint as `pmtui briefing` (no OS keyring: its import alone costs ~0.1 s
         # of the first frame); a service that has synced shows its real state either way.
-        return tuple(s.value for s in configured_services(self.backend.engine.settings))
+        return tuple(s.value for s in configured_services(self.backend.settings))
 
     def reload(self) -> None:
         self._build()

@@ -100,3 +100,22 @@ def test_bare_pmtui_in_a_terminal(tmp_path: Path) -> None:
     assert "Traceback" not in output
     created = sorted(str(p.relative_to(tmp_path / "real-home")) for p in (tmp_path / "real-home").rglob("*"))
     assert created == [], f"pmtui wrote into the real home: {created}"
+
+
+def test_bare_pmtui_on_a_damaged_cache_ends_with_the_caches_error(tmp_path: Path) -> None:
+    """The app opens the cache after its first frame (issue #22); a cache it cannot open still ends it
+    with the same line and exit code as before, when it was opened before the app started."""
+    pmtui_home = tmp_path / "pmtui-home"
+    (pmtui_home / "data").mkdir(parents=True)
+    (pmtui_home / "data" / "pmtui.duckdb").write_bytes(b"not a duckdb file" * 4096)
+    child = _spawn(_env(tmp_path, PMTUI_HOME=str(pmtui_home)))
+    try:
+        child.expect(pexpect.EOF, timeout=60)
+        child.close()
+    finally:
+        child.terminate(force=True)
+    output = child.before or ""
+    assert child.exitstatus == 4, (child.exitstatus, output[-2000:])
+    assert "error: " in output
+    assert "pmtui.duckdb" in output
+    assert "Traceback" not in output
