@@ -83,7 +83,7 @@ def store_state(db: Path) -> list[Any] | None:
     A missing cache file is a state of its own (the first-run answer).
     """
     wal = db.with_name(db.name + ".wal")
-    marker = db.with_name(db.name + ".changed")
+    marker = paths.change_marker(db)
     try:
         info = db.stat()
     except FileNotFoundError:

@@ -26,7 +26,7 @@ from pmtui.sync_output import (
     NOT_OK,
     SyncOutput,
     exit_code_of,
-    progress_of,
+    forwarding,
 )
 
 __all__ = ["EXIT_CANCELLED", "EXIT_CONFLICTS", "EXIT_FAILED", "EXIT_OK", "NOT_OK", "SyncOutput"]
@@ -201,7 +201,8 @@ def _loop(
             if stop.is_set():
                 return
             asked = book.starting(service)
-            runs = run_services(engine, [service], emit=book.tee(output.event, asked), cancel=stop)
+            emit = forwarding(output.event, [round_.send for round_ in asked])
+            runs = run_services(engine, [service], emit=emit, cancel=stop)
             with print_lock:
                 last.update({r.service: r for r in runs})
                 output.runs(plain(runs), len(engine.store.conflicts()))
@@ -315,21 +316,6 @@ class RoundBook:
         for round_ in asked:
             round_.runs.update({run.service: run for run in runs})
             round_.done.set()
-
-    @staticmethod
-    def tee(show: Callable[[Any], None], asked: list[_Round]) -> Callable[[Any], None]:
-        """The engine's event callback: this process's display, and the progress of each round asked."""
-        if not asked:
-            return show
-
-        def both(event: Any) -> None:
-            show(event)
-            shown = progress_of(event)
-            if shown is not None:
-                for round_ in asked:
-                    round_.send({"progress": shown})
-
-        return both
 
 
 def _now() -> Any:

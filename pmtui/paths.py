@@ -55,6 +55,20 @@ def config_file() -> Path:
     return config_dir() / "config.toml"
 
 
+def change_marker(db: Path) -> Path:
+    """The small file next to the cache ``db`` that every write replaces: front ends watch it."""
+    return db.with_name(db.name + ".changed")
+
+
+def change_token(db: Path) -> tuple[int, int] | None:
+    """What identifies the last write to ``db`` by any process (None before the first): compare two."""
+    try:
+        info = change_marker(db).stat()
+    except OSError:
+        return None
+    return (info.st_ino, info.st_mtime_ns)
+
+
 def replace_quietly(target: Path, text: str) -> None:
     """Write ``text`` to ``target`` atomically, for a file that is only a shortcut (a stamp, a memo):
     a folder that cannot be written means no shortcut, never an error."""

@@ -12,7 +12,7 @@ import json
 import logging
 import sys
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from pmtui.kinds import Service
@@ -53,6 +53,22 @@ def progress_of(event: Any) -> dict[str, Any] | None:
     elif event.kind == "sync-done":
         shown["status"] = event.data["run"].status
     return shown
+
+
+def forwarding(show: Callable[[Any], None], sends: Sequence[Callable[[Any], None]]) -> Callable[[Any], None]:
+    """An engine event callback for a round another process asked for: this process's own ``show``, and
+    the progress sent to each asker (:mod:`pmtui.engine_link`)."""
+    if not sends:
+        return show
+
+    def both(event: Any) -> None:
+        show(event)
+        shown = progress_of(event)
+        if shown is not None:
+            for send in sends:
+                send({"progress": shown})
+
+    return both
 
 
 class SyncOutput:

@@ -18,6 +18,7 @@ from textual.binding import ActiveBinding
 from textual.screen import ModalScreen, Screen
 from textual.worker import WorkerState
 
+from pmtui import paths
 from pmtui.errors import PmtuiError
 
 if TYPE_CHECKING:
@@ -120,13 +121,7 @@ class Backend:
 
     def change_token(self) -> tuple[int, int] | None:
         """The cache's change marker (as :meth:`Store.change_token`), read without opening the engine."""
-        if self.cache_path is None:
-            return None
-        try:
-            info = self.cache_path.with_name(self.cache_path.name + ".changed").stat()
-        except OSError:
-            return None
-        return (info.st_ino, info.st_mtime_ns)
+        return None if self.cache_path is None else paths.change_token(self.cache_path)
 
     def emit(self, event: EngineEvent) -> None:
         """The engine's event callback: hands each event to every listener (any thread)."""
@@ -193,20 +188,14 @@ class Backend:
         Its progress reaches the app's listeners too (the status line), and its writes the open screens
         through the change marker, as any sync's.
         """
+        from pmtui.headless import plain
         from pmtui.models import Service
-        from pmtui.sync_output import progress_of
+        from pmtui.sync_output import forwarding
 
-        def both(event: EngineEvent) -> None:
-            self.emit(event)
-            shown = progress_of(event)
-            if shown is not None:
-                send({"progress": shown})
-
-        runs = self.sync([Service(name) for name in names], on_progress=both)
+        runs = self.sync([Service(name) for name in names], on_progress=forwarding(self.emit, [send]))
         if runs is None or self.cancel.is_set():
             return "the app is closing" if runs is not None else "this engine cannot sync"
-        runs_json = [run.model_dump(mode="json") for run in runs]
-        return {"runs": runs_json, "open_conflicts": len(self.store.conflicts())}
+        return {"runs": plain(runs), "open_conflicts": len(self.store.conflicts())}
 
 
 def error_text(error: BaseException, doing: str | None = None) -> str:

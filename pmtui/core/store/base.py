@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 import duckdb
 
+from pmtui import paths
 from pmtui.errors import StoreError, StoreLockedError
 
 if TYPE_CHECKING:
@@ -370,7 +371,7 @@ class StoreBase(ABC):
     @property
     def change_marker(self) -> Path | None:
         """A small file next to the cache, replaced after every write: front ends watch it to refresh."""
-        return None if self.path is None else self.path.with_name(self.path.name + ".changed")
+        return None if self.path is None else paths.change_marker(self.path)
 
     def _bump_change_marker(self) -> None:
         marker = self.change_marker
@@ -385,14 +386,7 @@ class StoreBase(ABC):
 
     def change_token(self) -> tuple[int, int] | None:
         """What identifies the last write by any process (None before the first): compare to notice one."""
-        marker = self.change_marker
-        if marker is None:
-            return None
-        try:
-            info = marker.stat()
-        except OSError:
-            return None
-        return (info.st_ino, info.st_mtime_ns)
+        return None if self.path is None else paths.change_token(self.path)
 
     # ------------------------------------------------------------------------------- statement helpers
     # DuckDB 2.x refuses new work on a connection while a result is unread, so every statement is
