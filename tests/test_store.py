@@ -315,3 +315,76 @@ def test_runs_that_started_together_are_listed_in_one_order(tmp_path: Path) -> N
         listed = [(run.service.value, run.run_id) for run in store.sync_runs()]
         assert listed == sorted(listed)
         assert all([(r.service.value, r.run_id) for r in store.sync_runs()] == listed for _ in range(5))
+
+
+def test_a_task_write_marks_its_refs_except_where_the_service_holds_it(store: Store) -> None:
+    task = Task(title="Ship the release notes")
+    store.upsert_tasks([task])
+    for service in (Service.LINEAR, Service.NOTION):
+        store.upsert_refs([ExternalRef(entity_id=task.id, service=service, external_id=f"{service.value}-1")])
+
+    def marked() -> set[Service]:
+        return {s for s in (Service.LINEAR, Service.NOTION) if store.outbox_entries(s, op="push")}
+
+    store.upsert_tasks(
+        [task.model_copy(update={"title": "Ship the notes"})], held_by=(Service.LINEAR, [task.id])
+    )
+    assert marked() == {Service.NOTION}
+    store.upsert_tasks(
+        [task.model_copy(update={"title": "Ship them"})], held_by=(Service.LINEAR, ["another"])
+    )
+    assert marked() == {Service.LINEAR, Service.NOTION}
+    # A mark already there stays: the push settles it.
+    store.upsert_tasks([task.model_copy(update={"title": "Ship"})], held_by=(Service.LINEAR, [task.id]))
+    assert marked() == {Service.LINEAR, Service.NOTION}
+
+
+def test_handles_go_to_key_less_tasks_once(store: Store) -> None:
+    key_less, keyed, both = Task(title="a"), Task(title="b"), Task(title="c")
+    store.upsert_tasks([key_less, keyed, both])
+    motion = [
+        ExternalRef(entity_id=key_less.id, service=Service.MOTION, external_id="m1"),
+        ExternalRef(entity_id=both.id, service=Service.MOTION, external_id="m2"),
+    ]
+    store.upsert_refs(motion)
+    store.upsert_refs(
+        [
+            ExternalRef(entity_id=keyed.id, service=Service.LINEAR, external_id="l1", key="ENG-1"),
+            ExternalRef(entity_id=both.id, service=Service.LINEAR, external_id="l2", key="ENG-2"),
+        ]
+    )
+    assert store.pmtui_handles() == {key_less.id: "M-1", both.id: "M-2"}
+    assert store.handles_for([key_less.id, keyed.id, both.id]) == {
+        key_less.id: "M-1",
+        keyed.id: "ENG-1",
+        both.id: "ENG-2",
+    }
+    # Storing the same refs again (every sync that pulls them) gives nothing new.
+    store.upsert_refs(motion * 5)
+    store.upsert_refs(motion[:1])
+    late = Task(title="d")
+    store.upsert_tasks([late])
+    store.upsert_refs([ExternalRef(entity_id=late.id, service=Service.MOTION, external_id="m3")])
+    assert store.pmtui_handles() == {key_less.id: "M-1", both.id: "M-2", late.id: "M-3"}
+
+
+def test_a_run_and_a_cursor_are_rewritten_in_place(store: Store) -> None:
+    run = SyncRun(run_id="a", service=Service.NOTION, started_at=datetime(2026, 12, 5, 8, tzinfo=UTC))
+    store.record_sync_run(run)
+    assert store.last_sync_runs()[Service.NOTION].status == "running"
+    run.status, run.pulled, run.error, run.skipped = "failed", 4, "503 from Notion", ["p1: too long"]
+    store.record_sync_run(run)
+    (stored,) = store.sync_runs()
+    assert (stored.id, stored.status, stored.pulled, stored.error, stored.skipped) == (
+        run.id,
+        "failed",
+        4,
+        "503 from Notion",
+        ["p1: too long"],
+    )
+    store.set_cursor(Service.NOTION, "tasks", "2026-12-05T08:00:00Z")
+    store.set_cursor(Service.NOTION, "tasks", "2026-12-05T09:00:00Z")
+    assert store.get_cursor(Service.NOTION, "tasks") == "2026-12-05T09:00:00Z"
+    store.set_cursor(Service.NOTION, "tasks", None)
+    assert store.get_cursor(Service.NOTION, "tasks") is None
+    assert store.cursor_updated_at(Service.NOTION, "tasks") is not None

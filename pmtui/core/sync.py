@@ -34,6 +34,7 @@ from pmtui.core.scan import SpreadScan
 from pmtui.core.writes import (
     DELETED_FIELD,
     SERVICE_FIELDS,
+    MergeStep,
     WritePath,
     apply_values,
     fields_of,
@@ -108,6 +109,8 @@ class SyncEngine:
         self._project_ids: dict[tuple[Service, str], str] = {}
         """Remote project id -> local project id, as found during the current service's sync."""
         self._new_refs: list[ExternalRef] = []
+        self._held: list[str] = []
+        """Ids of the page's merged tasks the service being pulled already holds as merged (no mark)."""
         self.writes = WritePath(self.store, self.settings, engine.integration)
         self.comments = CommentSync(engine)
         """Comments of the tasks that changed: pulled after each service, carried after all of them."""
@@ -266,7 +269,7 @@ class SyncEngine:
                 finally:
                     self._batching = False
                     self._page_tasks, self._page_conflicts = {}, None
-                self._flush_new()
+                self._flush_new(service)
                 self.comments.flush(service)
                 if tracks_milestones:
                     link_task_milestones(self.store, service, page.items)
@@ -454,13 +457,13 @@ class SyncEngine:
         report.created += 1
         report.run.pulled += 1
 
-    def _flush_new(self) -> None:
+    def _flush_new(self, service: Service) -> None:
         """Write the page's new tasks and refs in two statements (one row at a time costs ~6 ms each)."""
         if self._new_tasks:
-            self.store.upsert_tasks(self._new_tasks)
+            self.store.upsert_tasks(self._new_tasks, held_by=(service, self._held))
         if self._new_refs:
             self.store.upsert_refs(self._new_refs)
-        self._new_tasks, self._new_refs = [], []
+        self._new_tasks, self._new_refs, self._held = [], [], []
 
     def _local_project(self, service: Service, external_id: str | None) -> str | None:
         if not external_id:
@@ -508,6 +511,8 @@ class SyncEngine:
         if step.task_changed:
             if self._batching:
                 self._new_tasks.append(step.task)  # written with the page (_flush_new)
+                if self._settled_here(service, step, open_fields):
+                    self._held.append(task.id)
             else:
                 self.store.upsert_tasks([step.task])
             report.updated += 1
@@ -519,6 +524,14 @@ class SyncEngine:
             self._new_refs.append(step.ref)
         else:
             self.store.upsert_refs([step.ref])
+
+    def _settled_here(self, service: Service, step: MergeStep, open_fields: set[str]) -> bool:
+        """Whether ``service`` holds every field of the merged task it exchanges: the push's own test
+        for clearing a mark (:meth:`_push`), so not marking the task for it changes no outcome."""
+        blocked = open_fields | {conflict.field for conflict in step.conflicts}
+        if DELETED_FIELD in blocked:
+            return False
+        return not self.writes.pending_diff(service, step.ref, step.task, blocked)
 
     def _reconcile_due(self, service: Service, integration: Integration) -> bool:
         """Whether this sync lists every object (to find remote deletions an incremental listing never

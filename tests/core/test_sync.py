@@ -190,6 +190,42 @@ def test_linear_edit_reaches_motion_for_a_linked_task(world: World) -> None:
     assert motion_task["name"] == "Fix login redirect loop on Safari"
 
 
+def test_a_pulled_change_is_marked_for_the_linked_service_only(world: World) -> None:
+    """The service a change came from holds it: only the other side waits for a push.
+
+    With a local edit of another field pending, the pulled service still gets that edit.
+    """
+    store = world.engine.store
+    task = world.task("ENG-3")
+    linear_id = world.ref(task, Service.LINEAR).external_id
+
+    def retitle(title: str) -> None:
+        world.sandbox.emulator("linear").admin_mutate(
+            {"op": "update", "kind": "issue", "id": linear_id, "fields": {"title": title}}
+        )
+        world.later()
+
+    retitle("Fix login redirect loop on Safari")
+    world.sync(Service.LINEAR)
+    assert store.get_task(task.id).title == "Fix login redirect loop on Safari"  # type: ignore[union-attr]
+    assert [e.task_id for e in store.outbox_entries(Service.LINEAR)] == []
+    assert [e.task_id for e in store.outbox_entries(Service.MOTION)] == [task.id]
+
+    store.upsert_tasks([store.get_task(task.id).model_copy(update={"priority": Priority.LOW})])  # type: ignore[union-attr]
+    retitle("Fix login redirect loop on Safari and Firefox")
+    runs = world.sync(Service.LINEAR)
+    assert runs[Service.LINEAR].pushed == 1
+    issue = world.linear_issue(linear_id)
+    assert issue["title"] == "Fix login redirect loop on Safari and Firefox"
+    assert issue["priority"] == 4  # Linear's "low"
+    assert [e.task_id for e in store.outbox_entries(Service.LINEAR)] == []
+
+    world.sync()
+    motion = world.sandbox.emulator("motion").state["tasks"][world.ref(task, Service.MOTION).external_id]
+    assert motion["name"] == "Fix login redirect loop on Safari and Firefox"
+    assert store.outbox_entries(Service.MOTION) == []
+
+
 def _no_backoff(world: World, service: Service) -> None:
     """Build the integration with retries that do not sleep (the backoff is tested elsewhere)."""
     from pmtui.integrations import integration_class

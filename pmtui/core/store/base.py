@@ -18,7 +18,7 @@ import threading
 import time
 import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -417,6 +417,26 @@ class StoreBase(ABC):
         with self._hold() as conn, self._io_errors():
             relation = conn.sql(sql, params=list(params)) if params else conn.sql(sql)
             return relation.to_arrow_table()
+
+    def _upsert_row(self, table: str, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+        """Write one row by its primary ``key``: an update, or an insert when no row has that key.
+
+        DuckDB's ``INSERT OR REPLACE`` costs 3-4 ms a row against 1 ms for the update (a sync writes its
+        run and cursors this way a few dozen times a round). Both statements run under one hold of the
+        connection, so no other writer comes between them.
+        """
+        assignments = ", ".join(f'"{name}" = ?' for name in values)
+        matches = " AND ".join(f'"{name}" = ?' for name in key)
+        columns = ", ".join(f'"{name}"' for name in [*key, *values])
+        marks = ", ".join("?" for _ in [*key, *values])
+        with self._hold():
+            (updated,) = self._rows(
+                f"UPDATE {table} SET {assignments} WHERE {matches}", [*values.values(), *key.values()]
+            )[0]
+            if updated:
+                self._dirty = self.wrote = True
+                return
+            self._exec(f"INSERT INTO {table} ({columns}) VALUES ({marks})", [*key.values(), *values.values()])
 
     def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         with self._hold() as conn, self._io_errors():

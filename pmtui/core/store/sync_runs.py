@@ -49,11 +49,11 @@ class SyncRunsMixin(StoreBase):
 
     def set_cursor(self, service: Service, resource: str, cursor: str | None) -> None:
         """Save a cursor; the sync calls it in the transaction that stores the page, so no page is skipped."""
-        with self._hold():
-            self._exec(
-                "INSERT OR REPLACE INTO sync_cursors VALUES (?, ?, ?, ?)",
-                [service.value, resource, cursor, datetime.now(UTC)],
-            )
+        self._upsert_row(
+            "sync_cursors",
+            {"service": service.value, "resource": resource},
+            {"cursor": cursor, "updated_at": datetime.now(UTC)},
+        )
 
     def scan_seen_add(self, service: Service, external_ids: Sequence[str]) -> None:
         """Note ids a spread scan's pass listed (a page at a time, in the page's transaction)."""
@@ -77,27 +77,26 @@ class SyncRunsMixin(StoreBase):
             self._exec("DELETE FROM scan_seen WHERE service = ?", [service.value])
 
     def record_sync_run(self, run: SyncRun) -> None:
-        """Insert or replace a run by id: a sync records it at start and rewrites it when it ends."""
-        with self._hold():
-            self._exec(
-                "INSERT OR REPLACE INTO sync_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    run.id,
-                    run.run_id,
-                    run.service.value,
-                    run.started_at,
-                    run.finished_at,
-                    run.pulled,
-                    run.pushed,
-                    run.conflicts,
-                    run.requests,
-                    run.duration_ms,
-                    run.status,
-                    run.error,
-                    run.retry_at,
-                    json.dumps(run.skipped),
-                ],
-            )
+        """Write a run by id: a sync records it at start and rewrites it when it ends."""
+        self._upsert_row(
+            "sync_runs",
+            {"id": run.id},
+            {
+                "run_id": run.run_id,
+                "service": run.service.value,
+                "started_at": run.started_at,
+                "finished_at": run.finished_at,
+                "pulled": run.pulled,
+                "pushed": run.pushed,
+                "conflicts": run.conflicts,
+                "requests": run.requests,
+                "duration_ms": run.duration_ms,
+                "status": run.status,
+                "error": run.error,
+                "retry_at": run.retry_at,
+                "skipped": json.dumps(run.skipped),
+            },
+        )
 
     def end_abandoned_runs(self, service: Service) -> int:
         """Mark ``service``'s runs still "running" as failed: called by the process that now holds that

@@ -10,14 +10,24 @@ from pmtui.core.store.base import StoreBase, _models, _utc
 from pmtui.core.store.schema import TASK_COLUMNS, _task_schema
 
 if TYPE_CHECKING:
+    from pmtui.kinds import Service
     from pmtui.models import Milestone, Project, Task
 
 
 class TasksMixin(StoreBase):
     """Tasks, projects and milestones (a task write marks its service refs in the outbox)."""
 
-    def upsert_tasks(self, tasks: Sequence[Task]) -> int:
-        """Insert or replace tasks in one Arrow-backed statement."""
+    def upsert_tasks(
+        self, tasks: Sequence[Task], *, held_by: tuple[Service, Sequence[str]] | None = None
+    ) -> int:
+        """Insert or replace tasks in one Arrow-backed statement, and mark their refs for a push.
+
+        ``held_by`` names a service and the ids among ``tasks`` that it already holds as written (a
+        sync's pull of that service, where the merge left nothing to send back): their ref on that
+        service is not marked. Without it the push would read each of those tasks, its ref and its
+        conflicts only to find nothing to send and clear the mark: a fifth of a 1 % sync's local work.
+        A mark already there stays, and the push settles it as before.
+        """
         if not tasks:
             return 0
         columns: dict[str, list[Any]] = {name: [] for name in TASK_COLUMNS}
@@ -54,10 +64,14 @@ class TasksMixin(StoreBase):
                 # Dirty tracking: every local write of a task marks its service refs in the same
                 # transaction, so the push reads only these (and no path that changes a task can miss
                 # one). A mark whose fields already agree is cleared by the next push.
+                holder, held = held_by if held_by else (None, [])
                 tx._exec(
                     "INSERT INTO outbox SELECT DISTINCT r.service, r.entity_id, 'push', '{}', NULL, 0, "
                     "now(), now() FROM external_refs r JOIN incoming_tasks i ON r.entity_id = i.id "
-                    "WHERE r.entity = 'task' AND r.service <> 'local' ON CONFLICT DO NOTHING"
+                    "WHERE r.entity = 'task' AND r.service <> 'local' "
+                    "AND NOT (r.service = ? AND list_contains(?::VARCHAR[], r.entity_id)) "
+                    "ON CONFLICT DO NOTHING",
+                    [holder.value if holder else "", list(held)],
                 )
             finally:
                 self.conn.unregister("incoming_tasks")
