@@ -142,3 +142,56 @@ def test_a_case_starts_its_processes_as_an_installed_pmtui_runs(monkeypatch: pyt
     for source in cases.glob("*.py"):
         text = source.read_text(encoding="utf-8")
         assert "dict(os.environ" not in text or "TASKRC" in text.split("dict(os.environ", 1)[1][:40], source
+
+
+@pytest.mark.slow
+def test_a_syncs_local_cpu_counts_every_thread_of_pmtui_but_not_the_emulators(tmp_path: Path) -> None:
+    """DuckDB runs parts of a statement on its own threads: the sync's threads alone missed them."""
+    import threading
+    import time
+
+    from benchmarks.cases import sync as sync_case
+    from benchmarks.workloads import sandbox_world
+
+    with sandbox_world(10, tmp_path) as world, world.engine() as engine:
+        with sync_case._emulator_cpu() as answered:
+            timed = sync_case._timed_sync(world, engine)
+        assert len(answered) >= sum(r.requests for r in timed.runs) > 0
+        assert timed.threads_cpu > 0
+        assert timed.local_cpu > 0
+
+        # Work on a thread the sync does not own (as DuckDB's are) is counted in local CPU, not in the
+        # sync's threads; what an emulator spends answering is in neither.
+        def spin(seconds: float) -> None:
+            end = time.thread_time() + seconds
+            while time.thread_time() < end:
+                pass
+
+        original = engine.sync
+
+        def with_side_work(*args: object, **kwargs: object) -> object:
+            side = threading.Thread(target=spin, args=(0.3,))
+            side.start()
+            try:
+                return original(*args, **kwargs)  # type: ignore[arg-type]
+            finally:
+                side.join()
+
+        engine.sync = with_side_work  # type: ignore[method-assign,assignment]
+        world.later()
+        busy = sync_case._timed_sync(world, engine)
+        assert busy.local_cpu >= busy.threads_cpu + 0.25
+
+        engine.sync = original  # type: ignore[method-assign]
+        linear = world.sandbox.emulator("linear")
+        answer = linear.handle
+
+        def slow_answer(request: object) -> object:
+            spin(0.3)
+            return answer(request)  # type: ignore[arg-type]
+
+        linear.handle = slow_answer  # type: ignore[method-assign,assignment]
+        world.later()
+        slow = sync_case._timed_sync(world, engine)
+        assert slow.runs[0].requests > 0
+        assert slow.local_cpu < slow.threads_cpu + 0.25
