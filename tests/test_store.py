@@ -388,3 +388,23 @@ def test_a_run_and_a_cursor_are_rewritten_in_place(store: Store) -> None:
     store.set_cursor(Service.NOTION, "tasks", None)
     assert store.get_cursor(Service.NOTION, "tasks") is None
     assert store.cursor_updated_at(Service.NOTION, "tasks") is not None
+
+
+def test_a_write_keeps_one_row_per_task_and_ref_the_last_given(store: Store) -> None:
+    task = Task(title="first")
+    store.upsert_tasks([task, task.model_copy(update={"title": "second"})])
+    assert [(t.id, t.title) for t in store.list_tasks(include_closed=True)] == [(task.id, "second")]
+    refs = [ExternalRef(entity_id=task.id, service=Service.MOTION, external_id=f"m{i}") for i in range(10)]
+    last = refs[3].model_copy(update={"url": "https://app.usemotion.com/t/m3"})
+    store.upsert_refs([*refs, last])
+    assert len(store.refs_for_service(Service.MOTION)) == 10
+    assert store.ref_by_external(Service.MOTION, "m3") == last
+    # Twice in one transaction, as a page and its retry may be: still one row each.
+    with store.transaction():
+        store.upsert_tasks([task.model_copy(update={"title": "third"})])
+        store.upsert_tasks([task.model_copy(update={"title": "fourth"})])
+        store.upsert_refs(refs)
+        store.upsert_refs(refs)
+    assert [t.title for t in store.list_tasks(include_closed=True)] == ["fourth"]
+    assert store.ref_by_external(Service.MOTION, "m3") == refs[3]
+    assert len(store.refs_for_service(Service.MOTION)) == 10

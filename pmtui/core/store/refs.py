@@ -74,13 +74,19 @@ class RefsMixin(StoreBase):
         ]
         if not rows:
             return
-        insert = (
-            "INSERT OR REPLACE INTO external_refs (entity, entity_id, service, external_id, key, "
-            "url, container, remote_updated_at, base, idempotency_key, synced_at, origin) "
-        )
+        rows = list({(row[2], row[0], row[3]): row for row in rows}.values())  # the last ref per key
+        # A delete and an insert, not INSERT OR REPLACE, which in DuckDB took about twice the CPU
+        # (a page of 125 refs at 50,000: 22-24 against 12-14 ms; 3 rows: 21 against 11 ms).
+        names = ", ".join(_REF_COLUMNS)
         if len(rows) < _ARROW_MIN_ROWS:
             with self.transaction() as tx:
-                tx._many(insert + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                tx._many(
+                    "DELETE FROM external_refs WHERE service = ? AND entity = ? AND external_id = ?",
+                    [(row[2], row[0], row[3]) for row in rows],
+                )
+                tx._many(
+                    f"INSERT INTO external_refs ({names}) VALUES ({', '.join('?' * len(_REF_COLUMNS))})", rows
+                )
                 tx._assign_handles(_key_less_tasks(rows))
             return
         import pyarrow as pa
@@ -93,7 +99,11 @@ class RefsMixin(StoreBase):
         with self._hold(), self.transaction() as tx:
             self.conn.register("incoming_refs", table)
             try:
-                tx._exec(insert + f"SELECT {', '.join(_REF_COLUMNS)} FROM incoming_refs")
+                tx._exec(
+                    "DELETE FROM external_refs r USING incoming_refs i WHERE r.service = i.service "
+                    "AND r.entity = i.entity AND r.external_id = i.external_id"
+                )
+                tx._exec(f"INSERT INTO external_refs ({names}) SELECT {names} FROM incoming_refs")
                 tx._assign_handles(_key_less_tasks(rows))
             finally:
                 self.conn.unregister("incoming_refs")
