@@ -50,7 +50,7 @@ class RefsMixin(StoreBase):
     """External refs, task handles and the outbox of changes a service does not hold yet."""
 
     def upsert_refs(self, refs: Iterable[ExternalRef]) -> None:
-        """Insert or replace refs; a page of them goes in as one Arrow-backed statement.
+        """Write refs, one row per (service, entity, external id); a page goes in from one Arrow table.
 
         ``executemany`` cost ~160 ms per page of refs on a first sync (most of a 4,000-task sync's
         time), so anything beyond a handful of rows is written from an Arrow table instead.

@@ -20,12 +20,12 @@ class TasksMixin(StoreBase):
     def upsert_tasks(
         self, tasks: Sequence[Task], *, held_by: tuple[Service, Sequence[str]] | None = None
     ) -> int:
-        """Insert or replace tasks in one Arrow-backed statement, and mark their refs for a push.
+        """Write tasks (one row per id, from one Arrow table), and mark their refs for a push.
 
         ``held_by`` names a service and the ids among ``tasks`` that it already holds as written (a
         sync's pull of that service, where the merge left nothing to send back): their ref on that
         service is not marked. Without it the push would read each of those tasks, its ref and its
-        conflicts only to find nothing to send and clear the mark: a fifth of a 1 % sync's local work.
+        conflicts only to find nothing to send and clear the mark (80-90 ms of a 1 % sync at 50,000).
         A mark already there stays, and the push settles it as before.
         """
         if not tasks:
