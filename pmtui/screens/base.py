@@ -41,9 +41,9 @@ class Backend:
     """The engine plus what the screens need around it: the clock, the orchestrator (built lazily).
 
     The orchestrator's planner may import heavy modules (litellm), so it is built on first use, in a
-    worker thread, never on the start path. So may the engine itself (:meth:`deferred`): the app's first
-    frame is drawn from the filed answer, and importing DuckDB and opening the cache (about 0.13 s of
-    CPU) then happen after it, in the thread that first needs the engine.
+    worker thread, never on the start path. So may the engine itself (:attr:`engine`, given an
+    ``opener``): the app's first frame is drawn from the filed answer, and importing DuckDB and opening
+    the cache (about 0.13 s of CPU) then happen after it, in the thread that first needs the engine.
     """
 
     def __init__(
