@@ -21,7 +21,7 @@ import pytest
 
 from pmtui.models import Service
 from pmtui.sandbox.runner import Sandbox, start_sandbox
-from tests.proc import read_line
+from tests.proc import launched_modules, launcher_code, read_line
 
 
 @pytest.fixture
@@ -90,21 +90,11 @@ def test_bad_service_name_is_a_usage_error(sandbox: Sandbox, pmtui_home: Path) -
 
 def _launch_sync(home: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     """``pmtui sync ARGS`` through the console script's entry point, and the top-level modules it imported."""
-    code = (
-        "import json, runpy, sys\n"
-        f"sys.argv = ['pmtui', 'sync', *{list(args)!r}]\n"
-        "try:\n"
-        "    runpy.run_module('pmtui.launch', run_name='__main__')\n"
-        "except SystemExit as exc:\n"
-        "    code = exc.code\n"
-        "print('MODULES=' + json.dumps(sorted({m.split('.')[0] for m in sys.modules})), file=sys.stderr)\n"
-        "sys.exit(code)\n"
-    )
+    code = launcher_code(["sync", *args], top_level=True)
     done = subprocess.run(
         [sys.executable, "-c", code], env=_env(home), capture_output=True, text=True, timeout=120
     )
-    marker = [line for line in done.stderr.splitlines() if line.startswith("MODULES=")]
-    return done, set(json.loads(marker[-1].removeprefix("MODULES="))) if marker else set()
+    return done, launched_modules(done.stderr)
 
 
 def test_the_console_script_syncs_without_typer_and_answers_as_the_typer_command(
@@ -397,20 +387,15 @@ def test_watch_files_the_briefing_so_the_next_one_skips_duckdb(sandbox: Sandbox,
         while not answer.exists():  # filed just after the round's output
             assert time.monotonic() < deadline, "the watch never filed the briefing"
             time.sleep(0.1)
-        code = (
-            "import json, runpy, sys\n"
-            "sys.argv = ['pmtui', 'briefing']\n"
-            "try:\n"
-            "    runpy.run_module('pmtui.launch', run_name='__main__')\n"
-            "except SystemExit as exc:\n"
-            "    print('MODULES=' + json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
-            "    raise\n"
-        )
         done = subprocess.run(
-            [sys.executable, "-c", code], env=_env(pmtui_home), capture_output=True, text=True, timeout=120
+            [sys.executable, "-c", launcher_code(["briefing"])],
+            env=_env(pmtui_home),
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert done.returncode == 0, done.stderr
-        modules = json.loads(done.stderr.split("MODULES=")[-1].splitlines()[0])
+        modules = launched_modules(done.stderr)
         assert "duckdb" not in modules
         assert "Sync" in done.stdout
         watcher.send_signal(signal.SIGTERM)

@@ -28,6 +28,7 @@ import pytest
 
 from pmtui.sandbox.runner import Sandbox, start_sandbox
 from pmtui.sandbox.server import Fault
+from tests.proc import launched_modules, launcher_code
 
 HANG_GUARD = 120.0
 HEAVY = {"duckdb", "pydantic", "pydantic_settings", "gql", "graphql", "gitlab", "httpx", "requests", "typer"}
@@ -90,16 +91,7 @@ def _watching(home: Path, *args: str, env: dict[str, str] | None = None) -> Iter
 
 def _sync(home: Path, *args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
     """`pmtui sync ARGS` through the console script's entry point (started; see :func:`_finish`)."""
-    code = (
-        "import json, runpy, sys\n"
-        f"sys.argv = ['pmtui', 'sync', *{list(args)!r}]\n"
-        "try:\n"
-        "    runpy.run_module('pmtui.launch', run_name='__main__')\n"
-        "except SystemExit as exc:\n"
-        "    code = exc.code\n"
-        "print('MODULES=' + json.dumps(sorted({m.split('.')[0] for m in sys.modules})), file=sys.stderr)\n"
-        "sys.exit(code)\n"
-    )
+    code = launcher_code(["sync", *args], top_level=True)
     process = subprocess.Popen(
         [sys.executable, "-c", code],
         env=env or _env(home),
@@ -122,8 +114,7 @@ class Done:
 def _finish(process: subprocess.Popen[str]) -> Done:
     out, err = process.communicate(timeout=HANG_GUARD)
     lines = [json.loads(line) for line in out.splitlines()]
-    marker = [line for line in err.splitlines() if line.startswith("MODULES=")]
-    modules = set(json.loads(marker[-1].removeprefix("MODULES="))) if marker else set()
+    modules = launched_modules(err)
     return Done(
         process.returncode,
         [line for line in lines if "event" not in line],

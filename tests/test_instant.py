@@ -18,6 +18,7 @@ from pmtui.config_stamp import stamp_path
 from pmtui.core.store import Store, store_path
 from pmtui.launch import instant_command
 from pmtui.models import Priority, Task
+from tests.proc import launched_modules, launcher_code
 
 CLIENTS = ("litellm", "gql", "gitlab", "notion_client", "deltalake")
 """Never on any fast path (the issue's rule)."""
@@ -40,21 +41,14 @@ def _launch(
 ) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     """Run ``pmtui ARGV`` through the console script's entry point (or ``python -m MODULE``); return the
     result and what it imported."""
-    code = (
-        "import json, runpy, sys\n"
-        f"sys.argv = ['pmtui', *{list(argv)!r}]\n"
-        "try:\n"
-        f"    runpy.run_module({module!r}, run_name='__main__')\n"
-        "except SystemExit as exc:\n"
-        "    code = exc.code\n"
-        "print('MODULES=' + json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
-        "sys.exit(code)\n"
-    )
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(home, **extra), timeout=120
+        [sys.executable, "-c", launcher_code(list(argv), module=module)],
+        capture_output=True,
+        text=True,
+        env=_env(home, **extra),
+        timeout=120,
     )
-    marker = [line for line in done.stderr.splitlines() if line.startswith("MODULES=")]
-    modules = set(json.loads(marker[-1].removeprefix("MODULES="))) if marker else set()
+    modules = launched_modules(done.stderr)
     return done, modules
 
 
