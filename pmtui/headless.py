@@ -87,6 +87,7 @@ def sync_once(
     sixth of the process's CPU).
     """
     from pmtui.core.engine import Engine
+    from pmtui.idle_gc import start_up_over
 
     output = SyncOutput(as_json=json_output or not sys.stdout.isatty(), verbose=verbose)
     stop = threading.Event()
@@ -95,6 +96,7 @@ def sync_once(
         if not wanted:
             say("no service is configured: `pmtui doctor` shows how (or try `pmtui demo`)")
             return EXIT_FAILED
+        start_up_over()  # a launcher's pause of the collector ends: the round may make garbage
         runs = engine.sync(wanted, on_progress=output.event, cancel=stop)
         if not stop.is_set():
             mirror_after_sync(engine, settings, quiet=output.as_json, say=say)

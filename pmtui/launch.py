@@ -209,6 +209,10 @@ def main() -> None:
         typer_main()
         return
     options, command = found
+    if command.__name__ != "app":  # the app manages its collections itself (pmtui.idle_gc)
+        from pmtui.idle_gc import pause_for_start_up
+
+        pause_for_start_up()
     exit_without_teardown(_run(options, command))
 
 

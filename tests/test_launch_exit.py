@@ -1,5 +1,6 @@
-"""How the launcher ends a finished command: exit handlers, streams and the cache as at a normal exit,
-without the interpreter's teardown of every module (:func:`pmtui.launch.exit_without_teardown`)."""
+"""How the launcher runs a one-shot command's process: the collector paused for the start-up
+(:mod:`pmtui.idle_gc`), and the end without the interpreter's teardown of every module, with exit
+handlers, streams and the cache as at a normal exit (:func:`pmtui.launch.exit_without_teardown`)."""
 
 from __future__ import annotations
 
@@ -85,14 +86,20 @@ def _env(home: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_a_sync_leaves_its_cache_closed_and_its_runs_printed(pmtui_home: Path) -> None:
-    """The real command, twice: every run printed, the exit handlers run, and the cache closed (no
-    write-ahead log left for the next process to replay)."""
+def test_a_sync_leaves_its_cache_closed_its_runs_printed_and_the_collector_on(pmtui_home: Path) -> None:
+    """The real command, twice: every run printed, the exit handlers run, the cache closed (no
+    write-ahead log left for the next process to replay), and the collector, paused for the start-up,
+    back on for the round with the start-up's objects frozen."""
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print(f'GC={gc.isenabled()} {gc.get_freeze_count()}', file=sys.stderr))\n"
+        + launcher_code(["sync", "--json", "-s", "linear", "-s", "gitlab"])
+    )
     with start_sandbox(seed="demo") as sandbox:
         sandbox.write_config(pmtui_home / "config" / "config.toml", local_budgets=True)
         for _ in range(2):
             done = subprocess.run(
-                [sys.executable, "-c", launcher_code(["sync", "--json", "-s", "linear", "-s", "gitlab"])],
+                [sys.executable, "-c", code],
                 env=_env(pmtui_home),
                 capture_output=True,
                 text=True,
@@ -101,6 +108,25 @@ def test_a_sync_leaves_its_cache_closed_and_its_runs_printed(pmtui_home: Path) -
             assert done.returncode == 0, done.stderr
             runs = [line for line in map(json.loads, done.stdout.splitlines()) if "event" not in line]
             assert [run["service"] for run in runs] == ["linear", "gitlab"]
-            assert done.stderr.rstrip().splitlines()[-1].startswith("MODULES=")  # the handler ran
+            *_, modules, collector = done.stderr.rstrip().splitlines()  # handlers run last first
+            assert modules.startswith("MODULES=")  # the exit handlers ran
+            enabled, frozen = collector.removeprefix("GC=").split()
+            assert enabled == "True"
+            assert int(frozen) > 20_000  # gql, python-gitlab and the rest are imported in the round
             cache = next((pmtui_home / "data").glob("*.duckdb"))
             assert not cache.with_name(cache.name + ".wal").exists()
+
+
+def test_the_collector_paused_by_the_launcher_and_no_other(tmp_path: Path) -> None:
+    """Only a pause made by :func:`pause_for_start_up` is ended by :func:`start_up_over`: a collector
+    someone else turned off stays off, and a second end is a no-op."""
+    code = (
+        "import gc\n"
+        "from pmtui.idle_gc import pause_for_start_up, start_up_over\n"
+        "pause_for_start_up(); paused = gc.isenabled()\n"
+        "start_up_over(); back = gc.isenabled(); frozen = gc.get_freeze_count()\n"
+        "gc.disable(); start_up_over(); stays = gc.isenabled()\n"
+        "print(paused, back, frozen > 1000, stays)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["False", "True", "True", "False"], done.stderr

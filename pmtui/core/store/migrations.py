@@ -22,12 +22,10 @@ class SchemaMixin(StoreBase):
     def version(self) -> int:
         """The schema version of the open file (0 for an empty file)."""
         with self._hold():
+            # duckdb_tables(), not information_schema: the view costs 1 ms warm and 4 ms on a fresh
+            # connection, and every process that opens the cache asks.
             exists = next(
-                iter(
-                    self._rows(
-                        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-                    )
-                ),
+                iter(self._rows("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_version'")),
                 None,
             )
             if not exists or not exists[0]:
@@ -35,31 +33,37 @@ class SchemaMixin(StoreBase):
             row = next(iter(self._rows("SELECT max(version) FROM schema_version")), None)
             return int(row[0]) if row and row[0] is not None else 0
 
-    def _check_version(self) -> None:
-        current = self.version()
+    def _check_version(self, current: int | None = None) -> int:
+        """The file's version (``current`` if already read); StoreSchemaError when a newer pmtui wrote it."""
+        current = self.version() if current is None else current
         if current > SCHEMA_VERSION:
             raise StoreSchemaError(
                 f"the cache was written by a newer pmtui (schema {current}, this one knows {SCHEMA_VERSION})",
                 hint="upgrade pmtui, or point PMTUI_HOME elsewhere",
             )
+        return current
 
     def migrate(self, target: int | None = None) -> list[int]:
         """Apply the pending migrations up to ``target`` (default: latest); returns those applied."""
-        self._check_version()
         applied: list[int] = []
         with self._hold():
+            current = self._check_version()
+            pending = [
+                migration
+                for migration in MIGRATIONS
+                if migration[0] > current and (target is None or migration[0] <= target)
+            ]
+            if not pending:  # every open of a current cache: one read, no statement that writes
+                return applied
             dirty = self._dirty
             self._exec(
                 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
                 "description VARCHAR, applied_at TIMESTAMPTZ NOT NULL)"
             )
-            # A no-op on an existing cache: opening one must not announce a change (front ends would
-            # reload, and the answer cache would go stale). A new file's migrations below mark it.
+            # A no-op on an existing cache: it must not announce a change (front ends would reload, and
+            # the answer cache would go stale). A new file's migrations below mark it.
             self._dirty = dirty
-            current = self.version()
-            for version, description, statements in MIGRATIONS:
-                if version <= current or (target is not None and version > target):
-                    continue
+            for version, description, statements in pending:
                 with self.transaction() as tx:
                     for statement in statements:
                         tx._exec(statement)
