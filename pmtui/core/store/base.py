@@ -132,6 +132,55 @@ LOCK_WAIT_SECONDS = 30.0
 _READ_ONLY_STATEMENT = re.compile(r"\s*(SELECT|SET|BEGIN|COMMIT|ROLLBACK|PRAGMA|WITH|CHECKPOINT)\b", re.I)
 
 
+def _create_whole(path: Path) -> None:
+    """Make an empty DuckDB file at ``path``, if there is none, that is never seen half-written.
+
+    DuckDB writes a new file's three headers after creating it. A process killed in between (kill -9,
+    the machine going down during a first sync) left a file of 0 or 8,192 bytes that every later open
+    refused as damaged, though it never held anything: the user had to find and delete it. So the
+    headers are written under a temporary name, and the whole file is linked in place. A link never
+    replaces a file another process made meanwhile; a file system without hard links gets a rename.
+    A temporary file that a killed creator left behind is removed by the next writable open.
+    """
+    for stale in path.parent.glob(f".{path.name}.new-*"):
+        pid = stale.name.rsplit("-", 2)[-2]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            stale.unlink(missing_ok=True)
+    if path.exists():
+        return
+    temporary = path.with_name(f".{path.name}.new-{os.getpid()}-{random.randrange(1 << 32):08x}")
+    try:
+        duckdb.connect(str(temporary)).close()
+        temporary.chmod(0o600)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process made it first: open that one
+        except OSError:
+            if not path.exists():
+                os.replace(temporary, path)
+    except duckdb.Error as exc:
+        raise StoreError(f"cannot create the cache {path}: {exc}", hint=DAMAGED_HINT) from exc
+    except OSError as exc:
+        raise _disk_problem(path.parent, str(exc)) or StoreUnwritableError(
+            f"cannot create the cache {path}: {exc.strerror}",
+            hint="give your user write access to its folder, or point PMTUI_HOME (or --home) elsewhere",
+        ) from exc
+    finally:
+        temporary.unlink(missing_ok=True)
+        Path(f"{temporary}.wal").unlink(missing_ok=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
 def _lock_wait_default() -> float:
     text = os.environ.get("PMTUI_LOCK_WAIT", "")
     try:
@@ -211,6 +260,8 @@ class StoreBase(ABC):
                     f"cannot create the cache folder {self.path.parent}: {exc.strerror}",
                     hint="give your user write access to it, or point PMTUI_HOME (or --home) elsewhere",
                 ) from exc
+            if not read_only:
+                _create_whole(self.path)
         try:
             with self._hold():
                 if settled:

@@ -1,0 +1,67 @@
+"""kill -9 while the cache file is being made: the next open always finds a whole cache, or none.
+
+Found by the kill -9 sync test's first kill, placed as soon as the cache exists: DuckDB writes a new
+file's headers after creating it, and a process killed in between left a 0- or 8,192-byte file that
+every later open refused as damaged (:func:`pmtui.core.store.base._create_whole`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pmtui.core.store import Store
+from pmtui.core.store.schema import SCHEMA_VERSION
+
+CREATE = "import sys\nfrom pmtui.core.store import Store\nStore(sys.argv[1]).close()\n"
+
+
+def _kill_when(path: Path, moment: str) -> None:
+    """Start a process that makes the cache at ``path``; kill -9 it at ``moment``.
+
+    ``file``: as soon as the cache's name exists (the window that left half-written files); ``temporary``:
+    as soon as a creator's temporary file exists; ``random``: after a random short delay.
+    """
+    child = subprocess.Popen([sys.executable, "-c", CREATE, str(path)])
+    try:
+        if moment == "random":
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=random.uniform(0.05, 0.6))
+        else:
+            while child.poll() is None:  # no sleep: the window is a few milliseconds wide
+                if moment == "file" and path.exists():
+                    break
+                if moment == "temporary" and any(path.parent.glob(f".{path.name}.new-*")):
+                    break
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=60)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_a_creation_killed_at_any_moment_leaves_a_whole_cache_or_none(tmp_path: Path) -> None:
+    random.seed(11)
+    for attempt in range(24):
+        folder = tmp_path / str(attempt)
+        folder.mkdir()
+        path = folder / "pmtui.duckdb"
+        _kill_when(path, ("file", "temporary", "random")[attempt % 3])
+        with Store(path) as store:  # raised StoreDamagedError on a half-written file
+            assert store.version() == SCHEMA_VERSION
+        assert not list(folder.glob(f".{path.name}.new-*")), "a killed creator's temporary file stayed"
+
+
+def test_two_processes_making_the_same_cache_both_open_it(tmp_path: Path) -> None:
+    path = tmp_path / "pmtui.duckdb"
+    children = [subprocess.Popen([sys.executable, "-c", CREATE, str(path)]) for _ in range(3)]
+    assert [child.wait(timeout=120) for child in children] == [0, 0, 0]
+    with Store(path) as store:
+        assert store.version() == SCHEMA_VERSION
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
