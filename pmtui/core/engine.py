@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from pmtui import paths
 from pmtui.config import Settings, service_enabled
 from pmtui.core.journal import Journal
-from pmtui.core.processor import SagaOutcome, TaskProcessor
 from pmtui.core.router import RouteDecision, determine_primary_integration, facts_for
 from pmtui.core.store import Store, store_path
 from pmtui.errors import NotConfiguredError
@@ -36,6 +35,7 @@ from pmtui.models import (
 )
 
 if TYPE_CHECKING:
+    from pmtui.core.processor import SagaOutcome, TaskProcessor
     from pmtui.core.undo import RequestLog
 
 log = logging.getLogger("pmtui.engine")
@@ -72,8 +72,22 @@ class Engine:
         self.files_answers = False
         """Set by :meth:`open`: closing files the briefing's and conflicts' answers if the cache changed."""
         self.journal = Journal(store)
-        self.processor = TaskProcessor(store, settings, self.integration, journal=self.journal)
+        self._processor: TaskProcessor | None = None
+        self._processor_lock = threading.Lock()  # not _lock: building one must not wait on integration()
         self.unhealthy: set[Service] = set()
+
+    @property
+    def processor(self) -> TaskProcessor:
+        """The write path (plans, sagas, undo), built on first use: a sync that creates nothing, and so
+        every quiet `pmtui sync`, never imports it (about 10 ms of the process's start)."""
+        with self._processor_lock:
+            if self._processor is None:
+                from pmtui.core.processor import TaskProcessor
+
+                self._processor = TaskProcessor(
+                    self.store, self.settings, self.integration, journal=self.journal
+                )
+            return self._processor
 
     @classmethod
     def open(
