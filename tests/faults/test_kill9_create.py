@@ -65,3 +65,34 @@ def test_two_processes_making_the_same_cache_both_open_it(tmp_path: Path) -> Non
     with Store(path) as store:
         assert store.version() == SCHEMA_VERSION
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("size", [0, 4096, 8192])
+def test_an_incomplete_file_an_older_pmtui_left_is_set_aside_and_replaced(
+    tmp_path: Path, size: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What a creation killed before this fix left (0 or 8,192 bytes were seen): shorter than DuckDB's
+    headers and with no write-ahead log, it never held anything. It is renamed, not deleted, and a new
+    cache takes its place; before, every open refused it as damaged."""
+    whole = tmp_path / "whole.duckdb"
+    Store(whole).close()
+    path = tmp_path / "pmtui.duckdb"
+    path.write_bytes(whole.read_bytes()[:size])
+    with Store(path) as store:
+        assert store.version() == SCHEMA_VERSION
+    aside = list(tmp_path.glob("pmtui.duckdb.incomplete-*"))
+    assert [p.read_bytes() for p in aside] == [whole.read_bytes()[:size]]
+    assert "set aside an incomplete cache file" in caplog.text
+
+
+def test_a_short_file_with_a_write_ahead_log_is_not_set_aside(tmp_path: Path) -> None:
+    """The log may hold committed rows: such a file is reported as damaged, as before, and kept."""
+    from pmtui.core.store.base import StoreDamagedError
+
+    path = tmp_path / "pmtui.duckdb"
+    path.write_bytes(b"")
+    Path(f"{path}.wal").write_bytes(b"\0" * 64)
+    with pytest.raises(StoreDamagedError):
+        Store(path)
+    assert path.exists()
+    assert not list(tmp_path.glob("pmtui.duckdb.incomplete-*"))

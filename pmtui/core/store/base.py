@@ -140,14 +140,29 @@ def _create_whole(path: Path) -> None:
     refused as damaged, though it never held anything: the user had to find and delete it. So the
     headers are written under a temporary name, and the whole file is linked in place. A link never
     replaces a file another process made meanwhile; a file system without hard links gets a rename.
-    A temporary file that a killed creator left behind is removed by the next writable open.
+    A temporary file that a killed creator left behind is removed by the next writable open, and such a
+    file left under the cache's own name by a pmtui from before this was done, shorter than DuckDB's
+    headers and with no write-ahead log, so never able to hold anything, is set aside (renamed, not
+    deleted) and replaced.
     """
     for stale in path.parent.glob(f".{path.name}.new-*"):
         pid = stale.name.rsplit("-", 2)[-2]
         if pid.isdigit() and not _process_alive(int(pid)):
             stale.unlink(missing_ok=True)
     if path.exists():
-        return
+        if not _never_whole(path):
+            return
+        aside = path.with_name(f"{path.name}.incomplete-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
+        try:
+            path.rename(aside)
+        except FileNotFoundError:
+            pass  # another process set it aside first
+        else:
+            log.warning(
+                "set aside an incomplete cache file (its creation was interrupted): %s",
+                aside,
+                extra={"path": str(aside)},
+            )
     temporary = path.with_name(f".{path.name}.new-{os.getpid()}-{random.randrange(1 << 32):08x}")
     try:
         duckdb.connect(str(temporary)).close()
@@ -169,6 +184,17 @@ def _create_whole(path: Path) -> None:
     finally:
         temporary.unlink(missing_ok=True)
         Path(f"{temporary}.wal").unlink(missing_ok=True)
+
+
+def _never_whole(path: Path) -> bool:
+    """Whether ``path`` is shorter than DuckDB's headers, with no write-ahead log beside it: a file whose
+    creation was interrupted, which never held a committed row (those live in the blocks after the
+    headers, or in the log)."""
+    try:
+        short = path.stat().st_size < _DUCKDB_HEADER_BYTES
+    except OSError:
+        return False
+    return short and not Path(f"{path}.wal").exists()
 
 
 def _process_alive(pid: int) -> bool:
