@@ -16,9 +16,9 @@ collections that come before the first rest skip the load too.
 A one-shot command (``pmtui sync``, ``briefing``, ``conflicts``) has the opposite shape: its start-up
 imports some 900 modules, whose 70,000 objects nearly all stay alive. The collector ran about 190 times
 while a quiet sync made them: 36-45 ms of its 0.6-0.7 s of CPU, for about 1,200 objects of garbage in
-all (``gc.callbacks``, three runs). So the launcher pauses
-the collector for the start-up (:func:`pause_for_start_up`) and the command turns it back on where its
-real work begins (:func:`start_up_over`), with what the start-up made frozen out of its scans.
+all (``gc.callbacks``, three runs). So the launcher pauses the collector for the start-up
+(:func:`pause_for_start_up`) and the command turns it back on where its real work begins
+(:func:`start_up_over`), with what the start-up made frozen out of its scans.
 """
 
 from __future__ import annotations

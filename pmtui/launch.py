@@ -269,8 +269,8 @@ def exit_without_teardown(code: int) -> NoReturn:
     import atexit
     import threading
 
-    main = threading.main_thread()
-    if any(not thread.daemon for thread in threading.enumerate() if thread is not main):
+    first = threading.main_thread()
+    if any(not thread.daemon for thread in threading.enumerate() if thread is not first):
         sys.exit(code)
     if not _flush_streams():
         sys.exit(code)

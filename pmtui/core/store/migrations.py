@@ -33,9 +33,9 @@ class SchemaMixin(StoreBase):
             row = next(iter(self._rows("SELECT max(version) FROM schema_version")), None)
             return int(row[0]) if row and row[0] is not None else 0
 
-    def _check_version(self, current: int | None = None) -> int:
-        """The file's version (``current`` if already read); StoreSchemaError when a newer pmtui wrote it."""
-        current = self.version() if current is None else current
+    def _check_version(self) -> int:
+        """The file's version; StoreSchemaError when a newer pmtui wrote it."""
+        current = self.version()
         if current > SCHEMA_VERSION:
             raise StoreSchemaError(
                 f"the cache was written by a newer pmtui (schema {current}, this one knows {SCHEMA_VERSION})",
