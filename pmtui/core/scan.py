@@ -220,8 +220,10 @@ class ScanProgress:
         if total is None:
             return f"{label}: no full scan yet ({rate})"
         syncs = math.ceil(total / self.per_round)
-        plural = "s" if syncs != 1 else ""
-        return f"{label}: full scan complete ({_pages(total)}; a pass takes {syncs} sync{plural}, {rate})"
+        if syncs <= 1:  # "1 sync, 3000 pages each" read oddly for a pass of one page
+            one = f"read in one sync at {self.per_minute:g} req/min"
+            return f"{label}: full scan complete ({_pages(total)}, {one})"
+        return f"{label}: full scan complete ({_pages(total)}; a pass takes {syncs} syncs, {rate})"
 
 
 def _pages(count: int) -> str:

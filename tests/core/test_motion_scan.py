@@ -318,7 +318,7 @@ def test_a_workspace_within_one_rounds_budget_keeps_the_one_sync_pass(
         assert state.pages == 0
         progress = scan_progress(engine.store, settings)
         assert progress is not None
-        assert progress.line().startswith("Motion: full scan complete (")
+        assert progress.line() == "Motion: full scan complete (3 pages, read in one sync at 12 req/min)"
 
 
 def test_a_resume_position_motion_refuses_restarts_the_pass_instead_of_failing(scan: Scan) -> None:
