@@ -26,6 +26,21 @@ class Busy(Exception):
         self.holder = holder
 
 
+def process_alive(pid: int | None) -> bool:
+    """Whether a process with this PID runs now (this one included; another user's counts as alive)."""
+    if not pid:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def describe_process(pid: int) -> str:
     """``PID n (command line)`` for messages; the command is read from /proc where there is one."""
     try:

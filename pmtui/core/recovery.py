@@ -23,6 +23,7 @@ import duckdb
 from pmtui.config import Settings, service_enabled
 from pmtui.core.merge import same_value
 from pmtui.core.store import Store
+from pmtui.core.store.base import aside_name
 from pmtui.errors import PmtuiError, StoreError, StoreLockedError
 from pmtui.models import (
     REMOTE_SERVICES,
@@ -132,13 +133,7 @@ def check_cache(path: Path) -> str | None:
 
 def damaged_name(path: Path, now: datetime) -> Path:
     """Where a damaged cache goes: next to it, stamped with the UTC time (never overwriting another)."""
-    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    target = path.with_name(f"{path.name}{DAMAGED_MARK}{stamp}")
-    number = 1
-    while target.exists():
-        number += 1
-        target = path.with_name(f"{path.name}{DAMAGED_MARK}{stamp}-{number}")
-    return target
+    return aside_name(path, DAMAGED_MARK, now)
 
 
 def move_aside(path: Path, now: datetime | None = None) -> Path:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from pmtui.core.locks import process_alive
 from pmtui.core.store import RequestRecord, Store
 from pmtui.core.writes import patch_values
 from pmtui.errors import PmtuiError
@@ -48,20 +49,6 @@ class UndoReport:
         out += [f"conflict: {line}" for line in self.conflicts]
         out += [f"not undoable: {line}" for line in self.skipped]
         return out or ["nothing to undo in that request"]
-
-
-def _alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def progress_text(record: RequestRecord) -> str:
@@ -92,7 +79,7 @@ class RequestLog:
         """Requests (or undos) whose process died part-way; marks a dead ``running`` one interrupted."""
         found = []
         for record in self.store.requests(states=["running", "interrupted", "undoing"], limit=200):
-            if record.state in ("running", "undoing") and _alive(record.pid):
+            if record.state in ("running", "undoing") and process_alive(record.pid):
                 continue  # another process is on it right now
             if record.state == "running":
                 record.state = "interrupted"

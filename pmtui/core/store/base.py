@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Self
 import duckdb
 
 from pmtui import paths
+from pmtui.core.locks import process_alive
 from pmtui.errors import StoreError, StoreLockedError
 
 if TYPE_CHECKING:
@@ -147,12 +148,12 @@ def _create_whole(path: Path) -> None:
     """
     for stale in path.parent.glob(f".{path.name}.new-*"):
         pid = stale.name.rsplit("-", 2)[-2]
-        if pid.isdigit() and not _process_alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             stale.unlink(missing_ok=True)
     if path.exists():
         if not _never_whole(path):
             return
-        aside = path.with_name(f"{path.name}.incomplete-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
+        aside = aside_name(path, ".incomplete-")
         try:
             path.rename(aside)
         except FileNotFoundError:
@@ -186,6 +187,18 @@ def _create_whole(path: Path) -> None:
         Path(f"{temporary}.wal").unlink(missing_ok=True)
 
 
+def aside_name(path: Path, mark: str, now: datetime | None = None) -> Path:
+    """A name next to ``path`` for a file set aside, stamped with the UTC time: ``pmtui.duckdb{mark}
+    20261124T093000Z``, numbered ``-2``, ``-3``, … rather than ever replacing one already there."""
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}{mark}{stamp}")
+    number = 1
+    while target.exists():
+        number += 1
+        target = path.with_name(f"{path.name}{mark}{stamp}-{number}")
+    return target
+
+
 def _never_whole(path: Path) -> bool:
     """Whether ``path`` is shorter than DuckDB's headers, with no write-ahead log beside it: a file whose
     creation was interrupted, which never held a committed row (those live in the blocks after the
@@ -195,16 +208,6 @@ def _never_whole(path: Path) -> bool:
     except OSError:
         return False
     return short and not Path(f"{path}.wal").exists()
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    return True
 
 
 def _lock_wait_default() -> float:
