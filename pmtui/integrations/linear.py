@@ -23,7 +23,10 @@ by that id. Creates therefore run with ``retry_transient=True``.
 Listing: ``issues(first: 250, filter: {team, updatedAt > cursor}, orderBy: updatedAt,
 includeArchived: true)``, one request per :class:`ChangePage`; nothing changed costs one request. The
 first request of a listing also asks for the team's project milestones (a second root field of the
-same query), so milestones cost no request of their own; the first page carries them.
+same query), so milestones cost no request of their own; the first page carries them. The team is
+found the same way: an integration's first listing with ``team_key`` set filters by the key and reads
+the team (``teams``, a third root field), where it used to look the team up in a request of its own
+first; a key no team has still gets the lookup, whose error names the keys there are.
 Linear does not document the direction of ``orderBy: updatedAt`` (the emulator lists ascending), so only
 the LAST page carries the new cursor (the newest ``updatedAt`` seen in the whole listing); earlier pages
 repeat the cursor the listing started from, which is always safe to store. Archived and trashed issues
@@ -649,24 +652,34 @@ class LinearIntegration(Integration):
 
         Only the last page carries the new cursor (the module docstring says why).
         """
-        team_id = self._team_id(Lane.BACKGROUND)
-        filters: dict[str, Any] = {"team": {"id": {"eq": team_id}}}
+        key = (self.settings.team_key or "").strip()
+        team: dict[str, Any]
+        if self._team is None and key:  # the team comes with the first page: no lookup request first
+            team = {"key": {"eqIgnoreCase": key}}
+        else:
+            team = {"id": {"eq": self._team_id(Lane.BACKGROUND)}}
+        filters: dict[str, Any] = {"team": team}
         if cursor:
             filters["updatedAt"] = {"gt": cursor}
         newest_at = parse_remote_time(cursor) if cursor else None
         newest = cursor
-        milestone_filter = {"project": {"accessibleTeams": {"some": {"id": {"eq": team_id}}}}}
+        milestone_filter = {"project": {"accessibleTeams": {"some": team}}}
         variables: dict[str, Any] = {
             "first": q.ISSUE_PAGE_SIZE,
             "filter": filters,
             "withMilestones": True,
             "milestoneFilter": milestone_filter,
+            "withTeam": "key" in team,
+            "teamFilter": team,
         }
         after: str | None = None
         while True:
             data = self._call(
                 q.ISSUES_CHANGED, {**variables, "after": after}, lane=Lane.BACKGROUND, action="list issues"
             )
+            if variables["withTeam"]:
+                self._team_from_listing(data.get("teams"), key)
+                variables["withTeam"] = False
             milestones = None
             if variables["withMilestones"]:
                 milestones = self._milestones(data.get("projectMilestones"), milestone_filter)
@@ -687,6 +700,23 @@ class LinearIntegration(Integration):
             yield ChangePage(items=items, cursor=newest if last else cursor, last=last, milestones=milestones)
             if last:
                 return
+
+    def _team_from_listing(self, connection: Any, key: str) -> None:
+        """The configured team as the listing's first answer read it; a key no team has gets the lookup
+        of every team, whose error lists the keys there are."""
+        nodes = connection.get("nodes") if isinstance(connection, Mapping) else None
+        found = next(
+            (
+                t
+                for t in nodes or []
+                if isinstance(t, dict) and str(t.get("key", "")).casefold() == key.casefold() and t.get("id")
+            ),
+            None,
+        )
+        if found is None:
+            self._team_raw(Lane.BACKGROUND)  # raises NotConfiguredError, with the keys as its hint
+        else:
+            self._team = found
 
     def _milestones(self, connection: Any, milestone_filter: dict[str, Any]) -> list[RemoteMilestone]:
         """The team's milestones from the first issue page's answer, plus any further pages (a team

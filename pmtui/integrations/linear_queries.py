@@ -151,6 +151,8 @@ query IssuesChanged(
   $filter: IssueFilter
   $withMilestones: Boolean = false
   $milestoneFilter: ProjectMilestoneFilter
+  $withTeam: Boolean = false
+  $teamFilter: TeamFilter
 ) {
   issues(first: $first, after: $after, filter: $filter, orderBy: updatedAt, includeArchived: true) {
     nodes { ...IssueFields }
@@ -162,6 +164,9 @@ query IssuesChanged(
     nodes { ...MilestoneFields }
     pageInfo { hasNextPage endCursor }
   }
+  teams(first: 2, filter: $teamFilter) @include(if: $withTeam) {
+    nodes { id key name }
+  }
 }
 """
     + ISSUE_FIELDS
@@ -169,7 +174,9 @@ query IssuesChanged(
 )
 """The change listing. The first page also lists the team's project milestones (``withMilestones``):
 all of them, every sync, at no extra request; they are few, and a milestone's derived start depends on
-its siblings, so an incremental read would not do."""
+its siblings, so an incremental read would not do. A process's first listing with ``team_key`` set
+filters by the key and reads the team itself in the same request (``withTeam``), so a sync with nothing
+to do costs one request, not a ``Teams`` lookup first."""
 
 PROJECT_MILESTONES = (
     """

@@ -410,7 +410,7 @@ class LinearEmulator(LinearWorkspace):
             code = "GRAPHQL_PARSE_FAILED" if prepared.syntax_error else "GRAPHQL_VALIDATION_FAILED"
             errors = [self._format_error(e, code=code, kind="graphql error") for e in prepared.errors]
             return Response(400, {"errors": errors}, self._rate_headers(0))
-        for field_name in root_fields(prepared, op_name):
+        for field_name in root_fields(prepared, op_name, variables):
             self.count(f"graphql:{field_name}")
         cost = estimate_complexity(prepared, op_name, variables, self.schema)
         headers = self._rate_headers(cost)

@@ -318,16 +318,48 @@ def is_mutation(prepared: PreparedDocument, operation_name: str | None) -> bool:
     return op is not None and op.operation == OperationType.MUTATION
 
 
-def root_fields(prepared: PreparedDocument, operation_name: str | None) -> list[str]:
-    """Names of the root fields the selected operation asks for (through fragments too)."""
+def with_defaults(op: OperationDefinitionNode, variables: dict[str, Any] | None) -> dict[str, Any]:
+    """The operation's variables with the defaults its definitions declare (``$withTeam: Boolean =
+    false``) where the request leaves them out."""
+    values = {
+        d.variable.name.value: value_from_ast_untyped(d.default_value)
+        for d in op.variable_definitions or ()
+        if d.default_value is not None
+    }
+    values.update(variables or {})
+    return values
+
+
+def included(node: FieldNode | InlineFragmentNode | FragmentSpreadNode, variables: dict[str, Any]) -> bool:
+    """Whether ``@skip``/``@include`` leave ``node`` in, as an executor applies them: a field left out is
+    neither run, counted nor charged."""
+    for directive in node.directives or ():
+        name = directive.name.value
+        if name not in ("skip", "include"):
+            continue
+        arg = next((a for a in directive.arguments or () if a.name.value == "if"), None)
+        value = bool(value_from_ast_untyped(arg.value, variables)) if arg is not None else False
+        if value == (name == "skip"):
+            return False
+    return True
+
+
+def root_fields(
+    prepared: PreparedDocument, operation_name: str | None, variables: dict[str, Any] | None = None
+) -> list[str]:
+    """Names of the root fields the selected operation runs (through fragments too, not those its
+    ``@skip``/``@include`` leave out)."""
     op = prepared.operation(operation_name)
     if op is None:
         return []
     fragments = prepared.fragments()
+    values = with_defaults(op, variables)
     names: list[str] = []
 
     def walk(selection_set: SelectionSetNode) -> None:
         for sel in selection_set.selections:
+            if not included(sel, values):
+                continue
             if isinstance(sel, FieldNode):
                 names.append(sel.name.value)
             elif isinstance(sel, InlineFragmentNode):
@@ -356,7 +388,7 @@ def estimate_complexity(
     if root is None:
         return 0
     fragments = prepared.fragments()
-    variables = variables or {}
+    variables = with_defaults(op, variables)
 
     def page_size(node: FieldNode) -> float:
         for arg in node.arguments or ():
@@ -369,6 +401,8 @@ def estimate_complexity(
     def cost(selection_set: SelectionSetNode, parent: Any) -> float:
         total = 0.0
         for sel in selection_set.selections:
+            if not included(sel, variables):
+                continue
             if isinstance(sel, InlineFragmentNode):
                 inner = parent
                 if sel.type_condition is not None:

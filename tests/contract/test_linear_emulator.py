@@ -326,6 +326,35 @@ def test_updated_at_filter_returns_only_changed_issues(
     assert len(relative) == 2
 
 
+def test_fields_skip_and_include_leave_out_are_neither_run_counted_nor_charged(
+    client: SyncClientSession, emu: LinearEmulator
+) -> None:
+    """A root field under ``@include(if: false)`` or ``@skip(if: true)`` is not run, so it is not a
+    request for it in the counts, and it costs no complexity (the variable's default applies)."""
+    doc = """
+    query Q($with: Boolean = false, $skip: Boolean!) {
+      viewer { id }
+      teams(first: 50) @include(if: $with) { nodes { id key } }
+      projects(first: 50) @skip(if: $skip) { nodes { id } }
+    }
+    """
+    emu.reset_counts()
+    left_out = run(client, doc, skip=True)
+    assert set(left_out) == {"viewer"}
+    counts = emu.request_counts()
+    assert counts["graphql:viewer"] == 1
+    assert "graphql:teams" not in counts and "graphql:projects" not in counts
+    both = run(client, doc, skip=False, **{"with": True})
+    assert set(both) == {"viewer", "teams", "projects"}
+    counts = emu.request_counts()
+    assert counts["graphql:teams"] == counts["graphql:projects"] == 1
+    prepared = schema_module.prepare(doc)
+    lean = schema_module.estimate_complexity(prepared, None, {"skip": True})
+    full = schema_module.estimate_complexity(prepared, None, {"skip": False, "with": True})
+    assert lean == 2  # the viewer object and its id: 1.1, rounded up
+    assert full == 117  # 1.1 + 50 teams x (1 + 2 x 0.1) + 50 projects x (1 + 0.1), rounded up
+
+
 def test_issue_filters(client: SyncClientSession, emu: LinearEmulator, hints: dict[str, Any]) -> None:
     def ids(flt: dict[str, Any]) -> set[str]:
         return {n["identifier"] for n in all_issues(client, filter=flt)}

@@ -187,7 +187,8 @@ def test_every_document_fits_the_complexity_cap_with_the_issue_page_at_250() -> 
     costs: dict[str, int] = {}
     for name, text in q.DOCUMENTS.items():
         first = q.ISSUE_PAGE_SIZE if name == "ISSUES_CHANGED" else q.LIST_PAGE_SIZE
-        costs[name] = estimate_complexity(prepare(print_ast(parse(text))), None, {"first": first})
+        variables = {"first": first, "withMilestones": True, "withTeam": True}  # the first page: all of it
+        costs[name] = estimate_complexity(prepare(print_ast(parse(text))), None, variables)
     assert max(costs.values()) < LinearRateLimits().max_query_complexity
     assert 1_000 < costs["ISSUES_CHANGED"] < 3_000  # labelIds instead of a nested labels connection
     nested = q.ISSUES_CHANGED.replace("labelIds", "labels(first: 50) { nodes { id name } }")
@@ -940,6 +941,42 @@ def test_team_is_the_first_when_unset_and_a_wrong_key_names_the_choices(
     with pytest.raises(NotConfiguredError):
         drain(wrong.list_changes(None))
     first.close()
+    wrong.close()
+
+
+def test_a_fresh_integration_reads_its_team_with_the_first_listing_request(
+    url: str, fake: FakeTime, emu: LinearEmulator
+) -> None:
+    """What a `pmtui sync` process with nothing to do costs Linear: one request, not a ``Teams`` lookup
+    and then the listing. The key filter finds the same issues the id filter does."""
+    eng = next(t for t in emu.state["teams"].values() if t["key"] == "ENG")
+    expected = {i["id"] for i in emu.state["issues"].values() if i["teamId"] == eng["id"]}
+    warm = make_integration(url, fake, team_key="eng")  # any case, as the settings allow
+    by_key = drain(warm.list_changes(None))  # the team unknown: filtered by its key
+    by_id = drain(warm.list_changes(None))  # the team known now: filtered by its id
+    assert {i.ref.external_id for p in by_key for i in p.items} == expected
+    assert {i.ref.external_id for p in by_id for i in p.items} == expected
+    cursor = by_key[-1].cursor
+    assert cursor is not None
+    warm.close()
+
+    emu.reset_counts()
+    fresh = make_integration(url, fake, team_key="ENG")
+    pages = drain(fresh.list_changes(cursor))
+    assert [(p.items, p.last, p.cursor) for p in pages] == [([], True, cursor)]
+    assert emu.request_counts()["total"] == 1
+    assert counts(emu, "issues") == counts(emu, "teams") == 1
+    assert fresh.health().ids["team_id"] == eng["id"]  # the team the listing read is the one in use
+    assert counts(emu, "teams") == 1
+    fresh.close()
+
+
+def test_a_wrong_team_key_in_the_first_listing_names_the_choices(url: str, fake: FakeTime) -> None:
+    wrong = make_integration(url, fake, team_key="NOPE")
+    with pytest.raises(NotConfiguredError) as caught:
+        drain(wrong.list_changes("2026-01-01T00:00:00.000Z"))
+    assert "NOPE" in str(caught.value)
+    assert "ENG" in (caught.value.hint or "")
     wrong.close()
 
 
