@@ -30,8 +30,8 @@ def test_second_sync_is_idempotent_and_minimal(world: World) -> None:
     assert all(run.pulled == 0 and run.pushed == 0 for run in runs.values())
     counts = world.sandbox.request_counts()
     assert counts["linear"]["graphql:issues"] == 1
-    # A new process resolves its team key to an id once (one small query) before listing.
-    assert counts["linear"]["total"] == 2
+    # A new process reads its team (by its key) with the first listing, in the same request.
+    assert counts["linear"]["total"] == 1
     assert counts["linear"]["graphql:teams"] == 1
     assert counts["gitlab"]["total"] == 1
     # ... and Notion checks the data source's schema once per process.
