@@ -44,6 +44,7 @@ from graphql import (
     ObjectTypeExtensionNode,
     OperationDefinitionNode,
     OperationType,
+    SelectionNode,
     SelectionSetNode,
     build_schema,
     extend_schema,
@@ -330,7 +331,7 @@ def with_defaults(op: OperationDefinitionNode, variables: dict[str, Any] | None)
     return values
 
 
-def included(node: FieldNode | InlineFragmentNode | FragmentSpreadNode, variables: dict[str, Any]) -> bool:
+def included(node: SelectionNode, variables: dict[str, Any]) -> bool:
     """Whether ``@skip``/``@include`` leave ``node`` in, as an executor applies them: a field left out is
     neither run, counted nor charged."""
     for directive in node.directives or ():

@@ -8,6 +8,7 @@ every later open refused as damaged (:func:`pmtui.core.store.base._create_whole`
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import signal
 import subprocess
@@ -83,6 +84,32 @@ def test_an_incomplete_file_an_older_pmtui_left_is_set_aside_and_replaced(
     aside = list(tmp_path.glob("pmtui.duckdb.incomplete-*"))
     assert [p.read_bytes() for p in aside] == [whole.read_bytes()[:size]]
     assert "set aside an incomplete cache file" in caplog.text
+
+
+@pytest.mark.parametrize("size", [0, 8192])
+def test_the_read_only_commands_call_an_incomplete_file_unfinished_not_damaged(
+    tmp_path: Path, size: int
+) -> None:
+    """`pmtui briefing` and `pmtui conflicts` open the cache read-only, so they cannot set an incomplete
+    file aside. They said "damaged" and sent the user to `pmtui cache rebuild`, a re-read of every
+    service; they now say what the file is and that `pmtui sync` replaces it, and leave it as it is."""
+    whole = tmp_path / "whole.duckdb"
+    Store(whole).close()
+    home = tmp_path / "home"
+    path = home / "data" / "pmtui.duckdb"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(whole.read_bytes()[:size])
+    env = {**os.environ, "PMTUI_HOME": str(home), "PMTUI_NO_KEYRING": "1", "NO_COLOR": "1"}
+    for command in ("briefing", "conflicts"):
+        done = subprocess.run(
+            [sys.executable, "-m", "pmtui", command], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 4, done.stderr
+        assert f"the cache {path} was never finished: its creation was interrupted" in done.stderr
+        assert "run `pmtui sync` (or start the app): it sets the file aside" in done.stderr
+        assert "damaged" not in done.stderr
+    assert path.read_bytes() == whole.read_bytes()[:size]
+    assert sorted(p.name for p in path.parent.iterdir()) == ["pmtui.duckdb"]
 
 
 def test_a_short_file_with_a_write_ahead_log_is_not_set_aside(tmp_path: Path) -> None:

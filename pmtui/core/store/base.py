@@ -282,6 +282,12 @@ class StoreBase(ABC):
                     f"no cache at {self.path} yet",
                     hint="run `pmtui sync` (or `pmtui demo`) to fill it",
                 )
+            if read_only and _never_whole(self.path):  # a reader may not set it aside: say what it is
+                raise StoreError(
+                    f"the cache {self.path} was never finished: its creation was interrupted, so it "
+                    "holds nothing",
+                    hint="run `pmtui sync` (or start the app): it sets the file aside and makes a new cache",
+                )
             try:
                 self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             except OSError as exc:
