@@ -675,9 +675,9 @@ class SyncEngine:
 
     def _deliver_creates(self, service: Service, integration: Integration, report: ServiceReport) -> None:
         """Create the tasks queued for this service while it was away ("queued for Linear")."""
-        from pmtui.core.processor import idempotency_key
-
         for entry in self.store.outbox_entries(service, op="create"):
+            from pmtui.core.processor import idempotency_key  # imported by a sync that creates something
+
             task = self.store.get_task(entry.task_id)
             if (
                 task is None
