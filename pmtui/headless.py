@@ -97,7 +97,7 @@ def sync_once(
         if not wanted:
             say("no service is configured: `pmtui doctor` shows how (or try `pmtui demo`)")
             return EXIT_FAILED
-        _import_clients(wanted)
+        _build_integrations(engine, wanted)
         start_up_over()  # a launcher's pause of the collector ends: the round may make garbage
         runs = engine.sync(wanted, on_progress=output.event, cancel=stop)
         if not stop.is_set():
@@ -107,17 +107,17 @@ def sync_once(
         return exit_code(runs, open_conflicts)
 
 
-def _import_clients(services: Sequence[Service]) -> None:
-    """Import the services' modules (their client libraries: gql, python-gitlab, ...) while the start-up's
-    pause of the collector lasts: some 200,000 objects that live as long as the process, which the
-    collector would otherwise traverse again and again in the round's first seconds. A module that
-    fails to import fails again in its service's run, which reports it."""
-    from pmtui.integrations import integration_class
+def _build_integrations(engine: Any, services: Sequence[Service]) -> None:
+    """Build the services' integrations, importing their client libraries (gql, python-gitlab, ...),
+    while the start-up's pause of the collector lasts: some 45,000 objects that live as long as the
+    process, which the collector would otherwise traverse again and again in the round's first
+    seconds. An integration that cannot be built fails again in its service's run, which reports it.
+    """
+    from pmtui.errors import PmtuiError
 
     for service in services:
-        if service is not Service.LOCAL:
-            with contextlib.suppress(ImportError):
-                integration_class(service)
+        with contextlib.suppress(PmtuiError, ImportError):
+            engine.integration(service)
 
 
 def mirror_after_sync(engine: Any, settings: Settings, *, quiet: bool, say: Callable[[str], None]) -> None:
