@@ -256,6 +256,8 @@ class CommentSync:
         # budgets are shared with your own writes). Opening a task reads its comments at once.
         budget = self.engine.settings.sync.comments_per_sync
         batch = sorted(due)[:budget]
+        if not batch:
+            return 0  # nothing due, nothing to save: a quiet sync writes nothing here
         refs = self.store.refs_by_external(service, batch)
         for external_id in batch:
             ref = refs.get(external_id)

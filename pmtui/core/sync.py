@@ -142,7 +142,7 @@ class SyncEngine:
         report = ServiceReport(run=run)
         started = time.perf_counter()
         self._project_ids.clear()
-        self.store.record_sync_run(run)
+        self.store.record_sync_run(run, new=True)
         integration: Integration | None = None
         requests_before = 0
         try:

@@ -107,6 +107,6 @@ def sync_one(
             finished_at=utcnow(),
             error=f"another pmtui is syncing {service.label} right now: {busy.holder or 'unknown'}",
         )
-        engine.store.record_sync_run(run)
+        engine.store.record_sync_run(run, new=True)
     emit(EngineEvent("sync-done", f"{service.label}: {run.status}", {"service": service.value, "run": run}))
     return run

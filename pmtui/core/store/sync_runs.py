@@ -76,27 +76,32 @@ class SyncRunsMixin(StoreBase):
         with self._hold():
             self._exec("DELETE FROM scan_seen WHERE service = ?", [service.value])
 
-    def record_sync_run(self, run: SyncRun) -> None:
-        """Write a run by id: a sync records it at start and rewrites it when it ends."""
-        self._upsert_row(
-            "sync_runs",
-            {"id": run.id},
-            {
-                "run_id": run.run_id,
-                "service": run.service.value,
-                "started_at": run.started_at,
-                "finished_at": run.finished_at,
-                "pulled": run.pulled,
-                "pushed": run.pushed,
-                "conflicts": run.conflicts,
-                "requests": run.requests,
-                "duration_ms": run.duration_ms,
-                "status": run.status,
-                "error": run.error,
-                "retry_at": run.retry_at,
-                "skipped": json.dumps(run.skipped),
-            },
-        )
+    def record_sync_run(self, run: SyncRun, *, new: bool = False) -> None:
+        """Write a run by id: a sync records it at start (``new``: a run id no row has, so the insert
+        alone, without the update that would find nothing) and rewrites it when it ends."""
+        row = {
+            "run_id": run.run_id,
+            "service": run.service.value,
+            "started_at": run.started_at,
+            "finished_at": run.finished_at,
+            "pulled": run.pulled,
+            "pushed": run.pushed,
+            "conflicts": run.conflicts,
+            "requests": run.requests,
+            "duration_ms": run.duration_ms,
+            "status": run.status,
+            "error": run.error,
+            "retry_at": run.retry_at,
+            "skipped": json.dumps(run.skipped),
+        }
+        if not new:
+            self._upsert_row("sync_runs", {"id": run.id}, row)
+            return
+        with self._hold():
+            self._exec(
+                f"INSERT INTO sync_runs (id, {', '.join(row)}) VALUES (?{', ?' * len(row)})",
+                [run.id, *row.values()],
+            )
 
     def end_abandoned_runs(self, service: Service) -> int:
         """Mark ``service``'s runs still "running" as failed: called by the process that now holds that
