@@ -111,12 +111,11 @@ def _build_integrations(engine: Any, services: Sequence[Service]) -> None:
     """Build the services' integrations, importing their client libraries (gql, python-gitlab, ...),
     while the start-up's pause of the collector lasts: some 45,000 objects that live as long as the
     process, which the collector would otherwise traverse again and again in the round's first
-    seconds. An integration that cannot be built fails again in its service's run, which reports it.
+    seconds. An integration that cannot be built (no key, a library missing, a full disk) fails again in
+    its service's run, which reports it as that service's failure and syncs the others.
     """
-    from pmtui.errors import PmtuiError
-
     for service in services:
-        with contextlib.suppress(PmtuiError, ImportError):
+        with contextlib.suppress(Exception):
             engine.integration(service)
 
 

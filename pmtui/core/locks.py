@@ -70,10 +70,13 @@ def process_lock(path: Path, *, wait: float = 0.0) -> Iterator[None]:
                 if time.monotonic() >= deadline:
                     raise Busy(path.stem, _holder(path)) from None
                 time.sleep(0.05)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
+        try:  # unbuffered: a write the disk refuses leaves nothing pending for the close to retry
+            os.ftruncate(handle.fileno(), 0)
+            os.pwrite(handle.fileno(), str(os.getpid()).encode(), 0)
+        except OSError as exc:
+            from pmtui.core.store.base import _disk_problem
+
+            raise _disk_problem(path, str(exc), what="the lock file") or exc from exc
         try:
             yield
         finally:

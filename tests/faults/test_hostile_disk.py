@@ -116,3 +116,47 @@ def test_sync_onto_a_full_disk(seed_home: Path, tmp_path: Path) -> None:
     # 64 KiB: room for the config and the cache's first blocks, not for the first sync's commit.
     done = _pmtui_on(seed_home, tmp_path / "home", "sync", size="64k")
     _assert_clear(done, "disk is full")
+
+
+def test_the_sync_lock_on_a_full_disk_says_so(tmp_path: Path) -> None:
+    """The lock file a sync writes its pid into, on a disk with no room left: the same clear error as the
+    cache's, naming the file. It was an OSError from the lock's buffered write, raised again by its
+    close, that ended the whole round as "cannot write a file" without saying which."""
+    code = (
+        "import os, pathlib, sys\n"
+        "from pmtui.core.locks import process_lock\n"
+        "home = pathlib.Path(os.environ['HOME_AT'])\n"
+        "filler = os.open(home / 'filler', os.O_WRONLY | os.O_CREAT)\n"
+        "try:\n"
+        "    while True:\n"
+        "        os.write(filler, b'x' * 4096)\n"
+        "except OSError:\n"
+        "    os.close(filler)\n"
+        "try:\n"
+        "    with process_lock(home / 'sync-linear.lock'):\n"
+        "        print('held')\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, exc, getattr(exc, 'hint', ''))\n"
+    )
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    env = {
+        **os.environ,
+        "HOME_AT": str(tmp_path / "home"),
+        "SEED": str(seed),
+        "SIZE": "64k",
+        "READ_ONLY": "0",
+    }
+    done = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", MOUNT, "sh", "--", sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    lock = tmp_path / "home" / "sync-linear.lock"
+    assert done.stdout.strip() == (
+        f"StoreUnwritableError cannot write the lock file {lock}: the disk is full "
+        "free some space and run the command again; the cache keeps its last completed write"
+    )

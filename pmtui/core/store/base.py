@@ -78,12 +78,13 @@ _DISK_PROBLEMS = {
 }
 
 
-def _disk_problem(target: object, text: str) -> StoreUnwritableError | None:
-    """A clear error for a disk that refuses writes, read from the OS's words in ``text``."""
+def _disk_problem(target: object, text: str, *, what: str = "the cache") -> StoreUnwritableError | None:
+    """A clear error for a disk that refuses writes to ``what`` at ``target``, read from the OS's words
+    in ``text``."""
     lowered = text.lower()
-    for words, (what, hint) in _DISK_PROBLEMS.items():
+    for words, (problem, hint) in _DISK_PROBLEMS.items():
         if words in lowered:
-            return StoreUnwritableError(f"cannot write the cache {target}: {what}", hint=hint)
+            return StoreUnwritableError(f"cannot write {what} {target}: {problem}", hint=hint)
     return None
 
 
