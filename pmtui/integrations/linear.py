@@ -104,6 +104,11 @@ _DOCUMENTS: dict[str, DocumentNode] = {}
 _DOCUMENTS_LOCK = threading.Lock()
 
 
+def _team_with_key(teams: Sequence[Raw], key: str) -> Raw | None:
+    """The team whose key is ``key``, in any case (as the settings allow)."""
+    return next((t for t in teams if str(t.get("key", "")).casefold() == key.casefold()), None)
+
+
 def _document(text: str) -> DocumentNode:
     """The parsed document for ``text`` (parsed once per process)."""
     with _DOCUMENTS_LOCK:
@@ -398,10 +403,7 @@ class LinearIntegration(Integration):
                 for t in page
             ]
             key = (self.settings.team_key or "").strip()
-            if key:
-                found = next((t for t in teams if str(t.get("key", "")).casefold() == key.casefold()), None)
-            else:
-                found = teams[0] if teams else None
+            found = _team_with_key(teams, key) if key else next(iter(teams), None)
             if found is None:
                 keys = ", ".join(str(t.get("key")) for t in teams) or "none"
                 raise NotConfiguredError(
@@ -705,14 +707,7 @@ class LinearIntegration(Integration):
         """The configured team as the listing's first answer read it; a key no team has gets the lookup
         of every team, whose error lists the keys there are."""
         nodes = connection.get("nodes") if isinstance(connection, Mapping) else None
-        found = next(
-            (
-                t
-                for t in nodes or []
-                if isinstance(t, dict) and str(t.get("key", "")).casefold() == key.casefold() and t.get("id")
-            ),
-            None,
-        )
+        found = _team_with_key([t for t in nodes or [] if isinstance(t, dict) and t.get("id")], key)
         if found is None:
             self._team_raw(Lane.BACKGROUND)  # raises NotConfiguredError, with the keys as its hint
         else:

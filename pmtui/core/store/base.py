@@ -514,8 +514,6 @@ class StoreBase(ABC):
         """
         assignments = ", ".join(f'"{name}" = ?' for name in values)
         matches = " AND ".join(f'"{name}" = ?' for name in key)
-        columns = ", ".join(f'"{name}"' for name in [*key, *values])
-        marks = ", ".join("?" for _ in [*key, *values])
         with self._hold():
             (updated,) = self._rows(
                 f"UPDATE {table} SET {assignments} WHERE {matches}", [*values.values(), *key.values()]
@@ -523,7 +521,13 @@ class StoreBase(ABC):
             if updated:
                 self._dirty = self.wrote = True
                 return
-            self._exec(f"INSERT INTO {table} ({columns}) VALUES ({marks})", [*key.values(), *values.values()])
+            self._insert_row(table, {**key, **values})
+
+    def _insert_row(self, table: str, values: Mapping[str, Any]) -> None:
+        """Insert one row (a key no row has yet: the caller knows, or :meth:`_upsert_row` found none)."""
+        columns = ", ".join(f'"{name}"' for name in values)
+        marks = ", ".join("?" for _ in values)
+        self._exec(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(values.values()))
 
     def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         with self._hold() as conn, self._io_errors():

@@ -94,14 +94,10 @@ class SyncRunsMixin(StoreBase):
             "retry_at": run.retry_at,
             "skipped": json.dumps(run.skipped),
         }
-        if not new:
+        if new:
+            self._insert_row("sync_runs", {"id": run.id, **row})
+        else:
             self._upsert_row("sync_runs", {"id": run.id}, row)
-            return
-        with self._hold():
-            self._exec(
-                f"INSERT INTO sync_runs (id, {', '.join(row)}) VALUES (?{', ?' * len(row)})",
-                [run.id, *row.values()],
-            )
 
     def end_abandoned_runs(self, service: Service) -> int:
         """Mark ``service``'s runs still "running" as failed: called by the process that now holds that
