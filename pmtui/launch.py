@@ -105,7 +105,10 @@ def _sync(args: Sequence[str], *, root_verbose: bool = False) -> Command | None:
             code = ask_engine(services, json_output=json_output, say=_say)
             if code is not None:
                 return code
-        from pmtui import paths
+        from pmtui import gencode, paths
+
+        # Before the libraries load: what they generate as they do comes compiled from the cache.
+        gencode.install(paths.cache_dir(), "sync")
         from pmtui.config import known_secrets, load_settings
         from pmtui.headless import sync_once
         from pmtui.logs import configure_logging, redaction_filter
@@ -128,7 +131,9 @@ def _say(text: str) -> None:
 
 def open_app(*, verbose: bool = False) -> int:
     """Bare `pmtui`: the terminal app. Logs go to the JSON file only (the app owns the terminal)."""
-    from pmtui import paths
+    from pmtui import gencode, paths
+
+    gencode.install(paths.cache_dir(), "app")  # Textual's and pmtui's generated methods, compiled once
     from pmtui.app import make_app
     from pmtui.config import known_secrets, load_settings
     from pmtui.engine_link import request_key
