@@ -12,11 +12,12 @@ process of an installation (docs/performance.md).
 mode, and registers :func:`save` to run at exit. A library upgrade or an edited class makes new text,
 which simply misses and is compiled as before; a code object compiled from the same text with the same
 flags is the same whatever process compiled it, so what runs does not change. Each command that uses it
-(``pmtui sync``, the app) has one file in the cache folder, in the format of ``.pyc`` files
-(:mod:`marshal`), named for this Python's exact version and optimisation level. A file is read only if
-it belongs to this user, no one else can write it and its checksum holds: loading it runs what it holds.
-Anything wrong with it (missing, damaged, foreign) reads as empty, and a cache that cannot be written is
-skipped: it only ever costs the compile it would have saved. ``PMTUI_NO_CODE_CACHE=1`` turns it off.
+(``pmtui sync``, the app, a briefing or conflicts list read from DuckDB) has one file in the cache
+folder, in the format of ``.pyc`` files (:mod:`marshal`), named for this Python's exact version and
+optimisation level. A file is read only if it belongs to this user, no one else can write it and its
+checksum holds: loading it runs what it holds. Anything wrong with it (missing, damaged, foreign) reads
+as empty, and a cache that cannot be written is skipped: it only ever costs the compile it would have
+saved. ``PMTUI_NO_CODE_CACHE=1`` turns it off.
 """
 
 from __future__ import annotations

@@ -77,6 +77,14 @@ def today_and_now(tz: tzinfo) -> tuple[datetime, date, datetime]:
     return clock, clock.astimezone(tz).date(), clock
 
 
+def _cache_generated_code(command: str) -> None:
+    """Before DuckDB and Rich load: their generated methods from the cache (:mod:`pmtui.gencode`). Only
+    where the cache is opened; an answer printed from the answer cache loads too little to gain."""
+    from pmtui import gencode
+
+    gencode.install(paths.cache_dir(), command)
+
+
 def briefing(*, json_output: bool = False, date: str | None = None) -> int:
     """`pmtui briefing`: from the answer cache when it is current, else from the cache through DuckDB.
 
@@ -115,6 +123,7 @@ def briefing(*, json_output: bool = False, date: str | None = None) -> int:
     else:
         is_today = day == today
         if path.exists():
+            _cache_generated_code("briefing")
             from pmtui.core.store import Store
 
             with Store(path, read_only=True) as store:
@@ -170,6 +179,7 @@ def conflicts(*, json_output: bool = False) -> int:
     key = answers.make_key("conflicts", path)
     found = answers.read_conflicts(key)
     if found is None:
+        _cache_generated_code("conflicts")
         from pmtui.core.store import Store
 
         with Store(path, read_only=True) as store:

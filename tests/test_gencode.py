@@ -213,3 +213,38 @@ def test_a_quiet_pmtui_sync_compiles_no_generated_source(tmp_path: Path) -> None
     path = gencode.cache_file(home / "cache", "sync")
     assert path.stat().st_mode & 0o777 == 0o600
     assert len(gencode._load(path)) >= counts[0] // 2
+
+
+def _run_counted(home: Path, argv: list[str]) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """``pmtui ARGV`` through the console script, with the generated source it compiled by module."""
+    env = {**os.environ, "PMTUI_HOME": str(home), "PMTUI_NO_KEYRING": "1", "NO_COLOR": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", COUNT_COMPILES + launcher_code(argv)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode in (0, 3), done.stderr
+    return done, json.loads(done.stderr.split("GENERATED=")[1].split(" ", 1)[1].splitlines()[0])
+
+
+def test_a_briefing_computed_from_the_cache_compiles_what_the_last_one_did_not(pmtui_home: Path) -> None:
+    """Where the answer cache misses (a bare store wrote), `pmtui briefing` and `pmtui conflicts` open
+    DuckDB and Rich; the second such run takes their generated methods from the cache."""
+    from datetime import UTC, datetime
+
+    from pmtui.core.store import Store, store_path
+    from pmtui.models import Task
+
+    path = store_path(pmtui_home / "data")
+    for title in ("first", "second", "third"):
+        with Store(path) as store:  # a write no pmtui command made: the filed answers are stale
+            store.upsert_tasks([Task(id="a", title=f"Write the {title} guide", due=datetime.now(UTC))])
+        shown, modules = _run_counted(pmtui_home, ["briefing"])
+        assert f"Write the {title} guide" in shown.stdout
+        _, conflict_modules = _run_counted(pmtui_home, ["conflicts"])
+    assert set(modules) <= {"typing_inspection.typing_objects"}, modules
+    assert set(conflict_modules) <= {"typing_inspection.typing_objects"}, conflict_modules
+    assert gencode.cache_file(pmtui_home / "cache", "briefing").is_file()
+    assert gencode.cache_file(pmtui_home / "cache", "conflicts").is_file()
