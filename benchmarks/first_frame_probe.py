@@ -21,7 +21,8 @@ TIMEOUT = 60.0
 async def probe() -> dict[str, Any]:
     from pmtui import gencode, paths
 
-    gencode.install(paths.cache_dir(), "app")  # as pmtui.launch.open_app, before the app's imports
+    gencode.enable()  # as pmtui.launch.main and open_app, before the app's imports
+    gencode.install(paths.cache_dir(), "app")
     from pmtui.app import make_app
     from pmtui.config import load_settings
 

@@ -842,6 +842,9 @@ def main() -> None:
     keys, so it is private to the user: files 0600, folders 0700, whatever umask the shell had.
     """
     os.umask(0o077)
+    from pmtui import gencode
+
+    gencode.enable()  # this process is pmtui's: its commands may cache generated code
     try:
         app()
     except PmtuiError as exc:

@@ -40,6 +40,7 @@ libraries' old versions is never asked for again."""
 HEADER = b"pmtui generated code\n"
 """The file's first bytes, then the CRC-32 of the rest, then the marshalled ``{(mode, source): code}``."""
 
+_enabled = False
 _cache: dict[tuple[str, str], CodeType] = {}
 _used: set[tuple[str, str]] = set()
 _new = 0
@@ -150,15 +151,23 @@ def _load(path: Path) -> dict[tuple[str, str], CodeType]:
     }
 
 
+def enable() -> None:
+    """Let :func:`install` work in this process. The console scripts' entry points call it: they own the
+    process. A test that runs a command's function in its own process leaves the stdlib as it was."""
+    global _enabled
+    _enabled = True
+
+
 def install(folder: Path, command: str) -> bool:
-    """Compile generated source through ``command``'s cache in ``folder`` from now on; False if turned off.
+    """Compile generated source through ``command``'s cache in ``folder`` from now on; False where turned
+    off, or in a process that did not call :func:`enable`.
 
     Call it before the libraries load: what loaded earlier was compiled already.
     """
     global _path
     if _path is not None:
         return True
-    if os.environ.get("PMTUI_NO_CODE_CACHE"):
+    if not _enabled or os.environ.get("PMTUI_NO_CODE_CACHE"):
         return False
     import atexit
     import collections

@@ -207,6 +207,9 @@ def main() -> None:
     on this path too: the settings stamp, the answer cache and the change marker (as ``pmtui.cli.main``).
     """
     os.umask(0o077)
+    from pmtui import gencode
+
+    gencode.enable()  # this process is pmtui's: its commands may cache generated code
     found = instant_command(sys.argv[1:])
     if found is None:
         from pmtui.cli import main as typer_main

@@ -40,6 +40,7 @@ from pathlib import Path
 
 from pmtui import gencode
 
+gencode.enable()
 gencode.install(Path(sys.argv[1]), "test")
 
 @dataclasses.dataclass(order=True, frozen=True)
@@ -100,6 +101,20 @@ def test_a_second_process_compiles_nothing_and_its_classes_behave_the_same(tmp_p
     (saved,) = (tmp_path / "cache").iterdir()
     assert saved.name == gencode.cache_file(tmp_path / "cache", "test").name
     assert saved.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_process_that_did_not_enable_it_keeps_the_stdlib_as_it_was(tmp_path: Path) -> None:
+    """This test process, as any that calls a command's function rather than the console script."""
+    import collections
+    import dataclasses
+    import typing
+
+    assert gencode.install(tmp_path, "test") is False
+    assert gencode._path is None
+    assert "exec" not in vars(dataclasses)
+    assert "eval" not in vars(collections)
+    assert "compile" not in vars(typing)
+    assert not tmp_path.joinpath(gencode.cache_file(tmp_path, "test").name).exists()
 
 
 @pytest.mark.parametrize(
