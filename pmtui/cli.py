@@ -8,7 +8,6 @@ its hint) and the error's exit code; never a traceback.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import re
@@ -21,6 +20,7 @@ import typer
 
 from pmtui import __version__, paths
 from pmtui.errors import PmtuiError
+from pmtui.launch import DISK_ERRNOS
 from pmtui.text import clean_block, clean_line
 
 if TYPE_CHECKING:
@@ -832,9 +832,6 @@ def sandbox_serve(
     )
 
 
-_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EPERM})
-
-
 def main() -> None:
     """Console-script entry point: runs the app and turns pmtui errors into a line and an exit code.
 
@@ -856,7 +853,7 @@ def main() -> None:
     except OSError as exc:
         # The cache has its own messages (pmtui.core.store); this catches the rest of a home that refuses
         # writes (config, mirror, history) with the OS's reason instead of a traceback.
-        if exc.errno not in _DISK_ERRNOS:
+        if exc.errno not in DISK_ERRNOS:
             raise
         _err(f"error: cannot write {exc.filename or 'a file'}: {exc.strerror}")
         _err("  hint: free some space, or point PMTUI_HOME (or --home) at a writable folder")
