@@ -37,6 +37,9 @@ MAX_ENTRIES = 20_000
 """Past this many snippets (about 8 MB) a save keeps only what its own process used: text of upgraded
 libraries' old versions is never asked for again."""
 
+ABANDONED_SECONDS = 600
+"""A save's temporary file this old belongs to a process that was killed while writing it."""
+
 HEADER = b"pmtui generated code\n"
 """The file's first bytes, then the CRC-32 of the rest, then the marshalled ``{(mode, source): code}``."""
 
@@ -205,3 +208,16 @@ def save() -> None:
             temporary.unlink(missing_ok=True)
         return
     _new = 0
+    _remove_abandoned(_path)
+
+
+def _remove_abandoned(path: Path) -> None:
+    """Delete the temporary files of saves that never finished (their process was killed): any older
+    than :data:`ABANDONED_SECONDS`, so a save running in another process right now keeps its own."""
+    import time
+
+    cutoff = time.time() - ABANDONED_SECONDS
+    for leftover in path.parent.glob(f"{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
