@@ -108,11 +108,12 @@ def _cached_compile(
 ) -> Any:
     """``compile`` for :mod:`typing`: a forward reference's expression from the cache.
 
-    Only the plain form ``ForwardRef`` uses is cached; any other call is compiled as asked.
+    Only the plain form ``ForwardRef`` uses is cached; any other call is compiled as asked, never with
+    this module's ``from __future__`` flags: inheriting, it would have had typing's, which are none.
     """
     if isinstance(source, str) and filename == "<string>" and not flags and optimize == -1 and not kwargs:
         return compiled(source, mode)
-    return _compile(source, filename, mode, flags, dont_inherit, optimize, **kwargs)
+    return _compile(source, filename, mode, flags, True, optimize, **kwargs)
 
 
 def _checksum(payload: bytes) -> bytes:

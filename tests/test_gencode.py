@@ -263,3 +263,13 @@ def test_a_briefing_computed_from_the_cache_compiles_what_the_last_one_did_not(p
     assert set(conflict_modules) <= {"typing_inspection.typing_objects"}, conflict_modules
     assert gencode.cache_file(pmtui_home / "cache", "briefing").is_file()
     assert gencode.cache_file(pmtui_home / "cache", "conflicts").is_file()
+
+
+def test_a_compile_it_passes_through_carries_none_of_its_future_flags() -> None:
+    """typing's other calls to ``compile`` get typing's flags (none), not gencode's ``annotations``."""
+    import __future__
+
+    source = "def f(x: int): pass"
+    passed = gencode._cached_compile(source, "elsewhere.py", "exec")
+    assert passed.co_flags & __future__.annotations.compiler_flag == 0
+    assert passed.co_flags == compile(source, "elsewhere.py", "exec", dont_inherit=True).co_flags
