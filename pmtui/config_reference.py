@@ -163,7 +163,7 @@ def render() -> str:
         "\n`pmtui sync`, the app, and `pmtui briefing` and `pmtui conflicts` when they read the cache rather "
         "than their filed answer keep the code Python compiles for the classes their libraries make as they "
         "load (dataclass methods, namedtuples, type annotations written as text) in "
-        "`generated-code-<command>-….marshal` in the cache folder, named for your Python's version: 0.2-1.3 "
+        "`generated-code-<command>-….marshal` in the cache folder, named for your Python's version: 0.1-1.3 "
         "MB each, private to you (mode 600), and rewritten only when a run compiled something new (after "
         "an upgrade, say). A quiet `pmtui sync` takes about a tenth less CPU with it (see [Performance: "
         "generated code, compiled once]"
